@@ -1,0 +1,164 @@
+"""Differentiation, graph to graph: grad, jacobian, hessian, hvp and jvp.
+
+Nothing here evaluates. `grad` walks the graph backwards once and asks each op for the
+vector-Jacobian product of its inputs, as new Nodes. The cotangent may carry leading batch
+axes, so `jacobian` is a single graph seeded with an identity, `hessian` is the jacobian of a
+jacobian, and `jvp` is the transpose of a vjp, built graph to graph.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .node import Node, Variable, toposort
+from .ops import add, as_node, eye, multiply, ones, reshape, sum, zeros
+from .ops.elementwise import float_dtype
+
+
+def _check_nodes(op: str, y, wrt) -> tuple[list[Node], bool]:
+    if not isinstance(y, Node):
+        raise TypeError(f"{op}: the function to differentiate must be a Node, got {type(y).__name__}")
+    single = isinstance(wrt, Node)
+    wrt_list = [wrt] if single else list(wrt)
+    for i, w in enumerate(wrt_list):
+        if not isinstance(w, Node):
+            raise TypeError(f"{op}: can only differentiate with respect to Nodes, got {type(w).__name__} (wrt {i})")
+    return wrt_list, single
+
+
+def grad(y: Node, wrt: Node | Sequence[Node], seed=None) -> Node | list[Node]:
+    """The gradient of `y` with respect to `wrt` (a node or a list), as new Nodes.
+
+    Without a `seed`, a non-scalar `y` is summed first. A `seed` of shape ``y.shape`` gives
+    the vector-Jacobian product ``seed . dy/dwrt``; a seed of shape ``(*batch, *y.shape)``
+    gives one product per leading index, with shape ``(*batch, *wrt.shape)``. A node that
+    `y` does not depend on gets zeros.
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array(3.0), name="x")
+    >>> y = ad.Variable(np.array(4.0), name="y")
+    >>> z = x * y + ad.exp(x + 3)
+    >>> dx, dy = ad.grad(z, [x, y])
+    >>> float(dx()), float(dy())
+    (407.4287934927351, 3.0)
+    >>> float(ad.grad(dx, x)())
+    403.4287934927351
+    """
+    wrt_list, single = _check_nodes("grad", y, wrt)
+    if seed is None:
+        seed = ones(y.shape, float_dtype(y.dtype))
+    seed = as_node(seed)
+    if seed.shape[seed.ndim - y.ndim:] != y.shape or seed.ndim < y.ndim:
+        raise ValueError(f"grad: seed of shape {seed.shape} does not end with the shape {y.shape} of y")
+    batch = seed.shape[: seed.ndim - y.ndim]
+
+    targets = {id(w) for w in wrt_list}
+    order = toposort([y])
+    live: set[int] = set()  # nodes through which y depends on a target
+    for node in order:
+        if id(node) in targets or (node.differentiable and any(id(x) in live for x in node.inputs)):
+            live.add(id(node))
+
+    parts: dict[int, list[Node]] = {id(y): [seed]} if id(y) in live else {}
+    found: dict[int, Node] = {}
+    for node in reversed(order):
+        contributions = parts.pop(id(node), None)
+        if contributions is None:
+            continue
+        g = contributions[0]
+        for other in contributions[1:]:
+            g = add(g, other)
+        if id(node) in targets:
+            found[id(node)] = g
+        if not node.inputs:
+            continue
+        for x, gx in zip(node.inputs, node.grad(g)):
+            if gx is None or id(x) not in live:
+                continue
+            if gx.shape != batch + x.shape:
+                raise RuntimeError(
+                    f"{node.name}.grad gave a gradient of shape {gx.shape} for an input of shape "
+                    f"{x.shape} with batch {batch}: a bug in that op's grad rule"
+                )
+            parts.setdefault(id(x), []).append(gx)
+
+    result = [
+        found[id(w)] if id(w) in found else zeros(batch + w.shape, float_dtype(w.dtype))
+        for w in wrt_list
+    ]
+    return result[0] if single else result
+
+
+def _identity(shape: tuple[int, ...], dtype) -> Node:
+    """The identity tensor of shape ``shape + shape``: the seed of a full Jacobian."""
+    size = int(np.prod(shape, dtype=np.int64))
+    return reshape(eye(size, dtype), shape + shape)
+
+
+def jacobian(y: Node, wrt: Node | Sequence[Node]) -> Node | list[Node]:
+    """The full Jacobian, shape ``y.shape + wrt.shape``, as ONE graph (no loop over outputs).
+
+    >>> import numpy as np, autodiff as ad
+    >>> A = ad.Variable(np.random.randn(3, 4))
+    >>> v = ad.Variable(np.random.randn(4))
+    >>> ad.jacobian(ad.tanh(A @ v), v).shape
+    (3, 4)
+    """
+    _check_nodes("jacobian", y, wrt)
+    if y.ndim == 0:
+        return grad(y, wrt)
+    return grad(y, wrt, seed=_identity(y.shape, float_dtype(y.dtype)))
+
+
+def hessian(f: Node, wrt: Node) -> Node:
+    """Second derivatives, shape ``f.shape + wrt.shape + wrt.shape`` (a graph).
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array([1.0, 2.0]))
+    >>> ad.hessian(ad.sum(x ** 3), x)()
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    _check_nodes("hessian", f, wrt)
+    if not isinstance(wrt, Node):
+        raise TypeError("hessian: wrt must be one Node (concatenate several into one first)")
+    return jacobian(jacobian(f, wrt), wrt)
+
+
+def hvp(f: Node, wrt: Node, v) -> Node:
+    """Hessian-vector product ``H(f) v`` of a scalar `f`, without forming H.
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array([1.0, 2.0]))
+    >>> ad.hvp(ad.sum(x ** 3), x, np.array([1.0, 1.0]))()
+    array([ 6., 12.])
+    """
+    _check_nodes("hvp", f, wrt)
+    if f.ndim != 0:
+        raise ValueError(f"hvp: f must be a scalar, got shape {f.shape}")
+    v = as_node(v, like=wrt)
+    if v.shape != wrt.shape:
+        raise ValueError(f"hvp: v of shape {v.shape} does not match wrt of shape {wrt.shape}")
+    return grad(sum(multiply(grad(f, wrt), v)), wrt)
+
+
+def jvp(y: Node, wrt: Node, v) -> Node:
+    """Jacobian-vector product ``dy/dwrt . v`` (forward mode), shape ``y.shape``.
+
+    Built as the transpose of a vector-Jacobian product: the vjp is linear in its seed u,
+    and the gradient of ``vjp(u) . v`` with respect to u is ``J v``. `v` may carry leading
+    batch axes.
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array([1.0, 2.0]))
+    >>> ad.jvp(x ** 2, x, np.array([1.0, 0.0]))()
+    array([2., 0.])
+    """
+    _check_nodes("jvp", y, wrt)
+    v = as_node(v, like=wrt)
+    if v.shape[v.ndim - wrt.ndim:] != wrt.shape or v.ndim < wrt.ndim:
+        raise ValueError(f"jvp: v of shape {v.shape} does not end with the shape {wrt.shape} of wrt")
+    u = Variable(np.zeros(y.shape, float_dtype(y.dtype)), name="jvp_seed")
+    return grad(grad(y, wrt, seed=u), u, seed=v)

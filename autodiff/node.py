@@ -1,0 +1,351 @@
+"""Nodes: the immutable vertices of every autodiff graph.
+
+A `Node` has `inputs` (a tuple of Nodes), a static `shape` and `dtype` inferred when it is
+built, and op parameters. Op nodes are *hash-consed*: building the same op on the same inputs
+with the same parameters returns the node that already exists, which keeps derivative graphs
+of high order small. Leaves are `Variable` (a value that may change; every graph sees the
+current one) and `Constant` (an immutable value). Operator overloads live here and forward to
+the op factories in `autodiff.ops`; graph walks (`toposort`) are iterative and linear.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import weakref
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+_cache: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_scope: list[str] = []
+_counter = itertools.count()
+
+
+class Node:
+    """Base class of every vertex in a graph.
+
+    Subclasses that are ops define `infer(*inputs, **params) -> (shape, dtype)` (a
+    classmethod that validates inputs and raises ValueError/TypeError at build time),
+    `eval(*arrays)` and `grad(g)`; they are built by calling the class with input nodes
+    and keyword parameters, e.g. ``Exp(x)``.
+    """
+
+    __array_ufunc__ = None  # make NumPy defer: `array * node` calls Node.__rmul__
+    inputs: tuple[Node, ...] = ()
+    params: tuple = ()
+    differentiable = True
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    name: str
+    scope: tuple[str, ...]
+
+    def __new__(cls, *inputs: Node, **params: Any) -> Node:
+        from .ops.elementwise import as_node
+
+        inputs = tuple(as_node(x) for x in inputs)
+        frozen = tuple(sorted((k, _freeze(v)) for k, v in params.items()))
+        key = (cls, tuple(map(id, inputs)), frozen)
+        node = _cache.get(key)
+        if node is None:
+            shape, dtype = cls.infer(*inputs, **params)
+            node = object.__new__(cls)
+            node._setup(inputs, shape, dtype, cls.__name__, frozen)
+            for k, v in params.items():
+                object.__setattr__(node, k, v)
+            _cache[key] = node
+        return node
+
+    @classmethod
+    def infer(cls, *inputs: Node, **params: Any) -> tuple[tuple[int, ...], np.dtype]:
+        raise NotImplementedError(f"{cls.__name__} does not infer its shape")
+
+    def _setup(self, inputs, shape, dtype, name, params) -> None:
+        set_ = object.__setattr__
+        set_(self, "inputs", inputs)
+        set_(self, "shape", tuple(int(s) for s in shape))
+        set_(self, "dtype", np.dtype(dtype))
+        set_(self, "name", name)
+        set_(self, "params", params)
+        set_(self, "scope", tuple(_scope))
+        set_(self, "_id", next(_counter))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        attribute = getattr(type(self), key, None)
+        if isinstance(attribute, property) and attribute.fset is not None:
+            attribute.fset(self, value)  # Variable.value is the one settable property
+            return
+        raise AttributeError(f"{type(self).__name__} nodes are immutable")
+
+    def eval(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def grad(self, g: Node) -> Sequence[Node | None]:
+        """Vector-Jacobian product: one Node (or None for no gradient) per input.
+
+        `g` has shape ``(*batch, *self.shape)``; each result has ``(*batch, *input.shape)``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no gradient")
+
+    # -- introspection -------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d node")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Node]:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            f"the truth value of a {self.name} node is not known when the graph is built; "
+            "call the node to evaluate it, or use ad.where for a data-dependent choice"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.name} {self.shape} {self.dtype}>"
+
+    def __call__(self) -> np.ndarray:
+        """Evaluate with the current values of all Variables.
+
+        >>> import autodiff as ad
+        >>> (ad.Variable(2.0) * 3)()
+        array(6.)
+        """
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            from .compile import function  # a convenience entry point; no layer below needs it
+
+            plan = function(self)
+            object.__setattr__(self, "_plan", plan)
+        return plan()
+
+    # -- operators: thin forwards to the op factories --------------------------------
+    def __add__(self, other): return _ops().add(self, other)
+    def __radd__(self, other): return _ops().add(other, self)
+    def __sub__(self, other): return _ops().subtract(self, other)
+    def __rsub__(self, other): return _ops().subtract(other, self)
+    def __mul__(self, other): return _ops().multiply(self, other)
+    def __rmul__(self, other): return _ops().multiply(other, self)
+    def __truediv__(self, other): return _ops().divide(self, other)
+    def __rtruediv__(self, other): return _ops().divide(other, self)
+    def __pow__(self, other): return _ops().power(self, other)
+    def __rpow__(self, other): return _ops().power(other, self)
+    def __matmul__(self, other): return _ops().matmul(self, other)
+    def __rmatmul__(self, other): return _ops().matmul(other, self)
+    def __neg__(self): return _ops().negative(self)
+    def __pos__(self): return self
+    def __abs__(self): return _ops().abs(self)
+    def __lt__(self, other): return _ops().less(self, other)
+    def __le__(self, other): return _ops().less_equal(self, other)
+    def __gt__(self, other): return _ops().greater(self, other)
+    def __ge__(self, other): return _ops().greater_equal(self, other)
+    def __getitem__(self, key): return _ops().getitem(self, key)
+
+    # `==` keeps Python's identity meaning so nodes work in sets, dicts and `in`;
+    # use ad.equal / ad.not_equal for elementwise comparison.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    @property
+    def T(self) -> Node:
+        return _ops().transpose(self)
+
+    def reshape(self, *shape) -> Node:
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        return _ops().reshape(self, shape)
+
+    def sum(self, axis=None, keepdims=False) -> Node:
+        return _ops().sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False) -> Node:
+        return _ops().mean(self, axis=axis, keepdims=keepdims)
+
+
+def _ops():
+    from . import ops
+
+    return ops
+
+
+class Leaf(Node):
+    """A node with no inputs whose value is held, not computed. Leaves are never merged."""
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def grad(self, g: Node) -> Sequence[Node | None]:
+        return ()
+
+
+class Variable(Leaf):
+    """A leaf whose value may change: ``x.value = new`` is seen by every graph.
+
+    The shape and dtype are fixed when the Variable is made; a new value must have the
+    same shape and is cast to the dtype.
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array([1.0, 2.0]), name="x")
+    >>> y = ad.sum(x * x)
+    >>> y()
+    array(5.)
+    >>> x.value = np.array([3.0, 0.0])
+    >>> y()
+    array(9.)
+    """
+
+    def __init__(self, value: Any, name: str | None = None):
+        array = np.array(value)
+        self._setup((), array.shape, array.dtype, name or "Variable", ())
+        object.__setattr__(self, "_value", array)
+
+    @property
+    def value(self) -> np.ndarray:
+        return self._value
+
+    @value.setter
+    def value(self, new: Any) -> None:
+        object.__setattr__(self, "_value", self.check_value(new))
+
+    def check_value(self, new: Any) -> np.ndarray:
+        """`new` as an array of this Variable's dtype; ValueError if its shape differs."""
+        array = np.asarray(new, dtype=self.dtype)
+        if array.shape != self.shape:
+            raise ValueError(
+                f"Variable {self.name!r}: value of shape {array.shape} does not fit shape {self.shape}"
+            )
+        return array
+
+    def eval(self) -> np.ndarray:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"Variable(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+class Constant(Leaf):
+    """An immutable value. Small constants with equal values are the same node.
+
+    >>> import autodiff as ad
+    >>> ad.Constant(2.0) is ad.Constant(2.0)
+    True
+    """
+
+    _SMALL = 64
+
+    def __new__(cls, value: Any, name: str | None = None):
+        array = np.array(value)
+        array.flags.writeable = False
+        key = None
+        if array.size <= cls._SMALL:
+            key = (cls, array.dtype.str, array.shape, array.tobytes())
+            node = _cache.get(key)
+            if node is not None:
+                return node
+        node = object.__new__(cls)
+        node._setup((), array.shape, array.dtype, name or "Constant", ())
+        object.__setattr__(node, "value", array)
+        if key is not None:
+            _cache[key] = node
+        return node
+
+    def eval(self) -> np.ndarray:
+        return self.value
+
+    def __repr__(self) -> str:
+        if self.size <= 6:
+            return f"Constant({self.value!r})"
+        return f"Constant(shape={self.shape}, dtype={self.dtype})"
+
+
+class _Frozen:
+    """A hashable stand-in for a NumPy array in op parameters (compared by value)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, array: np.ndarray):
+        self.key = (array.dtype.str, array.shape, array.tobytes())
+
+    def __eq__(self, other):
+        return isinstance(other, _Frozen) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return _Frozen(value)
+    if isinstance(value, slice):
+        return ("slice", value.start, value.stop, value.step)
+    if isinstance(value, (tuple, list)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, np.dtype):
+        return value.str
+    return value
+
+
+@contextlib.contextmanager
+def name_scope(name: str):
+    """Nodes first built inside ``with name_scope("layer1"):`` record that scope.
+
+    Plots draw scopes as nested clusters. A node that already existed keeps its scope.
+
+    >>> import autodiff as ad
+    >>> x = ad.Variable(1.0, name="x")
+    >>> with ad.name_scope("block"):
+    ...     y = ad.exp(x)
+    >>> y.scope
+    ('block',)
+    """
+    _scope.append(name)
+    try:
+        yield
+    finally:
+        _scope.pop()
+
+
+def toposort(outputs: Iterable[Node]) -> list[Node]:
+    """All nodes that `outputs` depend on, each after its inputs. Iterative, linear time."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    for root in outputs:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root.inputs))]
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    stack.append((child, iter(child.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def count_nodes(outputs: Node | Iterable[Node]) -> int:
+    """The number of distinct nodes a graph is made of (its size).
+
+    >>> import autodiff as ad
+    >>> x = ad.Variable(1.0)
+    >>> ad.count_nodes(ad.exp(x) * ad.exp(x))   # x, exp(x) shared, the product
+    3
+    """
+    if isinstance(outputs, Node):
+        outputs = [outputs]
+    return len(toposort(outputs))

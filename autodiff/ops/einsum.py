@@ -1,0 +1,436 @@
+"""Einsum, the only contraction op, and the factories built on it.
+
+`einsum(equation, *operands)` validates the equation against the operands' shapes when the
+graph is built, expands `...`, turns size-1 broadcasting into labels of their own, and
+renames the labels canonically (so equal contractions are one node). Its gradient with
+respect to each operand is another einsum. `sum`, `mean`, `transpose`, `matmul`, `dot`,
+`vdot`, `outer`, `inner`, `trace`, `diagonal`, `tensordot` and `broadcast_to` build einsums.
+Contraction order comes from opt_einsum, computed once per (equation, shapes).
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import itertools
+from typing import Sequence
+
+import numpy as np
+import opt_einsum
+
+from ..node import Node
+from .elementwise import as_node, eye, known_value, multiply, ones, zeros
+
+_RESERVED = set(",.->")
+
+
+@functools.lru_cache(maxsize=4096)
+def contraction(equation: str, shapes: tuple[tuple[int, ...], ...]):
+    """The opt_einsum expression for `equation` on `shapes`, planned once and reused."""
+    return opt_einsum.contract_expression(equation, *shapes)
+
+
+def _symbols(avoid: set[str]):
+    return (s for s in (opt_einsum.get_symbol(i) for i in itertools.count()) if s not in avoid)
+
+
+def _tokens(term: str, equation: str) -> list[str]:
+    """Split one subscript term into labels, keeping '...' as one token."""
+    if term.count("...") > 1:
+        raise ValueError(f"Einsum {equation!r}: '...' appears more than once in {term!r}")
+    head, dots, tail = term.partition("...")
+    tokens = list(head) + (["..."] if dots else []) + list(tail)
+    for t in tokens:
+        if t != "..." and (t in _RESERVED or t.isspace() or t.isdigit()):
+            raise ValueError(f"Einsum {equation!r}: invalid subscript character {t!r}")
+    return tokens
+
+
+def parse(equation: str, shapes: Sequence[tuple[int, ...]]) -> tuple[str, tuple[int, ...]]:
+    """Validate `equation` for operands of `shapes`; return (canonical equation, output shape).
+
+    The canonical equation has no '...', no implicit output, a label of its own wherever a
+    size-1 axis broadcasts against a larger one, and labels renamed in order of appearance.
+    """
+    eq = equation.replace(" ", "")
+    if eq.count("->") > 1:
+        raise ValueError(f"Einsum {equation!r}: more than one '->'")
+    lhs, arrow, rhs = eq.partition("->")
+    terms = [_tokens(t, equation) for t in lhs.split(",")]
+    if len(terms) != len(shapes):
+        raise ValueError(f"Einsum {equation!r}: {len(terms)} subscript terms for {len(shapes)} inputs")
+
+    # '...' stands for the trailing-aligned broadcast axes, given labels of their own
+    n_dots = 0
+    for i, (term, shape) in enumerate(zip(terms, shapes)):
+        named = len([t for t in term if t != "..."])
+        if "..." in term and named <= len(shape):
+            n_dots = builtins.max(n_dots, len(shape) - named)
+        elif named != len(shape):
+            raise ValueError(
+                f"Einsum {equation!r}: input {i} has {len(shape)} axes but its subscripts "
+                f"{''.join(term)!r} name {named}"
+            )
+    dots = [("...", k) for k in range(n_dots)]
+
+    def expand(term, ndim):
+        if "..." not in term:
+            return list(term)
+        at = term.index("...")
+        k = ndim - (len(term) - 1)
+        return term[:at] + dots[n_dots - k:] + term[at + 1:]
+
+    labels = [expand(t, len(s)) for t, s in zip(terms, shapes)]
+
+    sizes: dict = {}
+    for i, (term, shape) in enumerate(zip(labels, shapes)):
+        own: dict = {}
+        for label, n in zip(term, shape):
+            if own.setdefault(label, n) != n:
+                raise ValueError(
+                    f"Einsum {equation!r}: repeated label {_show(label)} has sizes {own[label]} "
+                    f"and {n} in input {i} of shape {shape}"
+                )
+            if n != 1 and sizes.get(label, (1,))[0] not in (1, n):
+                raise ValueError(
+                    f"Einsum {equation!r}: label {_show(label)} has size {sizes[label][0]} in "
+                    f"input {sizes[label][1]} of shape {shapes[sizes[label][1]]} but {n} in "
+                    f"input {i} of shape {shape}"
+                )
+            if n != 1 or label not in sizes:
+                sizes[label] = (n, i)
+
+    if arrow:
+        out = expand(_tokens(rhs, equation), len(_tokens(rhs, equation)) - 1 + n_dots)
+        for label in out:
+            if label not in sizes:
+                raise ValueError(f"Einsum {equation!r}: output label {_show(label)} is in no input")
+            if out.count(label) > 1:
+                raise ValueError(f"Einsum {equation!r}: output label {_show(label)} is repeated")
+    else:
+        counts: dict = {}
+        for term in labels:
+            for label in term:
+                counts[label] = counts.get(label, 0) + 1
+        out = dots + sorted(k for k, c in counts.items() if c == 1 and k not in dots)
+
+    # a size-1 axis that meets a larger one broadcasts: give it a label of its own
+    for i, (term, shape) in enumerate(zip(labels, shapes)):
+        for j, (label, n) in enumerate(zip(term, shape)):
+            if n == 1 and sizes[label][0] != 1:
+                term[j] = ("broadcast", i, label)
+
+    canonical: dict = {}
+    names = (opt_einsum.get_symbol(k) for k in itertools.count())
+    for label in itertools.chain(*labels, out):
+        if label not in canonical:
+            canonical[label] = next(names)
+    text = ",".join("".join(canonical[l] for l in term) for term in labels)
+    text += "->" + "".join(canonical[l] for l in out)
+    return text, tuple(sizes[l][0] for l in out)
+
+
+def _show(label) -> str:
+    return repr(label) if isinstance(label, str) else "'...'"
+
+
+class Einsum(Node):
+    """A contraction of its inputs following `equation` (canonical, see `parse`)."""
+
+    @classmethod
+    def infer(cls, *operands, equation):
+        _, shape = parse(equation, [x.shape for x in operands])
+        return shape, np.result_type(*(x.dtype for x in operands))
+
+    def eval(self, *arrays):
+        return contraction(self.equation, tuple(x.shape for x in self.inputs))(*arrays)
+
+    def grad(self, g):
+        lhs, out = self.equation.split("->")
+        terms = lhs.split(",")
+        sizes = {l: n for term, x in zip(terms, self.inputs) for l, n in zip(term, x.shape)}
+        fresh = _symbols(set(self.equation))
+        grads = []
+        for k, term in enumerate(terms):
+            parts = ["..." + out] + terms[:k] + terms[k + 1:]
+            operands = [g, *self.inputs[:k], *self.inputs[k + 1:]]
+            present = set("".join(parts))
+            target = ""
+            for j, label in enumerate(term):
+                if label in term[:j]:  # a repeated label: the gradient lives on the diagonal
+                    new = next(fresh)
+                    parts.append(label + new)
+                    operands.append(eye(sizes[label], g.dtype))
+                    target += new
+                else:
+                    if label not in present and term.count(label) == 1:
+                        parts.append(label)  # summed inside this operand only: broadcast back
+                        operands.append(ones(sizes[label], g.dtype))
+                    target += label
+            grads.append(einsum(",".join(parts) + "->..." + target, *operands))
+        return grads
+
+
+def einsum(equation: str, *operands) -> Node:
+    """Einstein summation, as np.einsum; the single contraction op of autodiff.
+
+    >>> import numpy as np, autodiff as ad
+    >>> A = ad.Variable(np.arange(6.0).reshape(2, 3))
+    >>> v = ad.Variable(np.ones(3))
+    >>> ad.einsum("ij,j->i", A, v)()
+    array([ 3., 12.])
+    """
+    if not isinstance(equation, str):
+        raise TypeError(f"Einsum: the equation must be a string, got {type(equation).__name__}")
+    operands = [as_node(x) for x in operands]
+    canonical, shape = parse(equation, [x.shape for x in operands])
+    if any(known_value(x) == 0 for x in operands):
+        return zeros(shape, np.result_type(*(x.dtype for x in operands)))
+    lhs, out = canonical.split("->")
+    if len(operands) == 1 and lhs == out:
+        return operands[0]
+    return Einsum(*operands, equation=canonical)
+
+
+# -- factories -----------------------------------------------------------------------------
+def _letters(n: int, start: int = 0) -> str:
+    return "".join(opt_einsum.get_symbol(i) for i in range(start, start + n))
+
+
+def normalize_axes(op: str, axis, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """`axis` (None, an int or a tuple) as a sorted tuple of non-negative axes of `shape`."""
+    if axis is None:
+        return tuple(range(len(shape)))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be an integer, got {type(a).__name__}")
+        if not -len(shape) <= a < len(shape):
+            raise ValueError(f"{op}: axis {a} is out of bounds for input of shape {shape}")
+        result.append(int(a) % len(shape))
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: repeated axis in {axis} for input of shape {shape}")
+    return tuple(sorted(result))
+
+
+def sum(x, axis=None, keepdims: bool = False) -> Node:
+    """Sum over `axis` (None: all axes), as np.sum.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.sum(ad.Variable(np.ones((2, 3))), axis=0)()
+    array([2., 2.])
+    """
+    from .shape import reshape
+
+    x = as_node(x)
+    axes = normalize_axes("Sum", axis, x.shape)
+    letters = _letters(x.ndim)
+    out = "".join(l for i, l in enumerate(letters) if i not in axes)
+    result = einsum(f"{letters}->{out}", x)
+    if keepdims:
+        result = reshape(result, tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+    return result
+
+
+def mean(x, axis=None, keepdims: bool = False) -> Node:
+    """Mean over `axis` (None: all axes), as np.mean.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.mean(ad.Variable(np.array([1.0, 2.0, 6.0])))()
+    array(3.)
+    """
+    x = as_node(x)
+    axes = normalize_axes("Mean", axis, x.shape)
+    count = int(np.prod([x.shape[a] for a in axes]))
+    return multiply(sum(x, axes, keepdims), 1.0 / builtins.max(count, 1))
+
+
+def transpose(x, axes: Sequence[int] | None = None) -> Node:
+    """Permute axes, as np.transpose (default: reverse them).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.transpose(ad.Variable(np.zeros((2, 3, 4))), (1, 0, 2)).shape
+    (3, 2, 4)
+    """
+    x = as_node(x)
+    if axes is None:
+        axes = tuple(reversed(range(x.ndim)))
+    axes = tuple(int(a) % builtins.max(x.ndim, 1) for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"Transpose: axes {axes} are not a permutation of the axes of input of shape {x.shape}")
+    letters = _letters(x.ndim)
+    return einsum(f"{letters}->{''.join(letters[a] for a in axes)}", x)
+
+
+permute_dims = transpose
+
+
+def matmul(x, y) -> Node:
+    """Matrix product with NumPy's rules: 1-D operands and broadcast batch axes.
+
+    >>> import numpy as np, autodiff as ad
+    >>> A = ad.Variable(np.ones((5, 2, 3)))
+    >>> (A @ np.ones((3, 4))).shape
+    (5, 2, 4)
+    """
+    x, y = as_node(x), as_node(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"Matmul: inputs must have at least one axis, got shapes {x.shape} and {y.shape}")
+    k_x = x.shape[-1]
+    k_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if k_x != k_y:
+        raise ValueError(
+            f"Matmul: inner dimensions differ: input 0 of shape {x.shape} has {k_x}, "
+            f"input 1 of shape {y.shape} has {k_y}"
+        )
+    left = "...ik" if x.ndim > 1 else "k"
+    right = "...kj" if y.ndim > 1 else "k"
+    out = "..." + ("i" if x.ndim > 1 else "") + ("j" if y.ndim > 1 else "")
+    try:
+        return einsum(f"{left},{right}->{out}", x, y)
+    except ValueError:
+        raise ValueError(f"Matmul: cannot broadcast the batch axes of shapes {x.shape} and {y.shape}") from None
+
+
+def dot(x, y) -> Node:
+    """Dot product as np.dot: sums the last axis of x with the second-to-last of y.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.dot(ad.Variable(np.array([1.0, 2.0])), np.array([3.0, 4.0]))()
+    array(11.)
+    """
+    x, y = as_node(x), as_node(y)
+    if x.ndim == 0 or y.ndim == 0:
+        return multiply(x, y)
+    if y.ndim <= 2:
+        return matmul(x, y)
+    return tensordot(x, y, axes=([x.ndim - 1], [y.ndim - 2]))
+
+
+def vdot(x, y) -> Node:
+    """Sum of the elementwise product of the flattened inputs, as np.vdot (real arrays).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.vdot(ad.Variable(np.ones((2, 2))), np.full((2, 2), 2.0))()
+    array(8.)
+    """
+    from .shape import reshape
+
+    x, y = as_node(x), as_node(y)
+    if x.size != y.size:
+        raise ValueError(f"Vdot: inputs have {x.size} and {y.size} elements (shapes {x.shape} and {y.shape})")
+    return einsum("i,i->", reshape(x, (-1,)), reshape(y, (-1,)))
+
+
+def outer(x, y) -> Node:
+    """Outer product of the flattened inputs, as np.outer.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.outer(ad.Variable(np.ones(2)), np.ones(3)).shape
+    (2, 3)
+    """
+    from .shape import reshape
+
+    return einsum("i,j->ij", reshape(as_node(x), (-1,)), reshape(as_node(y), (-1,)))
+
+
+def inner(x, y) -> Node:
+    """Sum over the last axes of x and y, as np.inner.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.inner(ad.Variable(np.ones((2, 3))), np.ones((4, 3))).shape
+    (2, 4)
+    """
+    x, y = as_node(x), as_node(y)
+    if x.ndim == 0 or y.ndim == 0:
+        return multiply(x, y)
+    return tensordot(x, y, axes=([x.ndim - 1], [y.ndim - 1]))
+
+
+def tensordot(x, y, axes=2) -> Node:
+    """Sum over the given axes of x and y, as np.tensordot.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.tensordot(ad.Variable(np.ones((2, 3, 4))), np.ones((3, 4, 5)), axes=2).shape
+    (2, 5)
+    """
+    x, y = as_node(x), as_node(y)
+    if isinstance(axes, (int, np.integer)):
+        if not 0 <= axes <= builtins.min(x.ndim, y.ndim):
+            raise ValueError(f"Tensordot: axes={axes} does not fit shapes {x.shape} and {y.shape}")
+        x_axes, y_axes = list(range(x.ndim - axes, x.ndim)), list(range(axes))
+    else:
+        x_axes, y_axes = ([a] if isinstance(a, (int, np.integer)) else list(a) for a in axes)
+    if len(x_axes) != len(y_axes):
+        raise ValueError(f"Tensordot: {len(x_axes)} axes of input 0 paired with {len(y_axes)} of input 1")
+    x_axes = [normalize_axes("Tensordot", a, x.shape)[0] for a in x_axes]
+    y_axes = [normalize_axes("Tensordot", a, y.shape)[0] for a in y_axes]
+    for a, b in zip(x_axes, y_axes):
+        if x.shape[a] != y.shape[b]:
+            raise ValueError(
+                f"Tensordot: axis {a} of input 0 (shape {x.shape}) has size {x.shape[a]} but "
+                f"axis {b} of input 1 (shape {y.shape}) has size {y.shape[b]}"
+            )
+    x_letters = list(_letters(x.ndim))
+    y_letters = list(_letters(y.ndim, start=x.ndim))
+    for a, b in zip(x_axes, y_axes):
+        y_letters[b] = x_letters[a]
+    out = [l for i, l in enumerate(x_letters) if i not in x_axes]
+    out += [l for i, l in enumerate(y_letters) if i not in y_axes]
+    return einsum(f"{''.join(x_letters)},{''.join(y_letters)}->{''.join(out)}", x, y)
+
+
+def diagonal(x, axis1: int = 0, axis2: int = 1) -> Node:
+    """The diagonal over two axes, moved to the end, as np.diagonal (offset 0).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.diagonal(ad.Variable(np.arange(4.0).reshape(2, 2)))()
+    array([0., 3.])
+    """
+    x = as_node(x)
+    a, b = (normalize_axes("Diagonal", axis, x.shape)[0] for axis in (axis1, axis2))
+    if a == b:
+        raise ValueError(f"Diagonal: axis1 and axis2 are both {a} for input of shape {x.shape}")
+    if x.shape[a] != x.shape[b]:
+        raise ValueError(f"Diagonal: axes {a} and {b} of input of shape {x.shape} differ in size")
+    letters = list(_letters(x.ndim))
+    letters[b] = letters[a]
+    rest = [l for i, l in enumerate(letters) if i not in (a, b)]
+    return einsum(f"{''.join(letters)}->{''.join(rest)}{letters[a]}", x)
+
+
+def trace(x, axis1: int = 0, axis2: int = 1) -> Node:
+    """Sum of the diagonal over two axes, as np.trace (offset 0).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.trace(ad.Variable(np.eye(3)))()
+    array(3.)
+    """
+    return sum(diagonal(x, axis1, axis2), axis=-1)
+
+
+def broadcast_to(x, shape: Sequence[int]) -> Node:
+    """x repeated along broadcast axes to `shape`, as np.broadcast_to.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.broadcast_to(ad.Variable(np.array([1.0, 2.0])), (3, 2))().sum()
+    np.float64(9.0)
+    """
+    x = as_node(x)
+    shape = tuple(int(n) for n in shape)
+    try:
+        ok = np.broadcast_shapes(x.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"BroadcastTo: cannot broadcast input of shape {x.shape} to {shape}")
+    letters = _letters(len(shape))
+    lead = len(shape) - x.ndim
+    terms = [letters[lead:]]
+    operands = [x]
+    for i, n in enumerate(shape):
+        if i < lead or (x.shape[i - lead] == 1 and n != 1):
+            terms.append(letters[i])
+            operands.append(ones(n, x.dtype))
+    return einsum(",".join(terms) + "->" + letters, *operands)

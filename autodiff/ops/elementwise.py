@@ -1,0 +1,684 @@
+"""Elementwise ops: arithmetic, transcendental functions, activations, comparisons, `where`.
+
+Each op is one small class: `infer` (shape and dtype, with NumPy broadcasting), `eval` (NumPy
+in, NumPy out) and `grad` (Nodes only, so every order works). Binary ops send their
+gradients through `unbroadcast`. The lowercase factories are the public names; they fold the
+obvious zeros and ones (x*0, x*1, x+0) so that derivative graphs stay small.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..node import Constant, Node
+
+
+def as_node(value: Any, like: Node | None = None) -> Node:
+    """`value` as a Node: Nodes pass through; numbers and arrays become Constants.
+
+    A Python number takes the dtype of `like` where NumPy's promotion allows it, so
+    ``float32_node * 2`` stays float32.
+    """
+    if isinstance(value, Node):
+        return value
+    if isinstance(value, (bool, int, float, complex)) and like is not None:
+        return Constant(np.asarray(value, dtype=np.result_type(like.dtype, value)))
+    if isinstance(value, (np.ndarray, np.generic, bool, int, float, complex, list, tuple)):
+        return Constant(value)
+    raise TypeError(f"expected a Node, a number or an array, got {type(value).__name__}")
+
+
+def float_dtype(dtype: np.dtype) -> np.dtype:
+    """The floating dtype an op on `dtype` computes in (integers and bools become float64)."""
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
+
+
+def broadcast_shapes(op: str, *inputs: Node) -> tuple[int, ...]:
+    try:
+        return np.broadcast_shapes(*(x.shape for x in inputs))
+    except ValueError:
+        shape = inputs[0].shape
+        for i, x in enumerate(inputs[1:], start=1):
+            try:
+                shape = np.broadcast_shapes(shape, x.shape)
+            except ValueError:
+                others = " with ".join(str(y.shape) for y in inputs[:i])
+                raise ValueError(f"{op}: cannot broadcast {others} with {x.shape} (input {i})") from None
+        raise
+
+
+# -- fills: constants described by parameters, so they are cheap to merge and to spot ------
+class Fill(Node):
+    """An array of one repeated value, stored as parameters (shape, value, dtype)."""
+
+    @classmethod
+    def infer(cls, *, dims, value, kind):
+        return dims, np.dtype(kind)
+
+    def eval(self):
+        return np.broadcast_to(np.asarray(self.value, dtype=self.dtype), self.shape)
+
+    def grad(self, g):
+        return ()
+
+
+class Eye(Node):
+    """The identity matrix of size n."""
+
+    @classmethod
+    def infer(cls, *, n, kind):
+        return (n, n), np.dtype(kind)
+
+    def eval(self):
+        return np.eye(self.n, dtype=self.dtype)
+
+    def grad(self, g):
+        return ()
+
+
+def full(shape, value: float, dtype=np.float64) -> Node:
+    """A Node holding `value` everywhere; like np.full.
+
+    >>> import autodiff as ad
+    >>> ad.full((2,), 7.0)()
+    array([7., 7.])
+    """
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    return Fill(dims=shape, value=np.asarray(value, dtype).item(), kind=np.dtype(dtype).str)
+
+
+def zeros(shape, dtype=np.float64) -> Node:
+    """>>> import autodiff as ad; ad.zeros((2, 3))().shape
+    (2, 3)
+    """
+    return full(shape, 0, dtype)
+
+
+def ones(shape, dtype=np.float64) -> Node:
+    """>>> import autodiff as ad; ad.ones(2)()
+    array([1., 1.])
+    """
+    return full(shape, 1, dtype)
+
+
+def eye(n: int, dtype=np.float64) -> Node:
+    """>>> import autodiff as ad; ad.eye(2)()
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    return Eye(n=int(n), kind=np.dtype(dtype).str)
+
+
+def zeros_like(x: Node) -> Node:
+    return zeros(x.shape, float_dtype(x.dtype))
+
+
+def ones_like(x: Node) -> Node:
+    return ones(x.shape, float_dtype(x.dtype))
+
+
+def known_value(x: Node) -> float | None:
+    """The single value `x` holds everywhere, if the graph says so (a Fill or 0-d Constant)."""
+    if isinstance(x, Fill):
+        return x.value
+    if isinstance(x, Constant) and x.ndim == 0:
+        return x.value.item()
+    return None
+
+
+def unbroadcast(g: Node, out_ndim: int, shape: tuple[int, ...]) -> Node:
+    """Sum the cotangent `g` (shape ``(*batch, *out)``) down to ``(*batch, *shape)``."""
+    from .einsum import sum as sum_
+    from .shape import reshape
+
+    nb = g.ndim - out_ndim
+    lead = out_ndim - len(shape)
+    axes = list(range(nb, nb + lead))
+    axes += [nb + lead + i for i, n in enumerate(shape) if n == 1 and g.shape[nb + lead + i] != 1]
+    if not axes:
+        return g
+    return reshape(sum_(g, axis=tuple(axes)), g.shape[:nb] + shape)
+
+
+class Elementwise(Node):
+    """An op applied element by element, with NumPy broadcasting over its inputs."""
+
+    float_result = True
+
+    @classmethod
+    def infer(cls, *inputs, **params):
+        shape = broadcast_shapes(cls.__name__, *inputs)
+        dtype = np.result_type(*(x.dtype for x in inputs))
+        return shape, float_dtype(dtype) if cls.float_result else dtype
+
+    def to_input(self, g: Node, i: int) -> Node:
+        """The part of the cotangent `g` that belongs to input i (undoes broadcasting)."""
+        return unbroadcast(g, self.ndim, self.inputs[i].shape)
+
+
+# -- arithmetic ------------------------------------------------------------------------
+class Add(Elementwise):
+    float_result = False
+
+    def eval(self, x, y):
+        return x + y
+
+    def grad(self, g):
+        return self.to_input(g, 0), self.to_input(g, 1)
+
+
+class Subtract(Elementwise):
+    float_result = False
+
+    def eval(self, x, y):
+        return x - y
+
+    def grad(self, g):
+        return self.to_input(g, 0), self.to_input(negative(g), 1)
+
+
+class Multiply(Elementwise):
+    float_result = False
+
+    def eval(self, x, y):
+        return x * y
+
+    def grad(self, g):
+        x, y = self.inputs
+        return self.to_input(g * y, 0), self.to_input(g * x, 1)
+
+
+class Divide(Elementwise):
+    def eval(self, x, y):
+        return x / y
+
+    def grad(self, g):
+        x, y = self.inputs
+        return self.to_input(g / y, 0), self.to_input(negative(g * self / y), 1)
+
+
+class Negative(Elementwise):
+    float_result = False
+
+    def eval(self, x):
+        return -x
+
+    def grad(self, g):
+        return (negative(g),)
+
+
+class Power(Elementwise):
+    """x ** y with both x and y nodes (see Pow for a fixed exponent)."""
+
+    def eval(self, x, y):
+        return np.power(x, y)
+
+    def grad(self, g):
+        x, y = self.inputs
+        dx = g * y * power(x, y - 1)
+        dy = g * self * log(x)
+        return self.to_input(dx, 0), self.to_input(dy, 1)
+
+
+class Pow(Elementwise):
+    """x ** p for a fixed number p."""
+
+    def eval(self, x):
+        if self.p == 2:
+            return np.square(x)
+        return np.power(x, self.p)
+
+    def grad(self, g):
+        (x,) = self.inputs
+        return (g * (self.p * power(x, self.p - 1)),)
+
+
+# -- unary functions -------------------------------------------------------------------
+class Exp(Elementwise):
+    def eval(self, x):
+        return np.exp(x)
+
+    def grad(self, g):
+        return (g * self,)
+
+
+class Log(Elementwise):
+    def eval(self, x):
+        return np.log(x)
+
+    def grad(self, g):
+        return (g / self.inputs[0],)
+
+
+class Log1p(Elementwise):
+    def eval(self, x):
+        return np.log1p(x)
+
+    def grad(self, g):
+        return (g / (1 + self.inputs[0]),)
+
+
+class Expm1(Elementwise):
+    def eval(self, x):
+        return np.expm1(x)
+
+    def grad(self, g):
+        return (g * (self + 1),)
+
+
+class Sqrt(Elementwise):
+    def eval(self, x):
+        return np.sqrt(x)
+
+    def grad(self, g):
+        return (g * (0.5 / self),)
+
+
+class Abs(Elementwise):
+    float_result = False
+
+    def eval(self, x):
+        return np.abs(x)
+
+    def grad(self, g):
+        return (g * sign(self.inputs[0]),)
+
+
+class Sign(Elementwise):
+    float_result = False
+    differentiable = False
+
+    def eval(self, x):
+        return np.sign(x)
+
+    def grad(self, g):
+        return (None,)
+
+
+class Sin(Elementwise):
+    def eval(self, x):
+        return np.sin(x)
+
+    def grad(self, g):
+        return (g * cos(self.inputs[0]),)
+
+
+class Cos(Elementwise):
+    def eval(self, x):
+        return np.cos(x)
+
+    def grad(self, g):
+        return (negative(g * sin(self.inputs[0])),)
+
+
+class Tanh(Elementwise):
+    def eval(self, x):
+        return np.tanh(x)
+
+    def grad(self, g):
+        return (g * (1 - square(self)),)
+
+
+class Sigmoid(Elementwise):
+    """1 / (1 + exp(-x)), computed without overflow for any x."""
+
+    def eval(self, x):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1, e) / (1 + e)
+
+    def grad(self, g):
+        return (g * (self * (1 - self)),)
+
+
+class Softplus(Elementwise):
+    """log(1 + exp(x)), computed without overflow for any x."""
+
+    def eval(self, x):
+        return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+
+    def grad(self, g):
+        return (g * sigmoid(self.inputs[0]),)
+
+
+class Relu(Elementwise):
+    float_result = False
+
+    def eval(self, x):
+        return np.maximum(x, 0)
+
+    def grad(self, g):
+        return (g * greater(self.inputs[0], 0),)
+
+
+class LeakyRelu(Elementwise):
+    def eval(self, x):
+        return np.where(x > 0, x, self.alpha * x)
+
+    def grad(self, g):
+        (x,) = self.inputs
+        return (where(greater(x, 0), g, g * self.alpha),)
+
+
+class Clip(Elementwise):
+    """x limited to [lo, hi]; the gradient passes where lo <= x <= hi."""
+
+    float_result = False
+
+    def eval(self, x):
+        return np.clip(x, self.lo, self.hi)
+
+    def grad(self, g):
+        (x,) = self.inputs
+        return (g * (greater_equal(x, self.lo) * less_equal(x, self.hi)),)
+
+
+class Maximum(Elementwise):
+    """Elementwise max; where x == y the gradient is split evenly between them."""
+
+    float_result = False
+
+    def eval(self, x, y):
+        return np.maximum(x, y)
+
+    def grad(self, g):
+        x, y = self.inputs
+        share = greater(x, y) + 0.5 * equal(x, y)
+        return self.to_input(g * share, 0), self.to_input(g * (1 - share), 1)
+
+
+class Where(Elementwise):
+    """`x` where `condition` holds, else `y` (the condition gets no gradient)."""
+
+    float_result = False
+
+    @classmethod
+    def infer(cls, condition, x, y):
+        shape = broadcast_shapes("Where", condition, x, y)
+        return shape, np.result_type(x.dtype, y.dtype)
+
+    def eval(self, condition, x, y):
+        return np.where(condition, x, y)
+
+    def grad(self, g):
+        condition = self.inputs[0]
+        zero = zeros((), g.dtype)
+        return None, self.to_input(where(condition, g, zero), 1), self.to_input(where(condition, zero, g), 2)
+
+
+class StopGradient(Elementwise):
+    """The value of x, through which no gradient flows."""
+
+    float_result = False
+    differentiable = False
+
+    def eval(self, x):
+        return x
+
+    def grad(self, g):
+        return (None,)
+
+
+# -- comparisons: boolean, not differentiable --------------------------------------------
+class Comparison(Elementwise):
+    differentiable = False
+
+    @classmethod
+    def infer(cls, x, y):
+        return broadcast_shapes(cls.__name__, x, y), np.dtype(bool)
+
+    def eval(self, x, y):
+        return self.compare(x, y)
+
+    def grad(self, g):
+        return None, None
+
+
+class Less(Comparison):
+    compare = staticmethod(np.less)
+
+
+class LessEqual(Comparison):
+    compare = staticmethod(np.less_equal)
+
+
+class Greater(Comparison):
+    compare = staticmethod(np.greater)
+
+
+class GreaterEqual(Comparison):
+    compare = staticmethod(np.greater_equal)
+
+
+class Equal(Comparison):
+    compare = staticmethod(np.equal)
+
+
+class NotEqual(Comparison):
+    compare = staticmethod(np.not_equal)
+
+
+# -- factories: the public names -------------------------------------------------------
+def _pair(x, y) -> tuple[Node, Node]:
+    if not isinstance(x, Node) and not isinstance(y, Node):
+        raise TypeError(f"expected at least one Node, got {type(x).__name__} and {type(y).__name__}")
+    x = as_node(x, like=y if isinstance(y, Node) else None)
+    y = as_node(y, like=x)
+    return x, y
+
+
+def _same(x: Node, like: Node) -> bool:
+    """Whether `x` can stand for a result of the shape and dtype of `like`."""
+    return x.shape == like.shape and x.dtype == like.dtype
+
+
+def add(x, y) -> Node:
+    """x + y with broadcasting.
+
+    >>> import autodiff as ad
+    >>> ad.add(ad.Variable(1.0), 2)()
+    array(3.)
+    """
+    x, y = _pair(x, y)
+    node = Add(x, y)
+    if known_value(y) == 0 and _same(x, node):
+        return x
+    if known_value(x) == 0 and _same(y, node):
+        return y
+    return node
+
+
+def subtract(x, y) -> Node:
+    """x - y with broadcasting.
+
+    >>> import autodiff as ad
+    >>> ad.subtract(ad.Variable(1.0), 2)()
+    array(-1.)
+    """
+    x, y = _pair(x, y)
+    node = Subtract(x, y)
+    if known_value(y) == 0 and _same(x, node):
+        return x
+    if known_value(x) == 0 and _same(y, node):
+        return negative(y)
+    return node
+
+
+def multiply(x, y) -> Node:
+    """x * y with broadcasting.
+
+    >>> import autodiff as ad
+    >>> ad.multiply(ad.Variable(3.0), 2)()
+    array(6.)
+    """
+    x, y = _pair(x, y)
+    node = Multiply(x, y)
+    if known_value(x) == 0 or known_value(y) == 0:
+        return zeros(node.shape, node.dtype)
+    if known_value(y) == 1 and _same(x, node):
+        return x
+    if known_value(x) == 1 and _same(y, node):
+        return y
+    return node
+
+
+def divide(x, y) -> Node:
+    """x / y with broadcasting (true division).
+
+    >>> import autodiff as ad
+    >>> ad.divide(ad.Variable(3.0), 2)()
+    array(1.5)
+    """
+    x, y = _pair(x, y)
+    node = Divide(x, y)
+    if known_value(x) == 0:
+        return zeros(node.shape, node.dtype)
+    if known_value(y) == 1 and _same(x, node):
+        return x
+    return node
+
+
+def negative(x: Node) -> Node:
+    """-x.
+
+    >>> import autodiff as ad
+    >>> ad.negative(ad.Variable(3.0))()
+    array(-3.)
+    """
+    if known_value(x) == 0:
+        return x
+    return Negative(x)
+
+
+def power(x, y) -> Node:
+    """x ** y. A numeric exponent makes a `Pow` node with the exponent as a parameter.
+
+    >>> import autodiff as ad
+    >>> ad.power(ad.Variable(3.0), 2)()
+    array(9.)
+    """
+    if isinstance(x, Node) and not isinstance(y, Node) and np.ndim(y) == 0:
+        p = float(y)
+        if p == 1:
+            return x
+        if p == 0:
+            return ones(x.shape, float_dtype(x.dtype))
+        return Pow(x, p=p)
+    x, y = _pair(x, y)
+    return Power(x, y)
+
+
+def _unary(op: type[Elementwise], doc: str):
+    def factory(x) -> Node:
+        return op(as_node(x))
+
+    factory.__name__ = factory.__qualname__ = op.__name__.lower()
+    factory.__doc__ = doc
+    return factory
+
+
+exp = _unary(Exp, "e ** x.\n\n>>> import autodiff as ad; ad.exp(ad.Variable(0.0))()\narray(1.)")
+log = _unary(Log, "Natural logarithm.\n\n>>> import autodiff as ad; ad.log(ad.Variable(1.0))()\narray(0.)")
+log1p = _unary(Log1p, "log(1 + x), accurate for small x.\n\n>>> import autodiff as ad; ad.log1p(ad.Variable(0.0))()\narray(0.)")
+expm1 = _unary(Expm1, "exp(x) - 1, accurate for small x.\n\n>>> import autodiff as ad; ad.expm1(ad.Variable(0.0))()\narray(0.)")
+sqrt = _unary(Sqrt, "Square root.\n\n>>> import autodiff as ad; ad.sqrt(ad.Variable(4.0))()\narray(2.)")
+absolute = _unary(Abs, "|x|; the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.abs(ad.Variable(-2.0))()\narray(2.)")
+sign = _unary(Sign, "-1, 0 or 1 (no gradient).\n\n>>> import autodiff as ad; ad.sign(ad.Variable(-2.0))()\narray(-1.)")
+sin = _unary(Sin, "Sine.\n\n>>> import autodiff as ad; ad.sin(ad.Variable(0.0))()\narray(0.)")
+cos = _unary(Cos, "Cosine.\n\n>>> import autodiff as ad; ad.cos(ad.Variable(0.0))()\narray(1.)")
+tanh = _unary(Tanh, "Hyperbolic tangent.\n\n>>> import autodiff as ad; ad.tanh(ad.Variable(0.0))()\narray(0.)")
+sigmoid = _unary(Sigmoid, "Logistic sigmoid, stable for any x.\n\n>>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)")
+softplus = _unary(Softplus, "log(1 + exp(x)), stable for any x.\n\n>>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)")
+relu = _unary(Relu, "max(x, 0); the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)")
+stop_gradient = _unary(StopGradient, "x, with no gradient flowing through it.\n\n>>> import autodiff as ad; ad.stop_gradient(ad.Variable(2.0))()\narray(2.)")
+
+
+def square(x) -> Node:
+    """x ** 2.
+
+    >>> import autodiff as ad
+    >>> ad.square(ad.Variable(3.0))()
+    array(9.)
+    """
+    return power(as_node(x), 2)
+
+
+def leaky_relu(x, alpha: float = 0.01) -> Node:
+    """x where x > 0, else alpha * x.
+
+    >>> import autodiff as ad
+    >>> ad.leaky_relu(ad.Variable(-2.0), 0.1)()
+    array(-0.2)
+    """
+    return LeakyRelu(as_node(x), alpha=float(alpha))
+
+
+def clip(x, lo: float, hi: float) -> Node:
+    """x limited to the interval [lo, hi] (numbers).
+
+    >>> import autodiff as ad
+    >>> ad.clip(ad.Variable(5.0), 0, 1)()
+    array(1.)
+    """
+    if not lo <= hi:
+        raise ValueError(f"Clip: lo={lo} is greater than hi={hi}")
+    return Clip(as_node(x), lo=float(lo), hi=float(hi))
+
+
+def maximum(x, y) -> Node:
+    """Elementwise maximum; at ties the gradient is split evenly.
+
+    >>> import autodiff as ad
+    >>> ad.maximum(ad.Variable(1.0), 3)()
+    array(3.)
+    """
+    return Maximum(*_pair(x, y))
+
+
+def minimum(x, y) -> Node:
+    """Elementwise minimum; at ties the gradient is split evenly.
+
+    >>> import autodiff as ad
+    >>> ad.minimum(ad.Variable(1.0), 3)()
+    array(1.)
+    """
+    x, y = _pair(x, y)
+    return negative(maximum(negative(x), negative(y)))
+
+
+def where(condition, x, y) -> Node:
+    """Choose x where `condition` is true, else y; like np.where with three arguments.
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array([-1.0, 2.0]))
+    >>> ad.where(x > 0, x, 0.0)()
+    array([0., 2.])
+    """
+    condition = as_node(condition)
+    if condition.dtype != bool:
+        raise TypeError(f"Where: the condition must be boolean, got {condition.dtype} (input 0)")
+    x, y = _pair(x, y)
+    return Where(condition, x, y)
+
+
+def _comparison(op: type[Comparison], symbol: str):
+    def factory(x, y) -> Node:
+        return op(*_pair(x, y))
+
+    factory.__name__ = factory.__qualname__ = "".join(
+        "_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(op.__name__)
+    )
+    factory.__doc__ = (
+        f"Elementwise x {symbol} y as a boolean node (no gradient).\n\n"
+        f">>> import autodiff as ad; ad.{factory.__name__}(ad.Variable(1.0), 1.0)().dtype\ndtype('bool')"
+    )
+    return factory
+
+
+less = _comparison(Less, "<")
+less_equal = _comparison(LessEqual, "<=")
+greater = _comparison(Greater, ">")
+greater_equal = _comparison(GreaterEqual, ">=")
+equal = _comparison(Equal, "==")
+not_equal = _comparison(NotEqual, "!=")
