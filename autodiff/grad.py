@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .node import Node, Variable, toposort
+from .node import Node, Variable, building_derivative, toposort
 from .ops import add, as_node, eye, multiply, ones, reshape, sum, zeros
 from .ops.elementwise import float_dtype
 
@@ -47,6 +47,11 @@ def grad(y: Node, wrt: Node | Sequence[Node], seed=None) -> Node | list[Node]:
     403.4287934927351
     """
     wrt_list, single = _check_nodes("grad", y, wrt)
+    with building_derivative():
+        return _grad(y, wrt_list, single, seed)
+
+
+def _grad(y: Node, wrt_list: list[Node], single: bool, seed) -> Node | list[Node]:
     if seed is None:
         seed = ones(y.shape, float_dtype(y.dtype))
     seed = as_node(seed)

@@ -19,6 +19,7 @@ import numpy as np
 
 _cache: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _scope: list[str] = []
+_derivative_depth = [0]
 _counter = itertools.count()
 
 
@@ -40,6 +41,7 @@ class Node:
     dtype: np.dtype
     name: str
     scope: tuple[str, ...]
+    is_derivative: bool  # first built while `grad` was building a derivative graph
 
     def __new__(cls, *inputs: Node, **params: Any) -> Node:
         from .ops.elementwise import as_node
@@ -69,6 +71,7 @@ class Node:
         set_(self, "name", name)
         set_(self, "params", params)
         set_(self, "scope", tuple(_scope))
+        set_(self, "is_derivative", _derivative_depth[0] > 0)
         set_(self, "_id", next(_counter))
 
     def __setattr__(self, key: str, value: Any) -> None:
@@ -314,6 +317,16 @@ def name_scope(name: str):
         yield
     finally:
         _scope.pop()
+
+
+@contextlib.contextmanager
+def building_derivative():
+    """Nodes first built inside this context are marked `is_derivative` (for plots)."""
+    _derivative_depth[0] += 1
+    try:
+        yield
+    finally:
+        _derivative_depth[0] -= 1
 
 
 def toposort(outputs: Iterable[Node]) -> list[Node]:
