@@ -13,7 +13,7 @@ from .compile import Function, eval, function
 from .grad import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
 from .ops import (
-    abs, absolute, add, broadcast_to, clip, concatenate, cos, diagonal, divide, dot, einsum,
+    abs, absolute, add, astype, broadcast_to, clip, concatenate, cos, diagonal, divide, dot, einsum,
     equal, exp, expand_dims, expm1, eye, full, getitem, greater, greater_equal, inner,
     leaky_relu, less, less_equal, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
     mean, min, minimum, multiply, negative, norm, not_equal, ones, ones_like, outer, pad,
@@ -37,6 +37,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "log1p",
     "expm1", "sqrt", "square", "abs", "absolute", "sign", "sin", "cos", "tanh", "sigmoid",
     "relu", "leaky_relu", "softplus", "maximum", "minimum", "clip", "where", "stop_gradient",
+    "astype",
     "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
     # contraction
     "einsum", "sum", "mean", "transpose", "permute_dims", "matmul", "dot", "vdot", "outer",

@@ -21,7 +21,7 @@ def _check_nodes(op: str, y, wrt) -> tuple[list[Node], bool]:
     if not isinstance(y, Node):
         raise TypeError(f"{op}: the function to differentiate must be a Node, got {type(y).__name__}")
     single = isinstance(wrt, Node)
-    wrt_list = [wrt] if single else list(wrt)
+    wrt_list = [wrt] if single else list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     for i, w in enumerate(wrt_list):
         if not isinstance(w, Node):
             raise TypeError(f"{op}: can only differentiate with respect to Nodes, got {type(w).__name__} (wrt {i})")

@@ -5,7 +5,7 @@ from .einsum import (
     tensordot, trace, transpose, vdot,
 )
 from .elementwise import (
-    absolute, add, as_node, clip, cos, divide, equal, exp, expm1, eye, full, greater,
+    absolute, add, as_node, astype, clip, cos, divide, equal, exp, expm1, eye, full, greater,
     greater_equal, leaky_relu, less, less_equal, log, log1p, maximum, minimum, multiply,
     negative, not_equal, ones, ones_like, power, relu, sigmoid, sign, sin, softplus, sqrt,
     square, stop_gradient, subtract, tanh, where, zeros, zeros_like,

@@ -19,7 +19,7 @@ import numpy as np
 import opt_einsum
 
 from ..node import Node
-from .elementwise import as_node, eye, known_value, multiply, ones, zeros
+from .elementwise import as_node, astype, eye, known_value, multiply, ones, zeros
 
 _RESERVED = set(",.->")
 
@@ -101,7 +101,10 @@ def parse(equation: str, shapes: Sequence[tuple[int, ...]]) -> tuple[str, tuple[
                 sizes[label] = (n, i)
 
     if arrow:
-        out = expand(_tokens(rhs, equation), len(_tokens(rhs, equation)) - 1 + n_dots)
+        out_tokens = _tokens(rhs, equation)
+        if n_dots and "..." not in out_tokens:
+            raise ValueError(f"Einsum {equation!r}: the inputs have '...' axes, so the output needs '...' too")
+        out = expand(out_tokens, len(out_tokens) - 1 + n_dots)
         for label in out:
             if label not in sizes:
                 raise ValueError(f"Einsum {equation!r}: output label {_show(label)} is in no input")
@@ -201,7 +204,7 @@ def normalize_axes(op: str, axis, shape: tuple[int, ...]) -> tuple[int, ...]:
     """`axis` (None, an int or a tuple) as a sorted tuple of non-negative axes of `shape`."""
     if axis is None:
         return tuple(range(len(shape)))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     result = []
     for a in axes:
         if not isinstance(a, (int, np.integer)):
@@ -219,11 +222,13 @@ def sum(x, axis=None, keepdims: bool = False) -> Node:
 
     >>> import numpy as np, autodiff as ad
     >>> ad.sum(ad.Variable(np.ones((2, 3))), axis=0)()
-    array([2., 2.])
+    array([2., 2., 2.])
     """
     from .shape import reshape
 
     x = as_node(x)
+    if x.dtype == bool:  # count, as np.sum does (einsum would take a logical or)
+        x = astype(x, np.int64)
     axes = normalize_axes("Sum", axis, x.shape)
     letters = _letters(x.ndim)
     out = "".join(l for i, l in enumerate(letters) if i not in axes)

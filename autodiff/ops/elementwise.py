@@ -90,21 +90,30 @@ def full(shape, value: float, dtype=np.float64) -> Node:
 
 
 def zeros(shape, dtype=np.float64) -> Node:
-    """>>> import autodiff as ad; ad.zeros((2, 3))().shape
+    """A Node of zeros; like np.zeros.
+
+    >>> import autodiff as ad
+    >>> ad.zeros((2, 3))().shape
     (2, 3)
     """
     return full(shape, 0, dtype)
 
 
 def ones(shape, dtype=np.float64) -> Node:
-    """>>> import autodiff as ad; ad.ones(2)()
+    """A Node of ones; like np.ones.
+
+    >>> import autodiff as ad
+    >>> ad.ones(2)()
     array([1., 1.])
     """
     return full(shape, 1, dtype)
 
 
 def eye(n: int, dtype=np.float64) -> Node:
-    """>>> import autodiff as ad; ad.eye(2)()
+    """The n-by-n identity matrix as a Node; like np.eye.
+
+    >>> import autodiff as ad
+    >>> ad.eye(2)()
     array([[1., 0.],
            [0., 1.]])
     """
@@ -112,10 +121,12 @@ def eye(n: int, dtype=np.float64) -> Node:
 
 
 def zeros_like(x: Node) -> Node:
+    """Zeros of the shape of x (in its floating dtype)."""
     return zeros(x.shape, float_dtype(x.dtype))
 
 
 def ones_like(x: Node) -> Node:
+    """Ones of the shape of x (in its floating dtype)."""
     return ones(x.shape, float_dtype(x.dtype))
 
 
@@ -418,6 +429,37 @@ class StopGradient(Elementwise):
 
     def grad(self, g):
         return (None,)
+
+
+class Cast(Node):
+    """x converted to another dtype; the gradient is cast back (none for integer inputs)."""
+
+    @classmethod
+    def infer(cls, x, *, kind):
+        return x.shape, np.dtype(kind)
+
+    def eval(self, x):
+        return x.astype(self.dtype)
+
+    def grad(self, g):
+        (x,) = self.inputs
+        if x.dtype.kind not in "fc":
+            return (None,)
+        return (astype(g, x.dtype),)
+
+
+def astype(x, dtype) -> Node:
+    """x converted to `dtype`, as ndarray.astype.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.astype(ad.Variable(np.array([1.7, 2.0])) > 1.8, np.float64)()
+    array([0., 1.])
+    """
+    x = as_node(x)
+    dtype = np.dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    return Cast(x, kind=dtype.str)
 
 
 # -- comparisons: boolean, not differentiable --------------------------------------------

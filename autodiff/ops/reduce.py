@@ -6,7 +6,7 @@ import numpy as np
 
 from ..node import Node
 from .einsum import mean, normalize_axes, sum
-from .elementwise import absolute, as_node, equal, negative, sqrt, square
+from .elementwise import absolute, as_node, astype, equal, negative, sqrt, square
 from .shape import reshape
 
 
@@ -32,7 +32,7 @@ class Max(Node):
     def grad(self, g):
         (x,) = self.inputs
         kept = _kept_shape(x.shape, self.axes)
-        winners = equal(x, reshape(self, kept))
+        winners = astype(equal(x, reshape(self, kept)), g.dtype)
         share = winners / sum(winners, self.axes, keepdims=True)
         nb = g.ndim - self.ndim
         return (reshape(g, g.shape[:nb] + kept) * share,)

@@ -1,0 +1,96 @@
+"""The bad-input table: each row builds a bad graph and pins the error type and message.
+
+Every error is raised when the graph is built, never when it is evaluated.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+x23 = ad.Variable(np.zeros((2, 3)), name="x23")
+v4 = ad.Variable(np.zeros(4), name="v4")
+m33 = ad.Variable(np.zeros((3, 3)), name="m33")
+ids = ad.Variable(np.array([0, 1]), name="ids")
+
+BAD = [
+    # (what, build, error type, message pattern)
+    ("broadcast mismatch", lambda: x23 * v4, ValueError, r"Multiply: cannot broadcast \(2, 3\) with \(4,\) \(input 1\)"),
+    ("broadcast with a numpy array", lambda: np.zeros(4) + x23, ValueError, r"Add: cannot broadcast \(4,\) with \(2, 3\) \(input 1\)"),
+    ("where mismatch", lambda: ad.where(x23 > 0, x23, v4), ValueError, r"Where: cannot broadcast \(2, 3\) with \(2, 3\) with \(4,\) \(input 2\)"),
+    ("where condition not boolean", lambda: ad.where(x23, x23, 0.0), TypeError, r"Where: the condition must be boolean, got float64"),
+    ("einsum label sizes", lambda: ad.einsum("ij,jk->ik", x23, m33[:2]), ValueError, r"Einsum 'ij,jk->ik': label 'j' has size 3 in input 0 of shape \(2, 3\) but 2 in input 1 of shape \(2, 3\)"),
+    ("einsum too few terms", lambda: ad.einsum("ij->i", x23, v4), ValueError, r"Einsum 'ij->i': 1 subscript terms for 2 inputs"),
+    ("einsum axes count", lambda: ad.einsum("ijk->i", x23), ValueError, r"Einsum 'ijk->i': input 0 has 2 axes but its subscripts 'ijk' name 3"),
+    ("einsum unknown output label", lambda: ad.einsum("ij->k", x23), ValueError, r"Einsum 'ij->k': output label 'k' is in no input"),
+    ("einsum repeated output label", lambda: ad.einsum("ij->ii", x23), ValueError, r"output label 'i' is repeated"),
+    ("einsum bad character", lambda: ad.einsum("i1->i", x23), ValueError, r"invalid subscript character '1'"),
+    ("einsum two arrows", lambda: ad.einsum("ij->i->j", x23), ValueError, r"more than one '->'"),
+    ("einsum repeated label sizes", lambda: ad.einsum("ii->i", x23), ValueError, r"repeated label 'i' has sizes 2 and 3 in input 0"),
+    ("einsum dots dropped", lambda: ad.einsum("...i->i", x23), ValueError, r"the inputs have '...' axes, so the output needs '...' too"),
+    ("einsum equation type", lambda: ad.einsum(3, x23), TypeError, r"Einsum: the equation must be a string"),
+    ("matmul inner", lambda: x23 @ v4, ValueError, r"Matmul: inner dimensions differ: input 0 of shape \(2, 3\) has 3, input 1 of shape \(4,\) has 4"),
+    ("matmul scalar", lambda: ad.matmul(ad.Variable(1.0), v4), ValueError, r"Matmul: inputs must have at least one axis"),
+    ("matmul batch", lambda: ad.Variable(np.zeros((2, 3, 3))) @ ad.Variable(np.zeros((4, 3, 3))), ValueError, r"Matmul: cannot broadcast the batch axes of shapes \(2, 3, 3\) and \(4, 3, 3\)"),
+    ("sum axis", lambda: ad.sum(x23, axis=2), ValueError, r"Sum: axis 2 is out of bounds for input of shape \(2, 3\)"),
+    ("sum repeated axis", lambda: ad.sum(x23, axis=(0, -2)), ValueError, r"Sum: repeated axis"),
+    ("mean axis type", lambda: ad.mean(x23, axis=1.0), TypeError, r"Mean: axis must be an integer, got float"),
+    ("max axis", lambda: ad.max(x23, axis=-3), ValueError, r"Max: axis -3 is out of bounds for input of shape \(2, 3\)"),
+    ("softmax axis", lambda: ad.softmax(x23, axis=5), ValueError, r"Logsumexp: axis 5 is out of bounds"),
+    ("transpose axes", lambda: ad.transpose(x23, (0, 0)), ValueError, r"Transpose: axes \(0, 0\) are not a permutation"),
+    ("reshape size", lambda: ad.reshape(x23, (4, 2)), ValueError, r"Reshape: cannot reshape input of shape \(2, 3\) \(6 elements\) into \(4, 2\)"),
+    ("reshape two unknowns", lambda: ad.reshape(x23, (-1, -1)), ValueError, r"Reshape: invalid target shape \(-1, -1\)"),
+    ("index out of bounds", lambda: x23[2], IndexError, r"Index: .*out of bounds.*input of shape \(2, 3\)"),
+    ("index float", lambda: x23[1.5], TypeError, r"Index: unsupported index 1.5"),
+    ("index float array", lambda: x23[np.array([0.5])], TypeError, r"Index: array indices must be integers or booleans, got float64"),
+    ("index split arrays", lambda: ad.Variable(np.zeros((2, 3, 4)))[np.array([0]), :, np.array([1])], ValueError, r"Index: integer-array indices must stand next to each other"),
+    ("take float indices", lambda: x23[ad.Variable(np.array([0.0]))], TypeError, r"Take: indices must be integers, got float64 \(input 1\)"),
+    ("node index with other keys", lambda: x23[ids, 1], TypeError, r"Index: a node in an index must come alone or with plain ':' slices"),
+    ("concatenate shapes", lambda: ad.concatenate([x23, v4]), ValueError, r"Concatenate: input 1 of shape \(4,\) does not fit input 0 of shape \(2, 3\) along axis 0"),
+    ("concatenate nothing", lambda: ad.concatenate([]), ValueError, r"Concatenate: needs at least one input"),
+    ("stack shapes", lambda: ad.stack([x23, x23.T]), ValueError, r"Stack: input 1 of shape \(3, 2\) differs from input 0 of shape \(2, 3\)"),
+    ("split unequal", lambda: ad.split(x23, 2, axis=1), ValueError, r"Split: axis 1 of length 3 does not split into 2 equal parts"),
+    ("squeeze non-1 axis", lambda: ad.squeeze(x23, 0), ValueError, r"Squeeze: axis 0 of input of shape \(2, 3\) has size 2, not 1"),
+    ("pad width", lambda: ad.pad(x23, ((1, 2, 3),)), ValueError, r"Pad: pad_width .* does not fit input of shape \(2, 3\)"),
+    ("pad negative", lambda: ad.pad(x23, -1), ValueError, r"Pad: negative pad_width"),
+    ("broadcast_to", lambda: ad.broadcast_to(x23, (3, 3)), ValueError, r"BroadcastTo: cannot broadcast input of shape \(2, 3\) to \(3, 3\)"),
+    ("tensordot sizes", lambda: ad.tensordot(x23, m33, axes=([0], [0])), ValueError, r"Tensordot: axis 0 of input 0 \(shape \(2, 3\)\) has size 2 but axis 0 of input 1 \(shape \(3, 3\)\) has size 3"),
+    ("diagonal sizes", lambda: ad.diagonal(x23), ValueError, r"Diagonal: axes 0 and 1 of input of shape \(2, 3\) differ in size"),
+    ("clip bounds", lambda: ad.clip(x23, 1, 0), ValueError, r"Clip: lo=1 is greater than hi=0"),
+    ("var ddof", lambda: ad.var(v4, ddof=4), ValueError, r"Var: ddof=4 leaves no degrees of freedom for 4 elements"),
+    ("norm ord", lambda: ad.norm(v4, ord=3), ValueError, r"Norm: ord=3 is not supported"),
+    ("operand kind", lambda: x23 + "a", TypeError, r"expected a Node, a number or an array, got str"),
+    ("grad w.r.t. an array", lambda: ad.grad(ad.sum(x23), np.zeros(3)), TypeError, r"grad: can only differentiate with respect to Nodes, got ndarray \(wrt 0\)"),
+    ("grad of an array", lambda: ad.grad(np.zeros(3), x23), TypeError, r"grad: the function to differentiate must be a Node, got ndarray"),
+    ("grad seed shape", lambda: ad.grad(x23, x23, seed=np.ones(3)), ValueError, r"grad: seed of shape \(3,\) does not end with the shape \(2, 3\) of y"),
+    ("hvp of a vector", lambda: ad.hvp(x23, x23, np.ones((2, 3))), ValueError, r"hvp: f must be a scalar, got shape \(2, 3\)"),
+    ("hvp direction", lambda: ad.hvp(ad.sum(x23), x23, np.ones(3)), ValueError, r"hvp: v of shape \(3,\) does not match wrt of shape \(2, 3\)"),
+    ("jvp direction", lambda: ad.jvp(x23, x23, np.ones(2)), ValueError, r"jvp: v of shape \(2,\) does not end with the shape \(2, 3\) of wrt"),
+    ("variable value shape", lambda: setattr(x23, "value", np.zeros(3)), ValueError, r"Variable 'x23': value of shape \(3,\) does not fit shape \(2, 3\)"),
+    ("function input kind", lambda: ad.function(x23, inputs=[x23 * 2]), TypeError, r"function: input 0 must be a Variable, got Multiply"),
+    ("function output kind", lambda: ad.function([x23, 3]), TypeError, r"function: output 1 is a int, not a Node"),
+    ("truth value", lambda: bool(x23 > 0), TypeError, r"the truth value of a Greater node is not known when the graph is built"),
+    ("len of a scalar", lambda: len(ad.Variable(1.0)), TypeError, r"len\(\) of a 0-d node"),
+    ("check_grads order", lambda: ad.check_grads(ad.exp, [np.ones(2)], order=0), ValueError, r"check_grads: order must be at least 1"),
+]
+
+
+@pytest.mark.parametrize("build, error, pattern", [row[1:] for row in BAD], ids=[row[0] for row in BAD])
+def test_bad_input_is_rejected_when_built(build, error, pattern):
+    with pytest.raises(error, match=pattern):
+        build()
+
+
+def test_nodes_are_immutable():
+    with pytest.raises(AttributeError, match="Multiply nodes are immutable"):
+        (x23 * 2).shape = (6,)
+
+
+def test_function_checks_fed_arrays():
+    step = ad.function(ad.sum(x23), inputs=[x23])
+    with pytest.raises(ValueError, match=re.escape("Variable 'x23': value of shape (3,) does not fit shape (2, 3)")):
+        step(np.zeros(3))
+    with pytest.raises(TypeError, match="function: expected 1 input arrays, got 2"):
+        step(np.zeros((2, 3)), np.zeros(1))
