@@ -44,8 +44,6 @@ class Node:
     is_derivative: bool  # first built while `grad` was building a derivative graph
 
     def __new__(cls, *inputs: Node, **params: Any) -> Node:
-        from .ops.elementwise import as_node
-
         inputs = tuple(as_node(x) for x in inputs)
         frozen = tuple(sorted((k, _freeze(v)) for k, v in params.items()))
         key = (cls, tuple(map(id, inputs)), frozen)
@@ -176,10 +174,17 @@ class Node:
         return _ops().mean(self, axis=axis, keepdims=keepdims)
 
 
-def _ops():
-    from . import ops
+_ops_module = None
 
-    return ops
+
+def _ops():
+    """The op factories (imported late: they are built on this module)."""
+    global _ops_module
+    if _ops_module is None:
+        from . import ops
+
+        _ops_module = ops
+    return _ops_module
 
 
 class Leaf(Node):
@@ -270,6 +275,21 @@ class Constant(Leaf):
         if self.size <= 6:
             return f"Constant({self.value!r})"
         return f"Constant(shape={self.shape}, dtype={self.dtype})"
+
+
+def as_node(value: Any, like: Node | None = None) -> Node:
+    """`value` as a Node: Nodes pass through; numbers and arrays become Constants.
+
+    A Python number takes the dtype of `like` where NumPy's promotion allows it, so
+    ``float32_node * 2`` stays float32.
+    """
+    if isinstance(value, Node):
+        return value
+    if isinstance(value, (bool, int, float, complex)) and like is not None:
+        return Constant(np.asarray(value, dtype=np.result_type(like.dtype, value)))
+    if isinstance(value, (np.ndarray, np.generic, bool, int, float, complex, list, tuple)):
+        return Constant(value)
+    raise TypeError(f"expected a Node, a number or an array, got {type(value).__name__}")
 
 
 class _Frozen:

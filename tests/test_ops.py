@@ -92,3 +92,15 @@ def test_every_op_class_has_a_row():
         covered |= {type(n) for n in ad.toposort(graphs)}
     missing = {cls.__name__ for cls in _op_classes()} - {cls.__name__ for cls in covered}
     assert not missing, f"op classes without a row in tests/op_cases.py: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_float32_stays_float32(case):
+    """Where the forward graph keeps float32, its gradients are float32 too."""
+    xs = [ad.Variable(a.astype(np.float32)) for a in case.args()]
+    y = case.fn(*xs)
+    if y.dtype != np.float32:
+        pytest.skip(f"the op itself promotes to {y.dtype}")
+    for g in ad.grad(y, xs):
+        assert g.dtype == np.float32
+        assert g().dtype == np.float32

@@ -12,22 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..node import Constant, Node
-
-
-def as_node(value: Any, like: Node | None = None) -> Node:
-    """`value` as a Node: Nodes pass through; numbers and arrays become Constants.
-
-    A Python number takes the dtype of `like` where NumPy's promotion allows it, so
-    ``float32_node * 2`` stays float32.
-    """
-    if isinstance(value, Node):
-        return value
-    if isinstance(value, (bool, int, float, complex)) and like is not None:
-        return Constant(np.asarray(value, dtype=np.result_type(like.dtype, value)))
-    if isinstance(value, (np.ndarray, np.generic, bool, int, float, complex, list, tuple)):
-        return Constant(value)
-    raise TypeError(f"expected a Node, a number or an array, got {type(value).__name__}")
+from ..node import Constant, Node, as_node
 
 
 def float_dtype(dtype: np.dtype) -> np.dtype:
@@ -36,6 +21,12 @@ def float_dtype(dtype: np.dtype) -> np.dtype:
 
 
 def broadcast_shapes(op: str, *inputs: Node) -> tuple[int, ...]:
+    shape = inputs[0].shape
+    for x in inputs:
+        if x.shape != shape:
+            break
+    else:
+        return shape
     try:
         return np.broadcast_shapes(*(x.shape for x in inputs))
     except ValueError:
@@ -145,6 +136,8 @@ def unbroadcast(g: Node, out_ndim: int, shape: tuple[int, ...]) -> Node:
     from .shape import reshape
 
     nb = g.ndim - out_ndim
+    if g.shape[nb:] == shape:
+        return g
     lead = out_ndim - len(shape)
     axes = list(range(nb, nb + lead))
     axes += [nb + lead + i for i, n in enumerate(shape) if n == 1 and g.shape[nb + lead + i] != 1]
@@ -161,7 +154,9 @@ class Elementwise(Node):
     @classmethod
     def infer(cls, *inputs, **params):
         shape = broadcast_shapes(cls.__name__, *inputs)
-        dtype = np.result_type(*(x.dtype for x in inputs))
+        dtype = inputs[0].dtype
+        if any(x.dtype != dtype for x in inputs):
+            dtype = np.result_type(*(x.dtype for x in inputs))
         return shape, float_dtype(dtype) if cls.float_result else dtype
 
     def to_input(self, g: Node, i: int) -> Node:
@@ -395,7 +390,7 @@ class Maximum(Elementwise):
 
     def grad(self, g):
         x, y = self.inputs
-        share = greater(x, y) + 0.5 * equal(x, y)
+        share = astype(greater(x, y), g.dtype) + astype(equal(x, y), g.dtype) * 0.5
         return self.to_input(g * share, 0), self.to_input(g * (1 - share), 1)
 
 
