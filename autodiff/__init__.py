@@ -12,6 +12,7 @@ from .check import GradientError, check_grads, numerical_grad
 from .compile import Function, eval, function
 from .grad import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
+from .plot import plot, plot_html, to_dot
 from .ops import (
     abs, absolute, add, astype, broadcast_to, clip, concatenate, cos, diagonal, divide, dot, einsum,
     equal, exp, expand_dims, expm1, eye, full, getitem, greater, greater_equal, inner,
@@ -27,8 +28,10 @@ __all__ = [
     "Node", "Variable", "Constant", "name_scope", "toposort", "count_nodes",
     # differentiation
     "grad", "jacobian", "hessian", "hvp", "jvp",
-    # evaluation
+    # simplification and evaluation
     "function", "Function", "eval",
+    # plotting
+    "plot", "plot_html", "to_dot",
     # checks
     "check_grads", "numerical_grad", "GradientError",
     # creation

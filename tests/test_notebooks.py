@@ -1,0 +1,54 @@
+"""The notebooks run top to bottom in a fresh kernel, in a temp folder, and show what they promise."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="pip install nbformat nbclient ipykernel")
+nbclient = pytest.importorskip("nbclient", reason="pip install nbformat nbclient ipykernel")
+pytest.importorskip("ipykernel", reason="pip install ipykernel (the kernel that runs the notebooks)")
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def run(name, folder, monkeypatch):
+    """Execute a committed notebook in `folder` (so whatever it writes lands there)."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    for cell in notebook.cells:  # committed without outputs: diffs stay readable
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{name}: clear its outputs before committing"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # plots as outputs
+    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
+    client.execute()
+    return notebook
+
+
+def outputs(notebook):
+    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+
+
+def text_of(notebook):
+    return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in outputs(notebook))
+
+
+def test_hessians_in_a_repl(tmp_path, monkeypatch):
+    notebook = run("01_hessians_in_a_repl.ipynb", tmp_path, monkeypatch)
+    text = text_of(notebook)
+    assert "symmetric: True" in text and "hvp == H @ u: True ; jvp == J @ u: True" in text
+    assert "orders 1 to 3 agree with finite differences" in text and "GradientError: order 1" in text
+    images = [o for o in outputs(notebook) if "image/png" in o.get("data", {})]
+    assert len(images) == 3  # derivatives of tanh, the Hessian, graph sizes
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (bash tests/install_system_deps.sh)")
+def test_plotting_graphs(tmp_path, monkeypatch):
+    notebook = run("02_plotting_graphs.ipynb", tmp_path, monkeypatch)
+    svgs = [o["data"]["image/svg+xml"] for o in outputs(notebook) if "image/svg+xml" in o.get("data", {})]
+    assert len(svgs) == 7 and all("<svg" in s for s in svgs)
+    assert "cluster" in svgs[3] and "layer1" in svgs[3]  # modules as clusters
+    assert "more input" in svgs[6]  # the big graph is cut at max_nodes
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.html", "mlp.svg"]
+    assert "graph-data" in (tmp_path / "mlp.html").read_text()

@@ -1,0 +1,297 @@
+"""Static plots (to_dot / plot / write) and the data of the HTML page, without a browser."""
+
+import importlib
+import importlib.util
+import json
+import re
+import shutil
+from pathlib import Path
+
+import graphviz
+import numpy as np
+import pytest
+
+import autodiff as ad
+from autodiff.plot import GraphvizNotFoundError, plot, plot_html, to_dot
+
+plot_module = importlib.import_module("autodiff.plot")  # the module, even once `ad.plot` is the function
+ROOT = Path(__file__).resolve().parents[1]
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (bash tests/install_system_deps.sh)")
+
+
+def mlp():
+    """A two-layer net in nested modules, its loss and the gradient of the loss."""
+    rng = np.random.default_rng(0)
+    x = ad.Variable(rng.normal(size=3), name="x")
+    W1 = ad.Variable(rng.normal(size=(4, 3)), name="W1")
+    W2 = ad.Variable(rng.normal(size=(2, 4)), name="W2")
+    with ad.name_scope("mlp"):
+        with ad.name_scope("layer1"):
+            h = ad.tanh(W1 @ x)
+        with ad.name_scope("layer2"):
+            out = W2 @ h
+        loss = ad.sum(out * out)
+    return loss, ad.grad(loss, W1), (x, W1, W2)
+
+
+def statements(dot):
+    """{node id: attribute text} and [(tail, head)] of a DOT text from `to_dot`."""
+    nodes = dict(re.findall(r"^\s*(\w+) \[(label=.*)\]$", dot, flags=re.M))
+    edges = re.findall(r"^\s*(\w+) -> (\w+)", dot, flags=re.M)
+    return nodes, edges
+
+
+def no_dot_on_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no `dot` to be found
+    monkeypatch.setattr(plot_module.shutil, "which", lambda name, *a, **k: None)
+
+
+# -- DOT -----------------------------------------------------------------------------------------
+
+
+def test_op_nodes_show_op_and_shape_and_kinds_look_different():
+    loss, dW1, (x, W1, W2) = mlp()
+    nodes, edges = statements(to_dot([loss, dW1]))
+    assert nodes[f"n{W1._id}"].startswith(r'label="W1\n(4, 3)"')
+    assert "shape=ellipse" in nodes[f"n{W1._id}"] and "#cfe2ff" in nodes[f"n{W1._id}"]
+    tanh = next(n for n in ad.toposort([loss]) if n.name == "Tanh")
+    assert nodes[f"n{tanh._id}"].startswith(r'label="Tanh\n(4,)"')
+    assert "fillcolor=\"#ffffff\"" in nodes[f"n{tanh._id}"]  # a forward op
+    assert "#ffe0c2" in nodes[f"n{dW1._id}"] and "penwidth=2.5" in nodes[f"n{dW1._id}"]  # derivative, output
+    constants = [n for n in ad.toposort([dW1]) if isinstance(n, (ad.Constant, plot_module.Fill, plot_module.Eye))]
+    assert constants and all("dashed" in nodes[f"n{c._id}"] for c in constants)
+    assert (f"n{W1._id}", next(f"n{n._id}" for n in ad.toposort([loss]) if W1 in n.inputs)) in edges
+
+
+def test_dtype_and_params_in_labels():
+    x = ad.Variable(np.ones((2, 3), np.float32), name="x")
+    y = ad.einsum("ij->j", x)
+    dot = to_dot(y)
+    assert r'label="x\n(2, 3) float32"' in dot
+    assert re.search(r'label="Einsum\\n(\w+)->\w\\n\(3,\) float32"', dot).group(1) == y.equation.split("->")[0]
+
+
+def test_to_dot_needs_no_dot_program(monkeypatch, tmp_path):
+    no_dot_on_path(monkeypatch, tmp_path)
+    x = ad.Variable(2.0, name="x")
+    dot = to_dot(ad.exp(x) * x)
+    assert dot.startswith("digraph autodiff {") and r'label="Exp\n()"' in dot
+
+
+def test_modules_are_nested_clusters():
+    loss, dW1, _ = mlp()
+    dot = to_dot(loss)
+    depth = {m.group(2): len(m.group(1)) for m in re.finditer(r"^(\t+)subgraph cluster_\w+ \{\n\t+.* label=(\w+)", dot, flags=re.M)}
+    assert depth == {"mlp": 1, "layer1": 2, "layer2": 2}
+    tanh = next(n for n in ad.toposort([loss]) if n.name == "Tanh")
+    layer1 = dot.index("label=layer1")
+    assert layer1 < dot.index(f"\tn{tanh._id} [") < dot.index("label=layer2")
+
+
+def test_collapse_modules():
+    loss, dW1, (x, W1, W2) = mlp()
+    everything, _ = statements(to_dot([loss, dW1]))
+    nodes, edges = statements(to_dot([loss, dW1], collapse=True))
+    boxes = {k: v for k, v in nodes.items() if "box3d" in v}
+    assert len(boxes) == 1 and r'label="mlp\n' in next(iter(boxes.values()))
+    inside = [n for n in ad.toposort([loss]) if n.scope]
+    assert all(f"n{n._id}" not in nodes for n in inside) and all(f"n{n._id}" in everything for n in inside)
+    to_box = [e for e in edges if e[0] in boxes or e[1] in boxes]
+    assert len(to_box) == len(set(to_box))  # one edge per (node, module box) pair
+    (box,) = boxes
+    assert (f"n{W1._id}", box) in edges and (f"n{W2._id}", box) in edges
+
+    by_name, _ = statements(to_dot(loss, collapse="layer1"))
+    by_path, _ = statements(to_dot(loss, collapse=["mlp/layer1"]))
+    assert by_name == by_path == statements(to_dot(loss, collapse=(name for name in ["layer1"])))[0]
+    assert [v for v in by_name.values() if "box3d" in v] == [r'label="layer1\n2 nodes" fillcolor="#e4e0f5" shape=box3d style=filled tooltip="module mlp/layer1 (collapsed)"']
+
+
+def test_hide_constants():
+    x = ad.Variable(np.ones(3), name="x")
+    y = ad.sum(2.0 * x + ad.ones(3))
+    shown, _ = statements(to_dot(y))
+    hidden, edges = statements(to_dot(y, hide_constants=True))
+    assert len(shown) - len(hidden) == 2 and all("dashed" not in v for v in hidden.values())
+    assert all(t in hidden and s in hidden for s, t in edges)
+    constant, _ = statements(to_dot(ad.Constant(3.0), hide_constants=True))  # an output is always drawn
+    assert len(constant) == 1
+
+
+def test_max_nodes_keeps_the_nodes_near_the_outputs_and_says_what_was_cut():
+    t = ad.Variable(np.array(0.5), name="t")
+    d = ad.tanh(t)
+    for _ in range(4):
+        d = ad.grad(d, t)
+    total = ad.count_nodes(d)
+    dot = to_dot(d, max_nodes=15)
+    nodes, edges = statements(dot)
+    real = [k for k in nodes if k.startswith("n")]
+    cuts = [k for k in nodes if k.startswith("cut_")]
+    assert len(real) == 15 and f"n{d._id}" in real and cuts
+    assert f"showing 15 of {total} nodes (max_nodes=15)" in dot
+    assert all(re.search(r"\.\.\. \d+ more inputs?", nodes[c]) for c in cuts)
+    assert all((c, c[4:]) in edges for c in cuts)
+    full, _ = statements(to_dot(d, max_nodes=None))
+    assert len(full) == total and "showing" not in to_dot(d, max_nodes=None)
+
+
+def test_deep_graphs_need_no_recursion():
+    x = ad.Variable(np.array(1.0), name="x")
+    y = x
+    for i in range(30_000):
+        y = y + float(i % 7)
+    total = ad.count_nodes(y)
+    dot = to_dot(y, max_nodes=50)
+    assert f"showing 50 of {total} nodes" in dot and len(statements(dot)[0]) == 51  # and one "... more"
+    nodes, _ = statements(to_dot(y, max_nodes=None, hide_constants=True))
+    assert len(nodes) == sum(not isinstance(n, ad.Constant) for n in ad.toposort([y])) > 25_000
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: plot(3.0), TypeError, "expected a Node or a list of Nodes, got float"),
+    (lambda: plot([]), ValueError, "the list of nodes is empty"),
+    (lambda: plot([ad.Constant(1.0), "y"]), TypeError, "item 1 is a str, not a Node"),
+    (lambda: plot(ad.Constant(1.0), max_nodes=0), ValueError, "max_nodes must be a positive int or None"),
+    (lambda: plot(ad.Constant(1.0), rankdir="down"), ValueError, "rankdir must be one of TB, LR, BT, RL"),
+    (lambda: plot(ad.Constant(1.0), collapse=3), TypeError, "collapse must be True/False"),
+    (lambda: plot(ad.Constant(1.0), hide_constants="yes"), TypeError, "hide_constants must be True or False"),
+    (lambda: plot(mlp()[0], collapse="layer9"), ValueError, "no module named 'layer9' in this graph (modules: mlp, mlp/layer1, mlp/layer2)"),
+    (lambda: plot(ad.Constant(1.0)).write("graph.jpg"), ValueError, "use a name ending in one of .png, .svg, .pdf"),
+    (lambda: plot_html(ad.Constant(1.0), "graph.svg"), ValueError, "give a path ending in .html"),
+    (lambda: plot_html(ad.Constant(1.0), "no/such/folder/graph.html"), FileNotFoundError, "does not exist"),
+    (lambda: plot_html(ad.Constant(1.0), "graph.html", values=1), TypeError, "values must be True or False"),
+    (lambda: plot_html(ad.Constant(1.0), "graph.html", title=None), TypeError, "title must be a str, got NoneType"),
+])
+def test_bad_arguments_fail_at_once(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+
+@needs_dot
+def test_renders_png_svg_pdf_and_svg_for_jupyter(tmp_path):
+    loss, dW1, _ = mlp()
+    g = plot([loss, dW1], collapse="layer2")
+    assert isinstance(g, graphviz.Digraph)
+    magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}
+    for kind, start in magic.items():
+        path = g.write(tmp_path / f"graph.{kind}")
+        assert path.read_bytes().startswith(start) and path.stat().st_size > 1000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["graph.pdf", "graph.png", "graph.svg"]
+    svg = g._repr_mimebundle_()["image/svg+xml"]
+    assert "<svg" in svg and "layer2" in svg and "Tanh" in svg
+
+
+def test_rendering_without_dot_says_how_to_install_graphviz(monkeypatch, tmp_path):
+    no_dot_on_path(monkeypatch, tmp_path)
+    g = plot(ad.exp(ad.Variable(1.0, name="x")))
+    for render in (lambda: g.write(tmp_path / "g.png"), g._repr_mimebundle_, lambda: g.render(directory=tmp_path)):
+        with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz") as info:
+            render()
+        assert "brew install graphviz" in str(info.value) and "conda install" in str(info.value)
+        assert isinstance(info.value, graphviz.ExecutableNotFound)
+
+
+# -- the HTML page's data -------------------------------------------------------------------------
+
+
+def page_data(path):
+    text = Path(path).read_text(encoding="utf-8")
+    match = re.search(r'<script type="application/json" id="graph-data">(.*?)</script>', text, flags=re.S)
+    return text, json.loads(match.group(1))
+
+
+def contains(outer, box):
+    x, y, w, h = box
+    return outer[0] <= x - w / 2 and x + w / 2 <= outer[2] and outer[1] <= y - h / 2 and y + h / 2 <= outer[3]
+
+
+def overlaps(outer, box):
+    x, y, w, h = box
+    return x + w / 2 > outer[0] and x - w / 2 < outer[2] and y + h / 2 > outer[1] and y - h / 2 < outer[3]
+
+
+@pytest.mark.parametrize("layout", ["dot", "built-in"])
+def test_html_page_is_one_offline_file_with_a_layout(layout, tmp_path, monkeypatch):
+    if layout == "dot" and shutil.which("dot") is None:
+        pytest.skip("Graphviz `dot` is not installed")
+    if layout == "built-in":
+        no_dot_on_path(monkeypatch, tmp_path)
+    loss, dW1, (x, W1, W2) = mlp()
+    path = plot_html([loss, dW1], tmp_path / "page.html", title="<MLP> & grad")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
+    text, data = page_data(path)
+    assert "<script src" not in text and "<link" not in text and "https://" not in text and "@import" not in text
+    assert "<title>&lt;MLP&gt; &amp; grad</title>" in text
+    assert len(data["nodes"]) == ad.count_nodes([loss, dW1]) and data["caption"] == ""
+    nodes = {n["id"]: n for n in data["nodes"]}
+    clusters = {c["path"]: c for c in data["clusters"]}
+    assert set(clusters) == {"mlp", "mlp/layer1", "mlp/layer2"}
+    in_mlp = sum(n.scope[:1] == ("mlp",) for n in ad.toposort([loss, dW1]))
+    assert clusters["mlp/layer1"]["parent"] == clusters["mlp"]["id"] and clusters["mlp"]["size"] == in_mlp == 5
+    for c in clusters.values():
+        for n in nodes.values():
+            if n["scope"] == c["path"] or n["scope"].startswith(c["path"] + "/"):
+                assert contains(c["bbox"], n["box"]), (c["path"], n["label"])
+            elif layout == "built-in":  # the built-in layout gives each module its own column
+                assert not overlaps(c["bbox"], n["box"]), (c["path"], n["label"])
+    w1 = nodes[f"n{W1._id}"]
+    assert (w1["kind"], w1["shape"], w1["dtype"], w1["value"]["shape"]) == ("variable", "(4, 3)", "float64", "(4, 3)")
+    assert float(w1["value"]["min"]) == pytest.approx(W1.value.min(), rel=1e-5)
+    tanh = next(n for n in nodes.values() if n.get("op") == "Tanh")
+    assert tanh["value"] is None and tanh["scope"] == "mlp/layer1" and tanh["inputs"][0]["text"] == "Einsum (4,)"
+    assert len(tanh["consumers"]) >= 2 and all(c in nodes for c in tanh["consumers"])
+    assert nodes[f"n{dW1._id}"]["kind"] == "derivative" and nodes[f"n{dW1._id}"]["output"]
+
+
+def test_html_values_summaries_and_cut(tmp_path):
+    x = ad.Variable(np.array([1.0, -1.0, 4.0]), name="x")
+    y = ad.log(x)  # log(-1) is nan: the page shows it rather than failing
+    z = ad.sum(y * y)
+    _, data = page_data(plot_html(z, tmp_path / "v.html", values=True))
+    log = next(n for n in data["nodes"] if n["op"] == "Log")
+    assert log["value"]["non-finite"] == "1 of 3" and log["value"]["values"].startswith("[0, nan, 1.38629")
+    assert next(n for n in data["nodes"] if n["output"])["value"]["values"] == "[nan]"
+    assert next(n for n in data["nodes"] if n["op"] == "Variable")["value"]["max"] == "4"
+
+    t = ad.Variable(np.array(0.5), name="t")
+    d = ad.tanh(t)
+    for _ in range(3):
+        d = ad.grad(d, t)
+    _, data = page_data(plot_html(d, tmp_path / "cut.html", max_nodes=10, collapse=[]))
+    assert data["shown"] == 10 and data["total"] == ad.count_nodes(d) and "max_nodes=10" in data["caption"]
+    cuts = [n for n in data["nodes"] if n["kind"] == "cut"]
+    assert cuts and all(c["target"] in {n["id"] for n in data["nodes"]} for c in cuts)
+
+
+def test_html_page_is_safe_for_any_name(tmp_path):
+    x = ad.Variable(np.ones(2), name="</script><!--<script>alert(1)")
+    text, data = page_data(plot_html(ad.exp(x), tmp_path / "names.html", title="</title><b>"))
+    assert text.count("</script>") == 2 and "<b>" not in text  # the page's own two scripts
+    assert data["nodes"][0]["name"] == "</script><!--<script>alert(1)"
+
+
+def test_html_collapse_sets_the_modules_that_start_collapsed(tmp_path):
+    loss, _, _ = mlp()
+    _, data = page_data(plot_html(loss, tmp_path / "c.html", collapse="layer2"))
+    assert data["collapsed"] == [c["id"] for c in data["clusters"] if c["path"] == "mlp/layer2"]
+
+
+# -- the example ---------------------------------------------------------------------------------
+
+
+@needs_dot
+def test_tanh_derivatives_example_writes_its_pictures(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("example_tanh_derivatives", ROOT / "examples" / "tanh_derivatives.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    result = example.main(["--out", str(tmp_path), "--points", "50"])
+    names = ["tanh_d3_graph.png", "tanh_d3_simplified_graph.png", "tanh_derivatives.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == names == sorted(p.name for p in result["files"])
+    assert all((tmp_path / n).read_bytes().startswith(b"\x89PNG") for n in names)
+    assert len(result["sizes"]) == 7 and result["sizes"] == sorted(result["sizes"])
+    assert result["simplified_size"] <= result["sizes"][3] and result["max_difference"] < 1e-9
+    assert "3rd derivative:" in capsys.readouterr().out
