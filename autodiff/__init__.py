@@ -9,6 +9,7 @@
 """
 
 from .check import GradientError, check_grads, numerical_grad
+from .checkpoint import checkpoint
 from .compile import Function, eval, function
 from .grad import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
@@ -32,7 +33,8 @@ __all__ = [
     "function", "Function", "eval",
     # plotting
     "plot", "plot_html", "to_dot",
-    # checks
+    # checkpointing and checks
+    "checkpoint",
     "check_grads", "numerical_grad", "GradientError",
     # creation
     "full", "zeros", "ones", "eye", "zeros_like", "ones_like",

@@ -89,6 +89,12 @@ class Node:
         """
         raise NotImplementedError(f"{type(self).__name__} has no gradient")
 
+    def with_inputs(self, inputs: Sequence[Node]) -> Node:
+        """The same op with the same parameters on other inputs (hash-consed as usual)."""
+        if all(a is b for a, b in zip(inputs, self.inputs)):
+            return self
+        return type(self)(*inputs, **{key: getattr(self, key) for key, _ in self.params})
+
     # -- introspection -------------------------------------------------------------
     @property
     def ndim(self) -> int:
@@ -369,6 +375,15 @@ def toposort(outputs: Iterable[Node]) -> list[Node]:
                 stack.pop()
                 order.append(node)
     return order
+
+
+def substitute(outputs: Sequence[Node], mapping: dict[Node, Node]) -> list[Node]:
+    """`outputs` rebuilt with each key of `mapping` replaced by its value. Iterative."""
+    new: dict[int, Node] = {id(k): v for k, v in mapping.items()}
+    for node in toposort(outputs):
+        if id(node) not in new:
+            new[id(node)] = node.with_inputs([new[id(x)] for x in node.inputs]) if node.inputs else node
+    return [new[id(y)] for y in outputs]
 
 
 def count_nodes(outputs: Node | Iterable[Node]) -> int:

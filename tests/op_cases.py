@@ -156,4 +156,7 @@ CASES: list[Case] = [
     Case("logsumexp", lambda x: ad.logsumexp(x, axis=1), lambda x: _logsumexp(x, axis=1), [(3, 4)], order=3),
     Case("softmax", lambda x: ad.softmax(x, axis=0), lambda x: np.exp(x - _logsumexp(x, 0, True)), [(3, 4)], order=3),
     Case("log_softmax", ad.log_softmax, lambda x: x - _logsumexp(x, -1, True), [(3, 4)], order=3),
+    # checkpointed segments: recomputed in the backward pass
+    Case("checkpoint", lambda x, w: ad.checkpoint(lambda h: ad.tanh(h @ w) * h)(x), lambda x, w: np.tanh(x @ w) * x, [(2, 3), (3, 3)], order=3),
+    Case("checkpoint, two outputs", lambda x: ad.sum(ad.stack(ad.checkpoint(lambda h: [ad.sin(h), h * h])(x)), axis=0), lambda x: np.sin(x) + x * x, [(2, 3)]),
 ]

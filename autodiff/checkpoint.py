@@ -1,0 +1,89 @@
+"""Checkpointing: recompute a segment's intermediates in the backward pass instead of storing them.
+
+`checkpoint(fn)(*args)` builds fn's graph once, as the body of one `Segment` node. A plan runs
+the body as a sub-plan when the segment's value is needed, so the body's intermediates are
+dropped as soon as its output exists. The segment's gradient is fn's graph built again on
+copies of its inputs that become available only with the incoming cotangent (`After`), so a
+plan recomputes them during the backward pass, one segment at a time. Derivatives of any order
+go through ordinary nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .compile import function
+from .grad import grad
+from .node import Node, Variable, substitute, toposort
+from .ops import as_node, concatenate, ravel, reshape, split
+
+
+class After(Node):
+    """The value of x, scheduled only once `g` exists (a recomputation in the backward pass)."""
+
+    @classmethod
+    def infer(cls, x, g):
+        return x.shape, x.dtype
+
+    def eval(self, x, g):
+        return x
+
+    def grad(self, g):
+        return g, None
+
+
+class Segment(Node):
+    """The output of a checkpointed body (a graph over the Variables in `slots`)."""
+
+    @classmethod
+    def infer(cls, *inputs, body, slots):
+        return body.shape, body.dtype
+
+    def eval(self, *arrays):
+        plan = self.__dict__.get("_body_plan")
+        if plan is None:
+            plan = function(self.body, inputs=list(self.slots))
+            object.__setattr__(self, "_body_plan", plan)
+        return plan(*arrays)
+
+    def grad(self, g):
+        fresh = [After(x, g) for x in self.inputs]
+        (body,) = substitute([self.body], dict(zip(self.slots, fresh)))
+        return grad(body, fresh, seed=g)
+
+
+def checkpoint(fn: Callable[..., Node | Sequence[Node]]) -> Callable[..., Node | list[Node]]:
+    """`fn` with its intermediates recomputed in the backward pass instead of kept alive.
+
+    `fn` takes nodes and returns a node or a list of nodes; parameters it reads from outside
+    (module weights, say) are found in its graph and get gradients as usual.
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array([0.5, -1.0]))
+    >>> block = ad.checkpoint(lambda h: ad.tanh(ad.tanh(h) * 2))
+    >>> y = ad.sum(block(x))
+    >>> np.allclose(ad.grad(y, x)(), ad.grad(ad.sum(ad.tanh(ad.tanh(x) * 2)), x)())
+    True
+    """
+
+    def segment(*args) -> Node | list[Node]:
+        args = [as_node(a) for a in args]
+        slots = [Variable(np.zeros(a.shape, a.dtype), name=f"slot{i}") for i, a in enumerate(args)]
+        outputs = fn(*slots)
+        single = isinstance(outputs, Node)
+        outputs = [outputs] if single else list(outputs)
+        # Variables the body reads from outside become inputs too, so they get gradients
+        inside = {id(s) for s in slots}
+        captured = [n for n in toposort(outputs) if isinstance(n, Variable) and id(n) not in inside]
+        own = [Variable(np.zeros(v.shape, v.dtype), name=v.name) for v in captured]
+        outputs = substitute(outputs, dict(zip(captured, own)))
+        body = outputs[0] if single else concatenate([ravel(y) for y in outputs])
+        packed = Segment(*args, *captured, body=body, slots=tuple(slots + own))
+        if single:
+            return packed
+        pieces = split(packed, list(np.cumsum([y.size for y in outputs])[:-1]))
+        return [reshape(p, y.shape) for p, y in zip(pieces, outputs)]
+
+    return segment
