@@ -14,6 +14,7 @@ from .compile import Function, eval, function
 from .grad import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
 from .plot import plot, plot_html, to_dot
+from . import nn, optim  # noqa: E402  (subpackages built on the names above)
 from .ops import (
     abs, absolute, add, astype, broadcast_to, clip, concatenate, cos, diagonal, divide, dot, einsum,
     equal, exp, expand_dims, expm1, eye, full, getitem, greater, greater_equal, inner,
@@ -50,6 +51,8 @@ __all__ = [
     # shape
     "reshape", "ravel", "expand_dims", "squeeze", "concatenate", "stack", "split", "pad",
     "take", "getitem",
+    # training
+    "nn", "optim",
     # reductions and nn
     "max", "min", "var", "std", "norm", "logsumexp", "softmax", "log_softmax",
 ]

@@ -53,6 +53,8 @@ class Node:
             node = object.__new__(cls)
             node._setup(inputs, shape, dtype, cls.__name__, frozen)
             for k, v in params.items():
+                if hasattr(Node, k):
+                    raise TypeError(f"{cls.__name__}: parameter name {k!r} is taken by a Node attribute")
                 object.__setattr__(node, k, v)
             _cache[key] = node
         return node
@@ -234,7 +236,12 @@ class Variable(Leaf):
 
     def check_value(self, new: Any) -> np.ndarray:
         """`new` as an array of this Variable's dtype; ValueError if its shape differs."""
-        array = np.asarray(new, dtype=self.dtype)
+        array = np.asarray(new)
+        if self.dtype.kind in "iub" and array.dtype.kind in "fc":
+            raise TypeError(
+                f"Variable {self.name!r}: a {array.dtype} value would be truncated to {self.dtype}"
+            )
+        array = array.astype(self.dtype, copy=False)
         if array.shape != self.shape:
             raise ValueError(
                 f"Variable {self.name!r}: value of shape {array.shape} does not fit shape {self.shape}"

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 import autodiff as ad
+from autodiff.nn import check_range
+from autodiff.ops.window import windows
 
 
 def _normal(rng, shape):
@@ -156,6 +159,9 @@ CASES: list[Case] = [
     Case("logsumexp", lambda x: ad.logsumexp(x, axis=1), lambda x: _logsumexp(x, axis=1), [(3, 4)], order=3),
     Case("softmax", lambda x: ad.softmax(x, axis=0), lambda x: np.exp(x - _logsumexp(x, 0, True)), [(3, 4)], order=3),
     Case("log_softmax", ad.log_softmax, lambda x: x - _logsumexp(x, -1, True), [(3, 4)], order=3),
+    # sliding windows (convolutions, pooling) and label checks
+    Case("windows", lambda x: windows(x, (3, 2), (2, 1)), lambda x: sliding_window_view(x, (3, 2), axis=(-2, -1))[..., ::2, :, :, :], [(2, 5, 4)], order=3),
+    Case("check_range", lambda x: x * check_range(ad.Constant(np.array([0, 2, 1])), 3, "ids"), lambda x: x * np.array([0, 2, 1]), [(2, 3)]),
     # checkpointed segments: recomputed in the backward pass
     Case("checkpoint", lambda x, w: ad.checkpoint(lambda h: ad.tanh(h @ w) * h)(x), lambda x, w: np.tanh(x @ w) * x, [(2, 3), (3, 3)], order=3),
     Case("checkpoint, two outputs", lambda x: ad.sum(ad.stack(ad.checkpoint(lambda h: [ad.sin(h), h * h])(x)), axis=0), lambda x: np.sin(x) + x * x, [(2, 3)]),

@@ -9,7 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_demo_runs_and_prints_derivatives():
     result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "examples", "demo.py")],
+        [sys.executable, os.path.join(ROOT, "examples", "demo.py"), "--steps", "4"],
         capture_output=True, text=True, timeout=120, check=True,
     )
     out = result.stdout
@@ -17,3 +17,4 @@ def test_demo_runs_and_prints_derivatives():
     assert "dz/dx = 407.43, dz/dy = 3.00" in out
     assert "check_grads to order 3 against finite differences: passed" in out
     assert "10th derivative of tanh at 0.5: 7300.98" in out
+    assert "held-out loss" in out and "after 4 steps" in out

@@ -69,6 +69,7 @@ BAD = [
     ("hvp direction", lambda: ad.hvp(ad.sum(x23), x23, np.ones(3)), ValueError, r"hvp: v of shape \(3,\) does not match wrt of shape \(2, 3\)"),
     ("jvp direction", lambda: ad.jvp(x23, x23, np.ones(2)), ValueError, r"jvp: v of shape \(2,\) does not end with the shape \(2, 3\) of wrt"),
     ("variable value shape", lambda: setattr(x23, "value", np.zeros(3)), ValueError, r"Variable 'x23': value of shape \(3,\) does not fit shape \(2, 3\)"),
+    ("float into an integer variable", lambda: setattr(ids, "value", np.array([0.5, 1.0])), TypeError, r"Variable 'ids': a float64 value would be truncated to int64"),
     ("function input kind", lambda: ad.function(x23, inputs=[x23 * 2]), TypeError, r"function: input 0 must be a Variable, got Multiply"),
     ("function output kind", lambda: ad.function([x23, 3]), TypeError, r"function: output 1 is a int, not a Node"),
     ("truth value", lambda: bool(x23 > 0), TypeError, r"the truth value of a Greater node is not known when the graph is built"),

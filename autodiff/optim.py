@@ -1,0 +1,396 @@
+"""Optimizers: update rules that move parameters along their gradients, in plain NumPy.
+
+An optimizer owns a list of parameters (Variables) and updates their values in place from
+gradient arrays: ``optimizer.step(grads)``. Updates are not graph ops; the graph only gives
+the gradients. Each optimizer may clip its gradients (by value, then by global norm) and
+take its learning rate from a schedule (a function of the step count). `TrainStep` ties it
+together: it differentiates each loss with respect to its optimizer's parameters, plans all
+of them at once, and on each call feeds a batch, runs the plan and applies every update;
+several (loss, optimizer) pairs give independent updates from one shared forward pass.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from .compile import function
+from .grad import grad
+from .nn.layers import Noise
+from .node import Node, Variable, toposort
+
+Schedule = Callable[[int], float]
+
+
+# -- clipping ------------------------------------------------------------------------------
+def clip_by_value(grads: Sequence[np.ndarray], limit: float) -> list[np.ndarray]:
+    """Each gradient entry limited to [-limit, limit].
+
+    >>> import numpy as np
+    >>> from autodiff import optim
+    >>> optim.clip_by_value([np.array([-3.0, 0.5, 2.0])], 1.0)
+    [array([-1. ,  0.5,  1. ])]
+    """
+    if not limit > 0:
+        raise ValueError(f"clip_by_value: limit must be positive, got {limit}")
+    return [np.clip(g, -limit, limit) for g in grads]
+
+
+def global_norm(grads: Sequence[np.ndarray]) -> float:
+    """The 2-norm of all gradients together, as if joined into one vector.
+
+    >>> import numpy as np
+    >>> from autodiff import optim
+    >>> optim.global_norm([np.array([3.0]), np.array([[4.0]])])
+    5.0
+    """
+    return math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+
+
+def clip_by_global_norm(grads: Sequence[np.ndarray], max_norm: float) -> tuple[list[np.ndarray], float]:
+    """All gradients scaled by one factor so that their global norm is at most `max_norm`.
+
+    Returns the clipped gradients and the global norm before clipping.
+
+    >>> import numpy as np
+    >>> from autodiff import optim
+    >>> clipped, norm = optim.clip_by_global_norm([np.array([3.0]), np.array([4.0])], 1.0)
+    >>> clipped, norm
+    ([array([0.6]), array([0.8])], 5.0)
+    """
+    if not max_norm > 0:
+        raise ValueError(f"clip_by_global_norm: max_norm must be positive, got {max_norm}")
+    norm = global_norm(grads)
+    if norm <= max_norm:
+        return list(grads), norm
+    scale = max_norm / norm
+    return [g * np.asarray(scale, g.dtype) for g in grads], norm
+
+
+# -- schedules -------------------------------------------------------------------------------
+def step_decay(lr: float, every: int, factor: float = 0.1) -> Schedule:
+    """A learning rate multiplied by `factor` after each `every` steps.
+
+    >>> from autodiff import optim
+    >>> schedule = optim.step_decay(1.0, every=10, factor=0.5)
+    >>> schedule(0), schedule(9), schedule(10), schedule(25)
+    (1.0, 1.0, 0.5, 0.25)
+    """
+    if every < 1:
+        raise ValueError(f"step_decay: every must be at least 1, got {every}")
+
+    def schedule(step: int) -> float:
+        return lr * factor ** (step // every)
+
+    return schedule
+
+
+def cosine_decay(lr: float, total_steps: int, final_lr: float = 0.0, warmup_steps: int = 0) -> Schedule:
+    """A linear warm-up to `lr` over `warmup_steps`, then a cosine down to `final_lr` at `total_steps`.
+
+    >>> from autodiff import optim
+    >>> schedule = optim.cosine_decay(1.0, total_steps=100, warmup_steps=10)
+    >>> schedule(0), schedule(10), round(schedule(55), 3), schedule(100), schedule(500)
+    (0.1, 1.0, 0.5, 0.0, 0.0)
+    """
+    if not 0 <= warmup_steps < total_steps:
+        raise ValueError(f"cosine_decay: need 0 <= warmup_steps < total_steps, got {warmup_steps} and {total_steps}")
+
+    def schedule(step: int) -> float:
+        if step < warmup_steps:
+            return lr * (step + 1) / warmup_steps
+        progress = min(1.0, (step - warmup_steps) / (total_steps - warmup_steps))
+        return final_lr + (lr - final_lr) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return schedule
+
+
+# -- optimizers ------------------------------------------------------------------------------
+class Optimizer:
+    """Base class: holds `params`, a step count, per-parameter state arrays, and the options
+    shared by every rule. Subclasses define `update(value, g, state, lr)`, which changes the
+    parameter's array `value` in place.
+
+    `lr` is a number or a schedule (a function of the number of steps taken so far).
+    `clip_value` limits each gradient entry, `clip_norm` the global norm of all gradients.
+    """
+
+    state_names: tuple[str, ...] = ()  # per-parameter state arrays, zero at the start
+
+    def __init__(self, params: Sequence[Variable], lr: float | Schedule, *, clip_value: float | None = None, clip_norm: float | None = None):
+        name = type(self).__name__
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{name}: no parameters to optimize")
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Variable):
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not an ad.Variable")
+            if p.dtype.kind != "f":
+                raise TypeError(f"{name}: parameter {i} ({p.name!r}) has dtype {p.dtype}; only floating parameters can be optimized")
+        if len({id(p) for p in self.params}) != len(self.params):
+            raise ValueError(f"{name}: a parameter is listed twice")
+        if not callable(lr) and not lr > 0:
+            raise ValueError(f"{name}: lr must be positive, got {lr}")
+        for option, value in (("clip_value", clip_value), ("clip_norm", clip_norm)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name}: {option} must be positive, got {value}")
+        self.lr = lr
+        self.clip_value, self.clip_norm = clip_value, clip_norm
+        self.steps = 0
+        self.state = [{key: np.zeros(p.shape, p.dtype) for key in self.state_names} for p in self.params]
+
+    def current_lr(self) -> float:
+        """The learning rate the next step will use."""
+        return float(self.lr(self.steps) if callable(self.lr) else self.lr)
+
+    def step(self, grads: Sequence[np.ndarray]) -> None:
+        """Update every parameter in place from its gradient (same order as `params`)."""
+        name = type(self).__name__
+        grads = list(grads)
+        if len(grads) != len(self.params):
+            raise ValueError(f"{name}: got {len(grads)} gradients for {len(self.params)} parameters")
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if np.shape(g) != p.shape:
+                raise ValueError(f"{name}: gradient {i} has shape {np.shape(g)}, parameter {p.name!r} has {p.shape}")
+        grads = [np.asarray(g, p.dtype) for p, g in zip(self.params, grads)]
+        if self.clip_value is not None:
+            grads = clip_by_value(grads, self.clip_value)
+        if self.clip_norm is not None:
+            grads, _ = clip_by_global_norm(grads, self.clip_norm)
+        lr = self.current_lr()
+        self.steps += 1
+        for p, g, state in zip(self.params, grads, self.state):
+            value = np.array(p.value)  # a private copy: arrays handed out earlier stay as they were
+            self.update(value, g, state, lr)
+            p.value = value
+
+    def update(self, value: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], lr: float) -> None:
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The step count and a copy of every state array (``"3.m"``: state m of parameter 3)."""
+        arrays = {"steps": np.array(self.steps)}
+        for i, state in enumerate(self.state):
+            for key, array in state.items():
+                arrays[f"{i}.{key}"] = array.copy()
+        return arrays
+
+    def load_state_dict(self, arrays: Mapping[str, Any]) -> None:
+        """Restore what `state_dict` gave; every array is checked before any is set."""
+        name = type(self).__name__
+        expected = ["steps"] + [f"{i}.{key}" for i in range(len(self.params)) for key in self.state_names]
+        missing = [key for key in expected if key not in arrays]
+        unexpected = [key for key in arrays if key not in expected]
+        if missing or unexpected:
+            raise ValueError(f"{name}.load_state_dict: missing {missing}, unexpected {unexpected}")
+        new = []
+        for i, p in enumerate(self.params):
+            state = {}
+            for key in self.state_names:
+                array = np.asarray(arrays[f"{i}.{key}"])
+                if array.shape != p.shape:
+                    raise ValueError(f"{name}.load_state_dict: '{i}.{key}' has shape {array.shape}, parameter {i} has {p.shape}")
+                state[key] = np.array(array, p.dtype)
+            new.append(state)
+        self.steps = int(arrays["steps"])
+        self.state = new
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay.
+
+    ``g += weight_decay * p; v = momentum * v + g; p -= lr * (g + momentum * v if nesterov else v)``
+
+    >>> import numpy as np, autodiff as ad
+    >>> from autodiff import optim
+    >>> w = ad.Variable(np.array([1.0, 2.0]))
+    >>> optim.SGD([w], lr=0.1).step([np.array([1.0, -1.0])])
+    >>> w.value
+    array([0.9, 2.1])
+    """
+
+    def __init__(self, params, lr: float | Schedule = 0.01, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0, **options):
+        if not 0 <= momentum < 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
+        if nesterov and momentum == 0:
+            raise ValueError("SGD: nesterov needs a momentum above 0")
+        if weight_decay < 0:
+            raise ValueError(f"SGD: weight_decay must not be negative, got {weight_decay}")
+        self.state_names = ("velocity",) if momentum else ()
+        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+        super().__init__(params, lr, **options)
+
+    def update(self, value, g, state, lr):
+        if self.weight_decay:
+            g = g + self.weight_decay * value
+        if self.momentum:
+            v = state["velocity"]
+            v *= self.momentum
+            v += g
+            g = g + self.momentum * v if self.nesterov else v
+        value -= lr * g
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``s += g**2; p -= lr * g / (sqrt(s) + eps)``.
+
+    >>> import numpy as np, autodiff as ad
+    >>> from autodiff import optim
+    >>> w = ad.Variable(np.array([1.0]))
+    >>> optim.Adagrad([w], lr=0.5).step([np.array([4.0])])
+    >>> w.value
+    array([0.5])
+    """
+
+    state_names = ("sum_squares",)
+
+    def __init__(self, params, lr: float | Schedule = 0.01, eps: float = 1e-10, **options):
+        self.eps = eps
+        super().__init__(params, lr, **options)
+
+    def update(self, value, g, state, lr):
+        s = state["sum_squares"]
+        s += g * g
+        value -= lr * g / (np.sqrt(s) + self.eps)
+
+
+class RMSProp(Optimizer):
+    """RMSProp: ``s = rho * s + (1 - rho) * g**2; p -= lr * g / (sqrt(s) + eps)``.
+
+    >>> import numpy as np, autodiff as ad
+    >>> from autodiff import optim
+    >>> w = ad.Variable(np.array([1.0]))
+    >>> optim.RMSProp([w], lr=0.1, rho=0.75).step([np.array([2.0])])
+    >>> w.value
+    array([0.8])
+    """
+
+    state_names = ("mean_square",)
+
+    def __init__(self, params, lr: float | Schedule = 0.001, rho: float = 0.9, eps: float = 1e-8, **options):
+        if not 0 <= rho < 1:
+            raise ValueError(f"RMSProp: rho must be in [0, 1), got {rho}")
+        self.rho, self.eps = rho, eps
+        super().__init__(params, lr, **options)
+
+    def update(self, value, g, state, lr):
+        s = state["mean_square"]
+        s *= self.rho
+        s += (1 - self.rho) * g * g
+        value -= lr * g / (np.sqrt(s) + self.eps)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with bias correction; `weight_decay` adds ``weight_decay * p`` to g.
+
+    >>> import numpy as np, autodiff as ad
+    >>> from autodiff import optim
+    >>> w = ad.Variable(np.array([1.0, 1.0]))
+    >>> optim.Adam([w], lr=0.1).step([np.array([0.5, -2.0])])   # the first step moves by lr
+    >>> w.value
+    array([0.9, 1.1])
+    """
+
+    state_names = ("m", "v")
+    decoupled = False
+
+    def __init__(self, params, lr: float | Schedule = 0.001, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0, **options):
+        name = type(self).__name__
+        if not all(0 <= b < 1 for b in betas) or len(betas) != 2:
+            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas}")
+        if weight_decay < 0:
+            raise ValueError(f"{name}: weight_decay must not be negative, got {weight_decay}")
+        self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
+        super().__init__(params, lr, **options)
+
+    def update(self, value, g, state, lr):
+        b1, b2 = self.betas
+        if self.weight_decay and self.decoupled:
+            value -= lr * self.weight_decay * value
+        elif self.weight_decay:
+            g = g + self.weight_decay * value
+        m, v = state["m"], state["v"]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        m_hat = m / (1 - b1**self.steps)
+        v_hat = v / (1 - b2**self.steps)
+        value -= lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``p -= lr * weight_decay * p`` first.
+
+    >>> import numpy as np, autodiff as ad
+    >>> from autodiff import optim
+    >>> w = ad.Variable(np.array([1.0]))
+    >>> optim.AdamW([w], lr=0.1, weight_decay=0.5).step([np.array([0.0])])
+    >>> w.value
+    array([0.95])
+    """
+
+    decoupled = True
+
+    def __init__(self, params, lr: float | Schedule = 0.001, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01, **options):
+        super().__init__(params, lr, betas, eps, weight_decay, **options)
+
+
+# -- training steps ---------------------------------------------------------------------------
+class TrainStep:
+    """A training step planned once: `losses[k]` is differentiated with respect to the
+    parameters of `optimizers[k]`, and one plan computes every loss and gradient. Each call
+    feeds one array per input Variable, resamples the Noise (dropout masks) in the graph,
+    runs the plan, lets each optimizer apply its own gradients, and returns the loss values.
+
+    Fed arrays must have the kind of their Variable (an integer Variable takes integers only).
+
+    >>> import numpy as np, autodiff as ad
+    >>> from autodiff import nn, optim
+    >>> model = nn.Linear(2, 3, rng=0)
+    >>> x = ad.Variable(np.zeros((4, 2)), name="x")
+    >>> y = ad.Variable(np.zeros(4, np.int64), name="y")
+    >>> loss = nn.cross_entropy(model(x), y)
+    >>> step = optim.TrainStep(loss, optim.SGD(model.parameters(), lr=0.5), inputs=[x, y])
+    >>> data, labels = np.eye(4, 2), np.array([0, 1, 0, 2])
+    >>> first = step(data, labels)
+    >>> later = [step(data, labels) for _ in range(20)][-1]
+    >>> later < first
+    True
+    """
+
+    def __init__(self, losses: Node | Sequence[Node], optimizers: Optimizer | Sequence[Optimizer], inputs: Sequence[Variable] = ()):
+        self.single = isinstance(losses, Node)
+        self.losses = [losses] if self.single else list(losses)
+        self.optimizers = [optimizers] if isinstance(optimizers, Optimizer) else list(optimizers)
+        if len(self.losses) != len(self.optimizers):
+            raise ValueError(f"TrainStep: {len(self.losses)} losses for {len(self.optimizers)} optimizers; pair them up")
+        for i, (loss, optimizer) in enumerate(zip(self.losses, self.optimizers)):
+            if not isinstance(loss, Node) or loss.ndim != 0:
+                raise ValueError(f"TrainStep: loss {i} must be a scalar Node, got {loss!r}")
+            if not isinstance(optimizer, Optimizer):
+                raise TypeError(f"TrainStep: optimizer {i} is a {type(optimizer).__name__}, not an Optimizer")
+        self.inputs = list(inputs)
+        grads = [g for loss, optimizer in zip(self.losses, self.optimizers) for g in grad(loss, optimizer.params)]
+        self.plan = function(self.losses + grads, inputs=self.inputs)
+        self.noises = [node for node in toposort(self.losses) if isinstance(node, Noise)]
+
+    def __call__(self, *arrays: Any) -> float | list[float]:
+        if len(arrays) != len(self.inputs):
+            raise TypeError(f"TrainStep: expected {len(self.inputs)} input arrays, got {len(arrays)}")
+        for i, (variable, array) in enumerate(zip(self.inputs, arrays)):
+            kind = np.asarray(array).dtype.kind
+            if variable.dtype.kind in "iu" and kind not in "iu":
+                raise TypeError(f"TrainStep: input {i} ({variable.name!r}) takes integers, got an array of dtype {np.asarray(array).dtype}")
+        for noise in self.noises:
+            noise.resample()
+        values = self.plan(*arrays)
+        losses, grads = values[: len(self.losses)], values[len(self.losses) :]
+        for optimizer in self.optimizers:
+            count = len(optimizer.params)
+            optimizer.step(grads[:count])
+            grads = grads[count:]
+        losses = [float(v) for v in losses]
+        return losses[0] if self.single else losses
