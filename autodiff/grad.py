@@ -66,15 +66,13 @@ def _grad(y: Node, wrt_list: list[Node], single: bool, seed) -> Node | list[Node
         if id(node) in targets or (node.differentiable and any(id(x) in live for x in node.inputs)):
             live.add(id(node))
 
-    parts: dict[int, list[Node]] = {id(y): [seed]} if id(y) in live else {}
+    # cotangents are summed as they arrive, so a plan can drop each part at once
+    totals: dict[int, Node] = {id(y): seed} if id(y) in live else {}
     found: dict[int, Node] = {}
     for node in reversed(order):
-        contributions = parts.pop(id(node), None)
-        if contributions is None:
+        g = totals.pop(id(node), None)
+        if g is None:
             continue
-        g = contributions[0]
-        for other in contributions[1:]:
-            g = add(g, other)
         if id(node) in targets:
             found[id(node)] = g
         if not node.inputs:
@@ -87,7 +85,7 @@ def _grad(y: Node, wrt_list: list[Node], single: bool, seed) -> Node | list[Node
                     f"{node.name}.grad gave a gradient of shape {gx.shape} for an input of shape "
                     f"{x.shape} with batch {batch}: a bug in that op's grad rule"
                 )
-            parts.setdefault(id(x), []).append(gx)
+            totals[id(x)] = add(totals[id(x)], gx) if id(x) in totals else gx
 
     result = [
         found[id(w)] if id(w) in found else zeros(batch + w.shape, float_dtype(w.dtype))

@@ -363,25 +363,24 @@ def building_derivative():
 
 
 def toposort(outputs: Iterable[Node]) -> list[Node]:
-    """All nodes that `outputs` depend on, each after its inputs. Iterative, linear time."""
-    order: list[Node] = []
-    seen: set[int] = set()
-    for root in outputs:
-        if id(root) in seen:
-            continue
-        seen.add(id(root))
-        stack = [(root, iter(root.inputs))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if id(child) not in seen:
-                    seen.add(id(child))
-                    stack.append((child, iter(child.inputs)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+    """All nodes that `outputs` depend on, each after its inputs. Iterative.
+
+    The order is the order in which the nodes were built: a node's inputs always exist before
+    it, so that is topological, and it is the order eager code would run them in, which keeps
+    few arrays alive at once (a backward pass runs step by step, each step's work together).
+    """
+    seen: dict[int, Node] = {}
+    stack = list(outputs)
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            stack.extend(node.inputs)
+    return sorted(seen.values(), key=_creation)
+
+
+def _creation(node: Node) -> int:
+    return node._id
 
 
 def substitute(outputs: Sequence[Node], mapping: dict[Node, Node]) -> list[Node]:
