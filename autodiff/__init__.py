@@ -14,6 +14,7 @@ from .compile import Function, eval, function
 from .grad import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
 from .plot import plot, plot_html, to_dot
+from .simplify import simplify
 from . import nn, optim  # noqa: E402  (subpackages built on the names above)
 from .ops import (
     abs, absolute, add, astype, broadcast_to, clip, concatenate, cos, diagonal, divide, dot, einsum,
@@ -31,7 +32,7 @@ __all__ = [
     # differentiation
     "grad", "jacobian", "hessian", "hvp", "jvp",
     # simplification and evaluation
-    "function", "Function", "eval",
+    "simplify", "function", "Function", "eval",
     # plotting
     "plot", "plot_html", "to_dot",
     # checkpointing and checks

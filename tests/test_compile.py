@@ -1,0 +1,265 @@
+"""Plans: the semantics of `function` and `eval`, einsum lowering, freeing and in-place reuse."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import autodiff as ad
+from autodiff.node import toposort
+
+rng = np.random.default_rng(0)
+
+
+def interpret(outputs):
+    """The reference: every node's own eval, in topological order, nothing reused."""
+    values = {}
+    for node in toposort(outputs):
+        values[id(node)] = np.asarray(node.eval(*[values[id(x)] for x in node.inputs]))
+    return [values[id(n)] for n in outputs]
+
+
+def test_single_output_and_list():
+    x = ad.Variable(np.array([1.0, 2.0]), name="x")
+    assert isinstance(ad.function(x * 2)(), np.ndarray)
+    assert isinstance(ad.function([x * 2])(), list)
+    np.testing.assert_array_equal(ad.function(x * 2, inputs=[x])(np.array([3.0, 4.0])), [6.0, 8.0])
+
+
+def test_variables_not_in_inputs_are_read_at_every_call():
+    x = ad.Variable(np.array([1.0, 2.0]))
+    w = ad.Variable(np.array(3.0))
+    f = ad.function(ad.sum(x * w), inputs=[x])
+    assert float(f(np.array([1.0, 1.0]))) == 6.0
+    w.value = np.array(10.0)
+    assert float(f(np.array([1.0, 1.0]))) == 20.0
+    y = ad.exp(x)
+    assert np.allclose(y(), np.exp([1.0, 2.0]))
+    x.value = np.array([0.0, 0.0])
+    np.testing.assert_array_equal(y(), [1.0, 1.0])
+
+
+def test_input_errors():
+    x = ad.Variable(np.zeros((2, 3)), name="x")
+    f = ad.function(ad.sum(x), inputs=[x])
+    with pytest.raises(TypeError, match="expected 1 input arrays, got 2"):
+        f(np.zeros((2, 3)), np.zeros(1))
+    with pytest.raises(ValueError, match=r"Variable 'x': value of shape \(3, 2\) does not fit shape \(2, 3\)"):
+        f(np.zeros((3, 2)))
+    assert float(f([[1, 2, 3], [4, 5, 6]])) == 21.0  # lists and ints are converted
+    with pytest.raises(TypeError, match="input 0 must be a Variable"):
+        ad.function(ad.sum(x), inputs=[ad.sum(x)])
+    with pytest.raises(ValueError, match="listed twice"):
+        ad.function(ad.sum(x), inputs=[x, x])
+    with pytest.raises(TypeError, match="output 1 is a float"):
+        ad.function([ad.sum(x), 1.0])
+
+
+def test_unused_inputs_are_still_checked():
+    x, u = ad.Variable(np.zeros(2)), ad.Variable(np.zeros(3), name="u")
+    f = ad.function(x * 2, inputs=[u])
+    f(np.ones(3))
+    with pytest.raises(ValueError, match="'u'"):
+        f(np.ones(4))
+
+
+def test_multiple_outputs_share_work_and_survive_freeing():
+    x = ad.Variable(rng.standard_normal(4))
+    h = ad.tanh(x)
+    g = h * 2.0
+    outputs = [h, g, ad.exp(g) + h, g, x, ad.Constant(np.array([1.0, 2.0]))]
+    results = ad.function(outputs)()
+    for got, want in zip(results, interpret(outputs)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_results_and_inputs_are_never_overwritten():
+    x = ad.Variable(np.zeros(5))
+    c = ad.Variable(rng.standard_normal(5))
+    y = ad.exp(ad.tanh(x * 2.0) + c) * 3.0 - x
+    f = ad.function([y, ad.grad(ad.sum(y * y), x)], inputs=[x])
+    a, b = rng.standard_normal(5), rng.standard_normal(5)
+    a_copy, c_copy = a.copy(), c.value.copy()
+    first = [r.copy() for r in f(a)]
+    kept = f(a)
+    f(b)
+    for r, k in zip(first, kept):
+        np.testing.assert_array_equal(r, k)
+    np.testing.assert_array_equal(a, a_copy)
+    np.testing.assert_array_equal(c.value, c_copy)
+
+
+def test_constant_results_are_fresh_writable_arrays():
+    f = ad.function([ad.full((2,), 3.0), ad.Constant(np.array([1.0, 2.0])) * 2])
+    first, second = f()
+    first += 1
+    second += 1
+    np.testing.assert_array_equal(f()[0], [3.0, 3.0])
+    np.testing.assert_array_equal(f()[1], [2.0, 4.0])
+
+
+def test_zero_dimensional_results_are_arrays():
+    x = ad.Variable(np.array(0.5))
+    results = ad.function([ad.tanh(x), x * 2, ad.sum(ad.Constant(np.ones(3)))])()
+    assert all(isinstance(r, np.ndarray) and r.shape == () for r in results)
+
+
+def test_node_count_source_and_simplify_switch():
+    x = ad.Variable(np.array(0.3))
+    d = ad.tanh(x)
+    for _ in range(6):
+        d = ad.grad(d, x)
+    plain, simplified = ad.function(d, simplify=False), ad.function(d)
+    assert plain.node_count == ad.count_nodes(d)
+    assert simplified.node_count < plain.node_count / 3
+    assert simplified.source.startswith("def plan(")
+    np.testing.assert_allclose(simplified(), plain(), rtol=1e-12)
+
+
+def test_eval_with_feed():
+    x = ad.Variable(np.array(2.0))
+    y = ad.Variable(np.array(1.0))
+    assert ad.eval([x * y, x + 1], feed={x: 5.0}) == [5.0, 6.0]
+    assert float(x.value) == 2.0
+    assert float(ad.eval(x * y)) == 2.0
+
+
+def test_call_caches_its_plan():
+    x = ad.Variable(np.array([1.0, 2.0]))
+    y = ad.sum(ad.square(x))
+    assert float(y()) == 5.0
+    plan = y.__dict__["_plan"]
+    assert float(y()) == 5.0 and y.__dict__["_plan"] is plan
+
+
+# -- einsum lowering -----------------------------------------------------------------------------
+SIZES = {"a": 2, "b": 3, "c": 4, "d": 1, "e": 2}
+
+
+@st.composite
+def contractions(draw):
+    n = draw(st.integers(1, 4))
+    terms = [draw(st.text(alphabet="abcde", min_size=0, max_size=3)) for _ in range(n)]
+    labels = sorted(set("".join(terms)))
+    out = draw(st.permutations(labels))[: draw(st.integers(0, len(labels)))]
+    shapes = [tuple(1 if draw(st.integers(0, 5)) == 0 else SIZES[l] for l in t) for t in terms]
+    for t, shape in zip(terms, shapes):  # a label repeated inside one operand has one size
+        for i, l in enumerate(t):
+            if t.index(l) != i:
+                shape = shape[:i] + (shape[t.index(l)],) + shape[i + 1:]
+        shapes[terms.index(t)] = shape
+    return ",".join(terms) + "->" + "".join(out), shapes
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contractions(), st.sampled_from([np.float64, np.float32]))
+def test_einsum_lowering_matches_the_op(case, dtype):
+    equation, shapes = case
+    operands = [ad.Variable(rng.standard_normal(s).astype(dtype)) for s in shapes]
+    try:
+        node = ad.einsum(equation, *operands)
+    except ValueError:
+        return  # a size-1 label that does not broadcast the way the equation needs
+    (want,) = interpret([node])
+    got = ad.function(node, simplify=False)()
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-5)
+
+
+def test_matmul_shapes_lower_to_matmul():
+    A, B = ad.Variable(rng.standard_normal((3, 4))), ad.Variable(rng.standard_normal((5, 4)))
+    v = ad.Variable(rng.standard_normal(4))
+    cases = [A @ v, A @ B.T, B @ A.T, ad.einsum("ij,kj->ki", A, B), ad.einsum("ij,j->", A, v), ad.outer(v, v)]
+    for node in cases:
+        f = ad.function(node, simplify=False)
+        assert "einsum" not in f.source
+        np.testing.assert_allclose(f(), interpret([node])[0], rtol=1e-12)
+
+
+# -- in-place reuse against the reference, on graphs full of views -------------------------------------
+OPS = [
+    lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - ad.tanh(b), lambda a, b: ad.exp(-a * a) / (1 + b * b),
+    lambda a, b: ad.transpose(a) + b, lambda a, b: ad.reshape(a, (-1,))[::-1].reshape(a.shape) * b,
+    lambda a, b: a[1:2] * b, lambda a, b: ad.sum(a, axis=0) + b, lambda a, b: ad.stop_gradient(a) * 2.0 + b,
+    lambda a, b: a @ b, lambda a, b: ad.einsum("ij,jk->ik", a, ad.exp(b)) - a,
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(OPS) - 1), st.integers(0, 100), st.integers(0, 100)),
+                min_size=1, max_size=12), st.integers(1, 4), st.sampled_from([3, 96]))
+def test_plans_match_the_reference(steps, n_outputs, n):
+    """Small arrays, and arrays large enough (96 x 96) to live in buffers kept between calls."""
+    pool = [ad.Variable(rng.standard_normal((n, n)) / n), ad.Variable(rng.standard_normal((n, n)) / n)]
+    for op, i, j in steps:
+        pool.append(OPS[op](pool[i % len(pool)], pool[j % len(pool)]))
+    outputs = pool[-n_outputs:]
+    with np.errstate(all="ignore"):
+        reference = interpret(outputs)
+    if not all(np.all(np.isfinite(r)) and np.max(np.abs(r), initial=0) < 1e6 for r in reference):
+        return
+    for simplify in (False, True):
+        plan = ad.function(outputs, simplify=simplify)
+        got = plan()
+        for g, want in zip(got, reference):
+            np.testing.assert_allclose(g, want, rtol=1e-9, atol=1e-9)
+        kept = [g.copy() for g in got]
+        pool[0].value = pool[0].value * 0.5  # a second call must not touch the first results
+        plan()
+        pool[0].value = pool[0].value * 2.0
+        for g, k in zip(got, kept):
+            np.testing.assert_array_equal(g, k)
+
+
+def test_plans_of_derivatives_match_the_reference():
+    x = ad.Variable(rng.standard_normal(4))
+    W = ad.Variable(rng.standard_normal((4, 4)))
+    f = ad.sum(ad.tanh(W @ x) * ad.exp(x)) + ad.sum(ad.log1p(ad.square(W)))
+    outputs = [f, *ad.grad(f, [x, W]), ad.hessian(f, x), ad.jacobian(ad.tanh(W @ x), W)]
+    for got, want in zip(ad.function(outputs)(), interpret(outputs)):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_stop_gradient_and_stacks_have_no_lines_of_their_own():
+    x = ad.Variable(rng.standard_normal(3))
+    h = ad.tanh(x)
+    parts = [h * float(k) for k in range(4)]
+    outputs = [ad.stop_gradient(h * 2.0), ad.stack(parts) * 1.5, ad.stop_gradient(x)]
+    f = ad.function(outputs, simplify=False)
+    assert "np.array([" in f.source and ".reshape((1, 3))" not in f.source
+    for got, want in zip(f(), interpret(outputs)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_buffers_kept_between_calls_never_leak_into_results():
+    x = ad.Variable(np.zeros((128, 128)))
+    W = ad.Variable(rng.standard_normal((128, 128)) / 128)
+    h = ad.tanh(W @ x) * ad.exp(-x * x)
+    outputs = [ad.sum(h * h), ad.grad(ad.sum(h * h), x), ad.transpose(h)[::2]]
+    f = ad.function(outputs, inputs=[x])
+    assert "_buf" in f.source
+    a, b = rng.standard_normal((128, 128)), rng.standard_normal((128, 128))
+    first = f(a)
+    kept = [r.copy() for r in first]
+    second = f(b)
+    for r, k in zip(first, kept):
+        np.testing.assert_array_equal(r, k)
+    x.value = b
+    for got, want in zip(second, interpret(outputs)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    with f._lock:  # another call is running: this one runs without the buffers
+        for got, want in zip(f(b), second):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_scatter_add_matches_the_op(axis):
+    E = ad.Variable(rng.standard_normal((6, 5)))
+    ids = ad.Variable(np.array([[1, -1], [3, 1], [0, 5]]) if axis == 0 else np.array([4, 0, 4, -2]))
+    y = ad.take(E, ids, axis=axis)
+    g = ad.grad(ad.sum(y * ad.Constant(rng.standard_normal(y.shape))), E)
+    f = ad.function(g, inputs=[ids])
+    assert "_scatter" in f.source
+    np.testing.assert_array_equal(f(ids.value), interpret([g])[0])
+    with pytest.raises(IndexError):
+        f(np.full(ids.shape, 7))

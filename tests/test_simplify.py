@@ -1,0 +1,251 @@
+"""Simplification keeps values: one example per rule row, and property tests over random graphs."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import autodiff as ad
+from autodiff.node import toposort
+from autodiff.ops.einsum import Einsum
+from autodiff.ops.elementwise import Add, Eye, Fill, Multiply, Negative, Pow
+from autodiff.ops.shape import Concatenate, Index, IndexAdjoint, Reshape
+from autodiff.simplify import RULES, simplify
+
+rng = np.random.default_rng(0)
+
+
+def var(*shape, positive=False, dtype=np.float64, name=None):
+    value = rng.standard_normal(shape)
+    if positive:
+        value = np.abs(value) + 0.5
+    return ad.Variable(value.astype(dtype), name=name)
+
+
+def same_values(outputs, simplified, rtol=1e-9):
+    """The simplified graph gives the original's values, shapes and dtypes."""
+    before = ad.eval(outputs)
+    after = ad.eval(simplified)
+    for b, a, node, new in zip(before, after, outputs, simplified):
+        assert new.shape == node.shape and new.dtype == node.dtype
+        assert a.shape == b.shape and a.dtype == b.dtype
+        scale = max(1.0, float(np.max(np.abs(b), initial=0.0)))
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * scale)
+
+
+def kinds(nodes):
+    return [type(n) for n in toposort(nodes)]
+
+
+x, y, z = var(3, name="x"), var(3, name="y"), var(3, name="z")
+M, N = var(3, 3, name="M"), var(3, 4, name="N")
+p = var(3, positive=True, name="p")
+xi = ad.Variable(np.array([1, 2, 3]), name="xi")
+
+
+def _scatter_sum():
+    parts = [IndexAdjoint(x * float(t + 1), index=(t,), out_shape=(4, 3)) for t in range(4)]
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return [total]
+
+
+def _outer_sum():
+    vectors = [ad.tanh(x * float(t)) for t in range(5)]
+    total = ad.outer(vectors[0], y)
+    for t in range(1, 5):
+        total = total + ad.outer(vectors[t], vectors[t - 1])
+    return [total]
+
+
+# rule name -> (the graph, a check that the rewrite happened on the simplified graph)
+EXAMPLES = {
+    "fold_constants": (lambda: [ad.exp(ad.Constant(np.array([0.0, 1.0]))) * x[:2], ad.exp(ad.zeros(1000))],
+                       lambda s: ad.Node not in kinds(s) and isinstance(s[1], Fill) and ad.exp not in kinds(s)),
+    "zero_propagation": (lambda: [Einsum(ad.zeros((3, 3)), M, equation="ab,bc->ac") + M, ad.reshape(ad.zeros(6) * xi.sum(), (2, 3))],
+                         lambda s: s[0] is M and isinstance(s[1], Fill)),
+    "add_zero_multiply_one": (lambda: [Add(xi, ad.zeros(3, np.int64)), Multiply(xi, ad.ones(3, np.int64)), Pow(x, p=1.0)],
+                              lambda s: s[0] is xi and s[1] is xi and s[2] is x),
+    "double_negation": (lambda: [Negative(Negative(xi))], lambda s: s[0] is xi),
+    "log_exp": (lambda: [ad.log(ad.exp(x))], lambda s: s[0] is x),
+    "exp_log": (lambda: [ad.exp(ad.log(ad.exp(y))), ad.exp(ad.log(p))],
+                lambda s: kinds([s[0]]).count(type(ad.exp(y))) == 1 and type(s[1]).__name__ == "Exp"),
+    "reshape_reshape": (lambda: [Reshape(Reshape(M, new_shape=(9,)), new_shape=(1, 9)), Reshape(M, new_shape=(3, 3))],
+                        lambda s: kinds([s[0]]).count(Reshape) == 1 and s[1] is M),
+    "index_reshape": (lambda: [ad.reshape(N[1:2], (4,))], lambda s: isinstance(s[0], Index) and s[0].index == (1, slice(None))),
+    "reshape_eye": (lambda: [ad.jacobian(ad.tanh(N) * 2.0, N)], lambda s: Reshape not in kinds(s)),
+    "einsum_fill": (lambda: [ad.einsum("ab,b->a", M, ad.full(3, 2.0))], lambda s: Fill not in kinds(s)),
+    "einsum_eye": (lambda: [ad.einsum("ab,bc->ac", ad.eye(3), N), ad.einsum("ab,b->a", ad.eye(3), x) * 1.5],
+                   lambda s: s[0] is N and Eye not in kinds(s)),
+    "einsum_einsum": (lambda: [ad.einsum("ab,b->a", ad.einsum("ab,bc->ac", M, N), ad.tanh(var(4)))],
+                      lambda s: isinstance(s[0], Einsum) and len(s[0].inputs) == 3),
+    "transpose_transpose": (lambda: [ad.transpose(ad.transpose(N))], lambda s: s[0] is N),
+    "einsum_multiply": (lambda: [ad.einsum("ab,bc->ac", M * x, N)],
+                        lambda s: Multiply not in kinds(s) and len(s[0].inputs) == 3),
+    "einsum_to_multiply": (lambda: [Einsum(M, x, equation="ab,b->ab")], lambda s: isinstance(s[0], Multiply)),
+    "multiply_into_einsum": (lambda: [(M @ N) * var(4)], lambda s: isinstance(s[0], Einsum) and len(s[0].inputs) == 3),
+    "commute": (lambda: [x * y, y * x, x + y, y + x], lambda s: s[0] is s[1] and s[2] is s[3]),
+    "combine_constants": (lambda: [2.0 * (3.0 * x), (x / 4.0) * 2.0, -(3.0 * x)], lambda s: all(ad.count_nodes(n) == 3 for n in s)),
+    "like_terms": (lambda: [x + x, x * y - y * x + z, 2.0 * x * y - y * x],
+                   lambda s: ad.count_nodes(s[0]) == 3 and s[1] is z and ad.count_nodes(s[2]) == 3),
+    "powers": (lambda: [x * x * x, ad.square(x) * x * ad.square(x)],
+               lambda s: isinstance(s[0], Pow) and s[0].p == 3 and isinstance(s[1], Pow) and s[1].p == 5),
+    "distribute": (lambda: [(x + 1.0) * (x - 1.0) - x * x], lambda s: isinstance(s[0], Fill) and s[0].value == -1),
+    "factor": (lambda: [x * y + x * z], lambda s: kinds(s).count(Multiply) == 1),
+    "stack_einsums": (_outer_sum, lambda s: kinds(s).count(Einsum) == 1 and Concatenate in kinds(s)),
+    "stack_scatters": (_scatter_sum, lambda s: IndexAdjoint not in kinds(s) and Concatenate in kinds(s)),
+    "stack_sum": (lambda: [ad.tanh(x) + ad.sin(x) + ad.cos(x) + ad.exp(x) + ad.sqrt(p)],
+                  lambda s: kinds(s).count(Add) == 0),
+}
+
+
+def test_every_rule_has_an_example():
+    names = [rule.name for rule in RULES]
+    assert len(set(names)) == len(names)
+    assert set(names) == set(EXAMPLES), set(names) ^ set(EXAMPLES)
+    for rule in RULES:
+        assert rule.comment and "\n" not in rule.comment
+
+
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_rule_keeps_values(name):
+    build, fired = EXAMPLES[name]
+    outputs = build()
+    simplified = simplify(outputs)
+    same_values(outputs, simplified)
+    assert fired(simplified), f"{name} did not rewrite its example"
+
+
+def test_exp_log_keeps_nan_where_x_may_be_negative():
+    v = ad.Variable(np.array([-1.0, 2.0]))
+    s = simplify(ad.exp(ad.log(v)))
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(ad.eval(s)[0])
+
+
+def test_structure_of_the_result():
+    assert isinstance(simplify(x * 1.0), ad.Node)
+    assert isinstance(simplify([x * 1.0]), list)
+    assert simplify(x) is x
+    with pytest.raises(TypeError, match="not a Node"):
+        simplify([x, 3.0])
+
+
+def test_float32_stays_float32():
+    a = var(3, dtype=np.float32)
+    graphs = [a * 2.0 + a, ad.grad(ad.sum(ad.tanh(a) * a), a), ad.sum(a * a) / 3.0]
+    simplified = simplify(graphs)
+    assert [g.dtype for g in simplified] == [np.float32] * 3
+    same_values(graphs, simplified, rtol=1e-5)
+
+
+def test_integer_and_boolean_graphs():
+    graphs = [xi * 2 + xi, ad.sum(xi > 1), ad.sum(ad.where(xi > 1, ad.ones(3), 0.0) * (1.0 / 3.0))]
+    same_values(graphs, simplify(graphs))
+
+
+def test_derivatives_of_tanh_shrink_to_horner_form():
+    t = ad.Variable(np.array(0.7))
+    d = ad.tanh(t)
+    p = np.polynomial.Polynomial([0.0, 1.0])
+    for k in range(1, 11):
+        d = ad.grad(d, t)
+        p = p.deriv() * np.polynomial.Polynomial([1.0, 0.0, -1.0])
+        s = simplify(d)
+        np.testing.assert_allclose(s(), p(np.tanh(0.7)), rtol=1e-12)
+        assert ad.count_nodes(s) <= 2 * k + 4
+    assert ad.count_nodes(d) > 1000
+
+
+def test_hessian_becomes_one_contraction():
+    A = var(8, 4)
+    v = var(4)
+    H = ad.hessian(ad.sum(ad.log(1 + ad.exp(A @ v))) + ad.dot(v, v) / 2, v)
+    s = simplify(H)
+    same_values([H], [s])
+    assert ad.count_nodes(s) <= 14
+    assert sum(isinstance(n, Einsum) for n in toposort([s])) == 2  # A @ v, and A^T diag(w) A
+
+
+def test_jacobian_has_no_identity_left():
+    W, V, u = var(5, 5), var(5, 5), var(5)
+    J = ad.jacobian(ad.tanh(W @ u) * (V @ u), u)
+    s = simplify(J)
+    same_values([J], [s])
+    assert Eye not in kinds([s])
+    JW = ad.jacobian(ad.tanh(W @ u) * (V @ u), W)  # diagonal in its output: one identity stays
+    same_values([JW], [simplify(JW)])
+    assert kinds([simplify(JW)]).count(Eye) == 1
+
+
+def test_simplified_graphs_differentiate_like_the_originals():
+    f = ad.sum(ad.tanh(M @ x) * ad.exp(y) + x * x * y)
+    g = ad.grad(f, [x, y])
+    same_values(ad.grad(ad.sum(g[0] * g[1]), [x, y]), ad.grad(ad.sum(simplify(g[0]) * simplify(g[1])), [x, y]))
+
+
+def test_long_chains_are_not_recursive():
+    a = ad.Variable(np.array(0.5))
+    chain = a
+    for i in range(20000):
+        chain = ad.tanh(chain) if i % 2 else chain * 1.0001 + 0.001
+    s = simplify(chain)
+    np.testing.assert_allclose(s(), ad.eval(chain), rtol=1e-9)
+
+
+# -- random graphs ----------------------------------------------------------------------------------
+UNARY = [
+    lambda a: -a, ad.tanh, ad.sin, lambda a: ad.exp(ad.tanh(a)), lambda a: ad.log(1.0 + ad.square(a)),
+    ad.square, lambda a: a ** 3, lambda a: a * 2.5, lambda a: a - 1.0, lambda a: a / 3.0,
+    lambda a: ad.sqrt(ad.exp(a * 0.1)), lambda a: ad.sum(a, axis=-1, keepdims=True) * a,
+    lambda a: ad.einsum("ij,...j->...i", ad.Constant(np.arange(9.0).reshape(3, 3) / 9), a) if a.ndim else a,
+    lambda a: ad.transpose(a) if a.ndim == 2 else a, lambda a: ad.reshape(a, a.shape[::-1]),
+    lambda a: ad.sum(a, axis=-1) if a.ndim else a, lambda a: ad.outer(a, a) if a.ndim == 1 else a,
+    lambda a: ad.stack([a, 2.0 * a, -a]) if a.ndim == 1 else a[::-1],
+    lambda a: ad.concatenate([a[:1], ad.tanh(a[1:])]) if a.ndim else a,
+    lambda a: ad.logsumexp(a, axis=-1, keepdims=True) * a, ad.relu, lambda a: ad.where(a > 0, a, -a * a),
+    lambda a: ad.softmax(a) if a.ndim else a,
+]
+BINARY = [
+    lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+    lambda a, b: a / (1.5 + ad.square(b)),
+    lambda a, b: ad.maximum(a, b) + (ad.einsum("...i,...i->...", a, b)[..., None] if a.ndim and b.ndim else a),
+]
+
+
+@st.composite
+def graphs(draw):
+    leaves = [ad.Variable(rng.standard_normal(3)), ad.Variable(rng.standard_normal(3)),
+              ad.Variable(rng.standard_normal((3, 3)))]
+    pool = list(leaves)
+    for _ in range(draw(st.integers(2, 12))):
+        if draw(st.booleans()):
+            fn, args = draw(st.sampled_from(UNARY)), [draw(st.sampled_from(pool))]
+        else:
+            fn, args = draw(st.sampled_from(BINARY)), [draw(st.sampled_from(pool)) for _ in range(2)]
+        try:
+            pool.append(fn(*args))
+        except (ValueError, IndexError):  # shapes that do not fit this op
+            pass
+    root = ad.sum(pool[-1] * pool[-1]) + ad.sum(draw(st.sampled_from(pool)))
+    wrt = draw(st.sampled_from(leaves))
+    order = draw(st.integers(0, 2))
+    outputs = [root]
+    if draw(st.booleans()) and pool[-1].ndim:
+        outputs.append(ad.jacobian(pool[-1], wrt))
+    if order >= 1:
+        outputs.append(ad.grad(root, wrt))
+    if order == 2:
+        outputs.append(ad.hessian(root, wrt) if wrt.ndim == 1 else ad.grad(ad.sum(outputs[1] ** 2), wrt))
+    return outputs
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs())
+def test_random_graphs_keep_their_values(outputs):
+    with np.errstate(all="ignore"):
+        before = ad.eval(outputs)
+    if not all(np.all(np.isfinite(b)) and np.max(np.abs(b), initial=0) < 1e8 for b in before):
+        return
+    same_values(outputs, simplify(outputs), rtol=1e-7)
