@@ -355,7 +355,7 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
             w.lines.append(f"{v} = {scatter}({', '.join(operands)})")
         elif kind is Concatenate and id(node) in reads:  # a stack of arrays of one shape
             w.lines.append(f"{v} = _np.array([{', '.join(operands)}])")
-        elif kind is Pow and node.p == 2:
+        elif kind is Pow and node.p == 2 and node.inputs[0].dtype == node.dtype:
             w.lines.append(f"{v} = _np.square({operands[0]})")
         elif kind is Reshape:
             w.lines.append(f"{v} = {operands[0]}.reshape({node.shape!r})")

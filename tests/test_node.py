@@ -82,6 +82,12 @@ def test_python_numbers_take_the_dtype_of_the_node():
     assert ad.exp(i).dtype == np.float64
 
 
+def test_results_have_the_declared_dtype():
+    flags = ad.Variable(np.array([True, False]))
+    for y in (ad.square(flags), flags ** 3, ad.exp(flags)):
+        assert y.dtype == np.float64 and y().dtype == np.float64
+
+
 def test_zero_and_one_folding_at_build_time():
     x = ad.Variable(np.ones(3))
     assert x * 1 is x and 1 * x is x and x + 0 is x and x - 0 is x and x / 1 is x and x ** 1 is x

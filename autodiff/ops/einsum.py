@@ -46,7 +46,8 @@ def _tokens(term: str, equation: str) -> list[str]:
     return tokens
 
 
-def parse(equation: str, shapes: Sequence[tuple[int, ...]]) -> tuple[str, tuple[int, ...]]:
+@functools.lru_cache(maxsize=8192)
+def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tuple[int, ...]]:
     """Validate `equation` for operands of `shapes`; return (canonical equation, output shape).
 
     The canonical equation has no '...', no implicit output, a label of its own wherever a
@@ -142,7 +143,7 @@ class Einsum(Node):
 
     @classmethod
     def infer(cls, *operands, equation):
-        _, shape = parse(equation, [x.shape for x in operands])
+        _, shape = parse(equation, tuple(x.shape for x in operands))
         return shape, np.result_type(*(x.dtype for x in operands))
 
     def eval(self, *arrays):
@@ -186,7 +187,7 @@ def einsum(equation: str, *operands) -> Node:
     if not isinstance(equation, str):
         raise TypeError(f"Einsum: the equation must be a string, got {type(equation).__name__}")
     operands = [as_node(x) for x in operands]
-    canonical, shape = parse(equation, [x.shape for x in operands])
+    canonical, shape = parse(equation, tuple(x.shape for x in operands))
     if any(known_value(x) == 0 for x in operands):
         return zeros(shape, np.result_type(*(x.dtype for x in operands)))
     lhs, out = canonical.split("->")

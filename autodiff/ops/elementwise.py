@@ -233,8 +233,8 @@ class Pow(Elementwise):
 
     def eval(self, x):
         if self.p == 2:
-            return np.square(x)
-        return np.power(x, self.p)
+            return np.square(x, dtype=self.dtype)
+        return np.power(x, self.p, dtype=self.dtype)
 
     def grad(self, g):
         (x,) = self.inputs
@@ -601,14 +601,21 @@ def power(x, y) -> Node:
             return x
         if p == 0:
             return ones(x.shape, float_dtype(x.dtype))
-        return Pow(x, p=p)
+        return Pow(_as_float(x), p=p)
     x, y = _pair(x, y)
-    return Power(x, y)
+    return Power(_as_float(x), y)
+
+
+def _as_float(x: Node) -> Node:
+    """x, cast to float64 if it is an integer or boolean node (NumPy would pick float16 for
+    np.exp of booleans, or keep integers in np.power)."""
+    return x if x.dtype.kind in "fc" else astype(x, np.float64)
 
 
 def _unary(op: type[Elementwise], doc: str):
     def factory(x) -> Node:
-        return op(as_node(x))
+        x = as_node(x)
+        return op(_as_float(x) if op.float_result else x)
 
     factory.__name__ = factory.__qualname__ = op.__name__.lower()
     factory.__doc__ = doc
