@@ -31,6 +31,20 @@ class Node:
     classmethod that validates inputs and raises ValueError/TypeError at build time),
     `eval(*arrays)` and `grad(g)`; they are built by calling the class with input nodes
     and keyword parameters, e.g. ``Exp(x)``.
+
+    >>> import numpy as np, autodiff as ad
+    >>> class Cube(ad.Node):
+    ...     @classmethod
+    ...     def infer(cls, x):
+    ...         return x.shape, x.dtype
+    ...     def eval(self, x):
+    ...         return x ** 3
+    ...     def grad(self, g):
+    ...         (x,) = self.inputs
+    ...         return (g * 3 * x * x,)
+    >>> x = ad.Variable(np.array([1.0, 2.0]))
+    >>> Cube(x) is Cube(x), ad.grad(ad.sum(Cube(x)), x)()
+    (True, array([ 3., 12.]))
     """
 
     __array_ufunc__ = None  # make NumPy defer: `array * node` calls Node.__rmul__
@@ -369,6 +383,11 @@ def toposort(outputs: Iterable[Node]) -> list[Node]:
     The order is the order in which the nodes were built: a node's inputs always exist before
     it, so that is topological, and it is the order eager code would run them in, which keeps
     few arrays alive at once (a backward pass runs step by step, each step's work together).
+
+    >>> import autodiff as ad
+    >>> x = ad.Variable(1.0, name="x")
+    >>> [n.name for n in ad.toposort([ad.exp(x) * x])]
+    ['x', 'Exp', 'Multiply']
     """
     seen: dict[int, Node] = {}
     stack = list(outputs)

@@ -25,6 +25,12 @@ Schedule = Callable[[int], float]
 
 
 # -- clipping ------------------------------------------------------------------------------
+__all__ = [
+    "Optimizer", "SGD", "Adagrad", "RMSProp", "Adam", "AdamW", "TrainStep",
+    "clip_by_value", "clip_by_global_norm", "global_norm", "step_decay", "cosine_decay",
+]
+
+
 def clip_by_value(grads: Sequence[np.ndarray], limit: float) -> list[np.ndarray]:
     """Each gradient entry limited to [-limit, limit].
 

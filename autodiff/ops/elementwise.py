@@ -112,12 +112,22 @@ def eye(n: int, dtype=np.float64) -> Node:
 
 
 def zeros_like(x: Node) -> Node:
-    """Zeros of the shape of x (in its floating dtype)."""
+    """Zeros of the shape of x (in its floating dtype).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.zeros_like(ad.Variable(np.ones(2)))()
+    array([0., 0.])
+    """
     return zeros(x.shape, float_dtype(x.dtype))
 
 
 def ones_like(x: Node) -> Node:
-    """Ones of the shape of x (in its floating dtype)."""
+    """Ones of the shape of x (in its floating dtype).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.ones_like(ad.Variable(np.zeros(2)))()
+    array([1., 1.])
+    """
     return ones(x.shape, float_dtype(x.dtype))
 
 

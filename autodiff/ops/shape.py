@@ -230,7 +230,13 @@ def take(x, indices, axis: int = 0) -> Node:
 
 
 def getitem(x: Node, key) -> Node:
-    """x[key] with NumPy's rules; a key that holds an integer Node gathers with `take`."""
+    """x[key] with NumPy's rules; a key that holds an integer Node gathers with `take`.
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.arange(6.0).reshape(2, 3))
+    >>> ad.getitem(x, (slice(None), 1))(), x[1, ::2]()
+    (array([1., 4.]), array([3., 5.]))
+    """
     key_tuple = key if isinstance(key, tuple) else (key,)
     nodes = [i for i, k in enumerate(key_tuple) if isinstance(k, Node)]
     if nodes:
