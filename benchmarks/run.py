@@ -66,6 +66,7 @@ def measure(case: workloads.Case, frameworks: list[str], budget: float, rounds: 
     rng = np.random.default_rng(0)
     pool = [case.inputs(rng) for _ in range(64)]
     calls, first, agrees = {}, {}, {}
+    first_loss = None  # a stateful workload's first result, from NumPy (always measured first)
     for name in frameworks:
         build = case.builders.get(name)
         if build is None:

@@ -8,8 +8,6 @@ obvious zeros and ones (x*0, x*1, x+0) so that derivative graphs stay small.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..node import Constant, Node, as_node
