@@ -52,3 +52,15 @@ def test_plotting_graphs(tmp_path, monkeypatch):
     assert "more input" in svgs[6]  # the big graph is cut at max_nodes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.html", "mlp.svg"]
     assert "graph-data" in (tmp_path / "mlp.html").read_text()
+
+
+def test_char_rnn(tmp_path, monkeypatch):
+    notebook = run("03_char_rnn.ipynb", tmp_path, monkeypatch)
+    text = text_of(notebook)
+    assert "characters per second while training" in text
+    before, after = (float(v) for v in text.split("held-out loss: ")[1].split(" nats/char")[0].split(" -> "))
+    assert after < before - 0.3  # it learns
+    images = [o for o in outputs(notebook) if "image/png" in o.get("data", {})]
+    assert len(images) == 1  # the loss curve
+    assert "The " in notebook.cells[6].outputs[0]["text"]  # the sample starts with its prime
+    assert list(tmp_path.iterdir()) == []
