@@ -336,11 +336,19 @@ class Tanh(Elementwise):
 
 
 class Sigmoid(Elementwise):
-    """1 / (1 + exp(-x)), computed without overflow for any x."""
+    """1 / (1 + exp(-x)), accurate to a few ulps everywhere.
+
+    For large negative x, exp(-x) is huge and the result is about exp(x), still to full
+    relative precision; past x < -709 exp(-x) is inf and the result is 0, the right limit.
+    Four passes over one array, done in place.
+    """
 
     def eval(self, x):
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1, e) / (1 + e)
+        out = np.negative(x, dtype=self.dtype)
+        with np.errstate(over="ignore"):
+            np.exp(out, out=out)
+        out += 1
+        return np.reciprocal(out, out=out)
 
     def grad(self, g):
         return (g * (self * (1 - self)),)
