@@ -344,7 +344,8 @@ class Sigmoid(Elementwise):
     """
 
     def eval(self, x):
-        out = np.negative(x, dtype=self.dtype)
+        out = np.empty(self.shape, self.dtype)  # an array even when 0-d, to work in place
+        np.negative(x, out=out)
         with np.errstate(over="ignore"):
             np.exp(out, out=out)
         out += 1
