@@ -33,7 +33,7 @@ def _variables(args: Sequence) -> list[Variable]:
 def _directional(h: Node, variables: list[Variable], directions: list[np.ndarray]) -> Node:
     """sum_i <dh/dx_i, v_i>: the derivative of the scalar h along the directions."""
     total = None
-    for x, dx, v in zip(variables, grad(h, variables), directions):
+    for dx, v in zip(grad(h, variables), directions):
         term = sum(multiply(dx, v))
         total = term if total is None else add(total, term)
     return total

@@ -185,13 +185,10 @@ def _rebuild(old: Node, inputs: list[Node]) -> Node:
     if kind is Einsum:
         return einsum(old.equation, *inputs)
     if kind is Reshape:
-        x = inputs[0]
-        if x.shape == old.shape:
-            return x
-        return Reshape(x.inputs[0] if isinstance(x, Reshape) else x, new_shape=old.shape)
+        return reshape(inputs[0], old.shape)
     if kind is Pow:
         return power(inputs[0], old.p)
-    return kind(*inputs, **{key: getattr(old, key) for key, _ in old.params})
+    return old.with_inputs(inputs)
 
 
 _FACTORIES = {Add: add, Subtract: subtract, Multiply: multiply, Divide: divide, Negative: negative}
