@@ -13,7 +13,7 @@ from .checkpoint import checkpoint
 from .compile import Function, eval, function
 from .grad import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
-from .plot import plot, plot_html, to_dot
+from .plotting import plot, plot_html, to_dot
 from .simplify import simplify
 from . import nn, optim  # noqa: E402  (subpackages built on the names above)
 from .ops import (

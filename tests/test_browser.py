@@ -4,7 +4,6 @@
 the driver (Playwright's own browser download is not used). Without either the tests skip.
 """
 
-import importlib
 import os
 import re
 import shutil
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff.plot import plot_html
+from autodiff.plotting import plot_html
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (it drives the system chromium)")
 
@@ -147,8 +146,7 @@ def test_pan_and_zoom(open_page, tmp_path):
 
 
 def test_page_without_graphviz_uses_the_built_in_layout(open_page, tmp_path, monkeypatch):
-    plot_module = importlib.import_module("autodiff.plot")
-    monkeypatch.setattr(plot_module.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
     page = open_page(plot_html(mlp(), tmp_path / "simple.html", hide_constants=True))
     assert page.locator("g.node").count() > 10
     assert page.locator("path.edge").count() > 10

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff.plot import GraphvizNotFoundError, plot, plot_html, to_dot
+from autodiff.ops.elementwise import Eye, Fill
+from autodiff.plotting import GraphvizNotFoundError, plot, plot_html, to_dot
 
-plot_module = importlib.import_module("autodiff.plot")  # the module, even once `ad.plot` is the function
 ROOT = Path(__file__).resolve().parents[1]
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (bash tests/install_system_deps.sh)")
 
@@ -43,7 +43,7 @@ def statements(dot):
 
 def no_dot_on_path(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no `dot` to be found
-    monkeypatch.setattr(plot_module.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
 
 
 # -- DOT -----------------------------------------------------------------------------------------
@@ -58,7 +58,7 @@ def test_op_nodes_show_op_and_shape_and_kinds_look_different():
     assert nodes[f"n{tanh._id}"].startswith(r'label="Tanh\n(4,)"')
     assert "fillcolor=\"#ffffff\"" in nodes[f"n{tanh._id}"]  # a forward op
     assert "#ffe0c2" in nodes[f"n{dW1._id}"] and "penwidth=2.5" in nodes[f"n{dW1._id}"]  # derivative, output
-    constants = [n for n in ad.toposort([dW1]) if isinstance(n, (ad.Constant, plot_module.Fill, plot_module.Eye))]
+    constants = [n for n in ad.toposort([dW1]) if isinstance(n, (ad.Constant, Fill, Eye))]
     assert constants and all("dashed" in nodes[f"n{c._id}"] for c in constants)
     assert (f"n{W1._id}", next(f"n{n._id}" for n in ad.toposort([loss]) if W1 in n.inputs)) in edges
 

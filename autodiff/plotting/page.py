@@ -1,0 +1,254 @@
+"""The interactive HTML page: `plot_html` writes ONE self-contained, offline file.
+
+The page's markup, style and script are the package data files ``page.html``, ``page.css``
+and ``page.js`` next to this module; `plot_html` inlines the last two into the first, with the
+graph's data as JSON, so the written file needs no server, no network and no other file.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import pathlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from ..node import Constant, Node, Variable
+from .layout import layout
+from .style import kind, label_lines, params_text, short
+from .view import (
+    MAX_NODES,
+    View,
+    as_outputs,
+    build_view,
+    check_options,
+    cluster_ids,
+    collapsed_paths,
+    is_constant,
+)
+
+__all__ = ["PAGE_FILES", "page_data", "plot_html", "render_page"]
+
+PAGE_FILES = ("page.html", "page.css", "page.js")  # package data: shipped in the wheel
+_SLOT = re.compile(r"__(TITLE|STYLE|SCRIPT|DATA)__")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (complex, np.complexfloating)):
+        return f"{complex(value):.4g}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return str(value)
+
+
+def _summary(value: Any) -> dict[str, str]:
+    """Shape, dtype, min/max/mean and the first values of an array, as display strings."""
+    array = np.asarray(value)
+    summary = {"shape": str(array.shape), "dtype": str(array.dtype)}
+    if array.size and (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        real = not np.issubdtype(array.dtype, np.complexfloating)
+        numbers = array.astype(np.float64) if real else array
+        finite = np.isfinite(numbers)
+        if not finite.all():
+            summary["non-finite"] = f"{int(array.size - finite.sum())} of {array.size}"
+        if real:
+            summary["min"] = _fmt(numbers.min())
+            summary["max"] = _fmt(numbers.max())
+        summary["mean"] = _fmt(numbers.mean())
+    flat = array.ravel()
+    first = ", ".join(_fmt(v) for v in flat[:6])
+    summary["values"] = f"[{first}{', ...' if flat.size > 6 else ''}]"
+    return summary
+
+
+def _more_inputs(count: int) -> str:
+    return f"... {count} more input{'s' if count != 1 else ''}"
+
+
+def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]]) -> dict[str, Any]:
+    """Everything the page's script draws: nodes with positions and details, modules, edges."""
+    output_ids = {id(n) for n in view.outputs}
+    shown_ids = {id(n) for n in view.shown}
+    consumers: dict[int, list[str]] = defaultdict(list)
+    for node in view.shown:
+        for x in dict.fromkeys(map(id, node.inputs)):
+            if x in shown_ids:
+                consumers[x].append(f"n{node._id}")
+    arrays: dict[int, Any] = {}
+    if values:
+        from ..compile import function  # evaluation is asked for: the page shows the numbers
+
+        with np.errstate(all="ignore"):  # a page that shows nan/inf beats an error while debugging
+            results = function(view.shown)()
+        arrays = {id(n): a for n, a in zip(view.shown, results)}
+
+    clusters = cluster_ids(
+        node.scope[:k] for node in view.shown for k in range(1, len(node.scope) + 1)
+    )
+    labels = {f"cut_{u}": [_more_inputs(count)] for u, count in view.cut.items()}
+    records = []
+    for node in view.shown:
+        u = f"n{node._id}"
+        labels[u] = label_lines(node)
+        value = arrays.get(id(node))
+        if value is None and isinstance(node, (Variable, Constant)):
+            value = node.value
+        if is_constant(node):
+            params = short(", ".join(f"{k}={v!r}" for k, v in node.params), 300)
+        else:
+            params = params_text(node, 300)
+        inputs = [
+            {"ref": f"n{x._id}" if id(x) in shown_ids else None, "text": f"{x.name} {x.shape}"}
+            for x in node.inputs
+        ]
+        records.append(
+            {
+                "id": u,
+                "kind": kind(node),
+                "label": labels[u],
+                "op": type(node).__name__,
+                "name": node.name,
+                "shape": str(node.shape),
+                "dtype": str(node.dtype),
+                "scope": "/".join(node.scope),
+                "cluster": clusters.get(node.scope),
+                "params": params,
+                "derivative": node.is_derivative,
+                "output": id(node) in output_ids,
+                "inputs": inputs,
+                "consumers": consumers[id(node)],
+                "cut": view.cut.get(u, 0),
+                "value": None if value is None else _summary(value),
+            }
+        )
+    for u in view.cut:
+        records.append(
+            {
+                "id": f"cut_{u}",
+                "kind": "cut",
+                "label": labels[f"cut_{u}"],
+                "cluster": clusters.get(view.scope_of[u]),
+                "target": u,
+            }
+        )
+
+    placed = layout(view, labels, clusters)
+    for record in records:
+        record["box"] = placed["boxes"][record["id"]]
+    sizes: dict[str, int] = defaultdict(int)
+    for node in view.shown:
+        for k in range(1, len(node.scope) + 1):
+            sizes[clusters[node.scope[:k]]] += 1
+    cluster_records = [
+        {
+            "id": c,
+            "name": path[-1],
+            "path": "/".join(path),
+            "parent": clusters.get(path[:-1]),
+            "size": sizes[c],
+            "bbox": placed["clusters"].get(path),
+        }
+        for path, c in clusters.items()
+    ]
+    edges = [
+        {"s": s, "t": t, "path": placed["splines"].get(i)} for i, (s, t) in enumerate(view.edges)
+    ]
+    edges += [{"s": f"cut_{u}", "t": u, "path": None, "cut": True} for u in view.cut]
+    return {
+        "caption": view.caption(),
+        "total": view.total,
+        "shown": len(view.shown),
+        "nodes": records,
+        "clusters": cluster_records,
+        "edges": edges,
+        "collapsed": [clusters[p] for p in collapse_at_start if p in clusters],
+    }
+
+
+def _read(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def render_page(data: dict[str, Any], title: str) -> str:
+    """The page's text: ``page.html`` with its style, script, `title` and `data` filled in.
+
+    Each slot is filled in one pass, so text put into one slot (a title "__DATA__", a node
+    named "__SCRIPT__") is never taken for another.
+
+    >>> page = render_page({"nodes": []}, "a <b> graph")
+    >>> "<title>a &lt;b&gt; graph</title>" in page, '{"nodes":[]}' in page
+    (True, True)
+    """
+    template, style, script = (_read(name) for name in PAGE_FILES)
+    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")  # no "</script>"
+    slots = {
+        "TITLE": html.escape(title),
+        "STYLE": style.rstrip("\n"),
+        "SCRIPT": script.rstrip("\n"),
+        "DATA": payload,
+    }
+    return _SLOT.sub(lambda match: slots[match.group(1)], template)
+
+
+def plot_html(
+    nodes: Node | Iterable[Node],
+    path: str | os.PathLike,
+    *,
+    values: bool = False,
+    collapse: bool | str | Iterable[str] = False,
+    hide_constants: bool = False,
+    max_nodes: int | None = MAX_NODES,
+    title: str = "autodiff graph",
+) -> pathlib.Path:
+    """Write ONE self-contained HTML page (no server, no network) to explore a graph.
+
+    Drag to pan, scroll to zoom; click a node to see its op, shape, dtype, parameters, inputs
+    and consumers (click those to move along the graph); search nodes by name or op; click
+    a module's title to collapse it to one box and the box to expand it again. Variables and
+    Constants always show a summary of their value; ``values=True`` evaluates the graph once
+    and shows every node's (shape, min/max/mean, first values, count of nan/inf).
+    `collapse`, `hide_constants` and `max_nodes` are as in `plot` (here `collapse` only sets
+    which modules start collapsed). The layout comes from the Graphviz `dot` program when it is
+    installed and the page has at most 800 nodes, else from a fast built-in layered layout.
+    Returns the path written.
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.arange(3.0), name="x")
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> page = ad.plot_html(ad.sum(x * x), folder / "graph.html", values=True)
+    >>> text = page.read_text()
+    >>> "<script src" in text, '"name":"x"' in text
+    (False, True)
+    """
+    collapse = check_options("plot_html", collapse, hide_constants, max_nodes)
+    if not isinstance(values, bool):
+        raise TypeError(f"plot_html: values must be True or False, got {values!r}")
+    if not isinstance(title, str):
+        raise TypeError(f"plot_html: title must be a str, got {type(title).__name__}")
+    outputs = as_outputs(nodes, "plot_html")
+    target = pathlib.Path(path)
+    if target.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(
+            f"plot_html: the page is HTML; give a path ending in .html, got {str(path)!r}"
+        )
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"plot_html: the folder {str(target.parent)!r} does not exist")
+    view = build_view(
+        outputs,
+        collapse=False,
+        hide_constants=hide_constants,
+        max_nodes=max_nodes,
+        caller="plot_html",
+    )
+    start = collapsed_paths("plot_html", collapse, {n.scope for n in view.shown})
+    target.write_text(render_page(page_data(view, values, start), title), encoding="utf-8")
+    return target
