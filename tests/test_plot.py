@@ -282,20 +282,23 @@ def test_html_collapse_sets_the_modules_that_start_collapsed(tmp_path):
     assert data["collapsed"] == [c["id"] for c in data["clusters"] if c["path"] == "mlp/layer2"]
 
 
-
 def test_html_page_inlines_the_package_files(tmp_path):
     text, _ = page_data(plot_html(mlp()[0], tmp_path / "p.html"))
     files = importlib.resources.files("autodiff.plotting")
-    style, script = (files.joinpath(name).read_text(encoding="utf-8") for name in ("page.css", "page.js"))
+    style = files.joinpath("page.css").read_text(encoding="utf-8")
+    script = files.joinpath("page.js").read_text(encoding="utf-8")
     assert "</style" not in style.lower() and "</script" not in script.lower()  # safe to inline
-    assert f"<style>\n{style.rstrip()}\n</style>" in text and f"<script>\n{script.rstrip()}\n</script>" in text
-    assert text.startswith("<!DOCTYPE html>") and text.count("<style>") == 1 and text.count("<script") == 2
+    assert f"<style>\n{style.rstrip()}\n</style>" in text
+    assert f"<script>\n{script.rstrip()}\n</script>" in text
+    assert text.startswith("<!DOCTYPE html>") and text.count("<style>") == 1
+    assert text.count("<script") == 2  # the data and the page's script
     assert re.search(r"__(TITLE|STYLE|SCRIPT|DATA)__", text) is None  # every slot filled
 
 
 def test_html_title_and_names_that_look_like_slots_stay_text(tmp_path):
     x = ad.Variable(np.ones(2), name="__SCRIPT__")
-    text, data = page_data(plot_html(ad.exp(x) * ad.Variable(1.0, name="__TITLE__"), tmp_path / "s.html", title="__DATA__"))
+    y = ad.exp(x) * ad.Variable(1.0, name="__TITLE__")
+    text, data = page_data(plot_html(y, tmp_path / "s.html", title="__DATA__"))
     assert "<title>__DATA__</title>" in text and "<h1>__DATA__</h1>" in text
     assert {n["name"] for n in data["nodes"]} >= {"__SCRIPT__", "__TITLE__"}
     assert text.count("__DATA__") == 2  # the title and the heading; the data stays data
@@ -303,18 +306,21 @@ def test_html_title_and_names_that_look_like_slots_stay_text(tmp_path):
 
 def test_plotting_is_a_package_of_modules_and_ad_plot_the_function():
     plotting = importlib.import_module("autodiff.plotting")
-    assert (ad.plot, ad.plot_html, ad.to_dot) == (plotting.plot, plotting.plot_html, plotting.to_dot)
+    assert ad.plot is plotting.plot and ad.plot_html is plotting.plot_html
+    assert ad.to_dot is plotting.to_dot
     assert callable(ad.plot) and ad.plotting is plotting
     modules = {m.name for m in pkgutil.iter_modules(ad.__path__)}
-    assert "plotting" in modules and not modules & {"plot", "plot_html", "to_dot"}  # none hidden by a function
+    assert "plotting" in modules and not modules & {"plot", "plot_html", "to_dot"}  # none hidden
     folder = Path(plotting.__file__).parent
-    assert sorted(p.name for p in folder.glob("page.*") if p.suffix != ".py") == ["page.css", "page.html", "page.js"]
+    data_files = sorted(p.name for p in folder.glob("page.*") if p.suffix != ".py")
+    assert data_files == ["page.css", "page.html", "page.js"]
     for module in pkgutil.iter_modules(plotting.__path__):
         source = folder / f"{module.name}.py"
         loaded = importlib.import_module(f"autodiff.plotting.{module.name}")
         assert len(source.read_text().splitlines()) <= 800, module.name
         assert loaded.__doc__ and all(hasattr(loaded, name) for name in loaded.__all__), module.name
-    assert set(plotting.__all__) == {"plot", "plot_html", "to_dot", "GraphPlot", "GraphvizNotFoundError"}
+    public = {"plot", "plot_html", "to_dot", "GraphPlot", "GraphvizNotFoundError"}
+    assert set(plotting.__all__) == public
 
 # -- the example ---------------------------------------------------------------------------------
 
