@@ -4,8 +4,10 @@ A `Node` has `inputs` (a tuple of Nodes), a static `shape` and `dtype` inferred 
 built, and op parameters. Op nodes are *hash-consed*: building the same op on the same inputs
 with the same parameters returns the node that already exists, which keeps derivative graphs
 of high order small. Leaves are `Variable` (a value that may change; every graph sees the
-current one) and `Constant` (an immutable value). Operator overloads live here and forward to
-the op factories in `autodiff.ops`; graph walks (`toposort`) are iterative and linear.
+current one) and `Constant` (an immutable value). This module knows no op: `Node` declares the
+facts every op may set (with their safe defaults) and building goes through the op's `fold`;
+Python's operators (``+``, ``@``, ``[]``, ``.T``, ...) are installed onto `Node` by
+`autodiff.ops`. Graph walks (`toposort`) are iterative and linear.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ class Node:
     Subclasses that are ops define `infer(*inputs, **params) -> (shape, dtype)` (a
     classmethod that validates inputs and raises ValueError/TypeError at build time),
     `eval(*arrays)` and `grad(g)`; they are built by calling the class with input nodes
-    and keyword parameters, e.g. ``Exp(x)``.
+    and keyword parameters, e.g. ``Exp(x)``. An op may also define `fold` (its build-time
+    identities) and declare the facts below, which the passes (`simplify`, `compile`, plots)
+    read instead of keeping lists of classes; every default is the safe one. See
+    docs/architecture.md.
 
     >>> import numpy as np, autodiff as ad
     >>> class Cube(ad.Node):
@@ -50,7 +55,20 @@ class Node:
     __array_ufunc__ = None  # make NumPy defer: `array * node` calls Node.__rmul__
     inputs: tuple[Node, ...] = ()
     params: tuple = ()
-    differentiable = True
+
+    # -- facts an op declares (class attributes, or properties where they depend on params) --
+    differentiable = True  # False: grad gives no gradient through it
+    fresh = False  # eval always returns a new array, sharing no memory with its inputs
+    identity = False  # eval returns its first input unchanged: a plan gives it no line
+    view = False  # eval returns its first input rearranged, computing nothing (reshape)
+    ufunc: Any = None  # the NumPy ufunc that is its eval; a plan calls it, with out= if it can
+    template: str | None = None  # a plan's expression for it, as "{0} + {1}"; default: the ufunc
+    constant = False  # a value known when the graph is built, without inputs (a fill, eye)
+    linear: tuple[int, ...] = ()  # inputs it is linear in, each alone: zero there gives zeros
+    jointly_linear = False  # linear in all its inputs at once: all zero gives zeros
+    nonnegative = False  # every element is >= 0 (or nan), whatever the inputs
+    keeps_nonnegative = False  # every element is >= 0 where all its inputs are
+    caption: str | None = None  # a plot's label for it instead of its name and parameters
 
     shape: tuple[int, ...]
     dtype: np.dtype
@@ -65,6 +83,9 @@ class Node:
         node = _cache.get(key)
         if node is None:
             shape, dtype = cls.infer(*inputs, **params)
+            folded = cls.fold(shape, dtype, *inputs, **params)
+            if folded is not None:  # not cached: it need not keep the inputs alive
+                return folded
             node = object.__new__(cls)
             node._setup(inputs, shape, dtype, cls.__name__, frozen)
             for k, v in params.items():
@@ -77,6 +98,17 @@ class Node:
     @classmethod
     def infer(cls, *inputs: Node, **params: Any) -> tuple[tuple[int, ...], np.dtype]:
         raise NotImplementedError(f"{cls.__name__} does not infer its shape")
+
+    @classmethod
+    def fold(
+        cls, shape: tuple[int, ...], dtype: np.dtype, *inputs: Node, **params: Any
+    ) -> Node | None:
+        """The node to use instead of a new one (an identity such as ``x * 1 -> x``), or None.
+
+        Called with the inferred `shape` and `dtype` each time the op is built, so calling
+        the class, calling its factory and rebuilding a node on new inputs fold alike.
+        """
+        return None
 
     def _setup(self, inputs, shape, dtype, name, params) -> None:
         set_ = object.__setattr__
@@ -105,6 +137,28 @@ class Node:
         `g` has shape ``(*batch, *self.shape)``; each result has ``(*batch, *input.shape)``.
         """
         raise NotImplementedError(f"{type(self).__name__} has no gradient")
+
+    def uniform_value(self, values: Sequence[Any]) -> Any:
+        """The one value of every element when input i holds `values[i]` everywhere, or None
+        where the op cannot say (then constant folding evaluates it in full)."""
+        return None
+
+    def plan_reads(self) -> Sequence[Node] | None:
+        """The nodes a plan's line for this node reads instead of its inputs, or None.
+
+        An input that no line reads gets no line of its own (a stack reads the arrays its
+        reshapes add an axis to).
+        """
+        return None
+
+    def lower(self, w: Any, operands: list[str], target: str) -> bool:
+        """Write the plan's lines that compute this node into the name `target`; False to
+        leave it to the planner (its ufunc or template, else a call of `eval`).
+
+        `operands` are the names of the values it reads; `w` is the planner's writer
+        (``w.lines``, ``w.bind(value, prefix)``, ``w.temp()``, ``w.buffer()``, ...).
+        """
+        return False
 
     def with_inputs(self, inputs: Sequence[Node]) -> Node:
         """The same op with the same parameters on other inputs (hash-consed as usual)."""
@@ -153,61 +207,16 @@ class Node:
             object.__setattr__(self, "_plan", plan)
         return plan()
 
-    # -- operators: thin forwards to the op factories --------------------------------
-    def __add__(self, other): return _ops().add(self, other)
-    def __radd__(self, other): return _ops().add(other, self)
-    def __sub__(self, other): return _ops().subtract(self, other)
-    def __rsub__(self, other): return _ops().subtract(other, self)
-    def __mul__(self, other): return _ops().multiply(self, other)
-    def __rmul__(self, other): return _ops().multiply(other, self)
-    def __truediv__(self, other): return _ops().divide(self, other)
-    def __rtruediv__(self, other): return _ops().divide(other, self)
-    def __pow__(self, other): return _ops().power(self, other)
-    def __rpow__(self, other): return _ops().power(other, self)
-    def __matmul__(self, other): return _ops().matmul(self, other)
-    def __rmatmul__(self, other): return _ops().matmul(other, self)
-    def __neg__(self): return _ops().negative(self)
-    def __pos__(self): return self
-    def __abs__(self): return _ops().abs(self)
-    def __lt__(self, other): return _ops().less(self, other)
-    def __le__(self, other): return _ops().less_equal(self, other)
-    def __gt__(self, other): return _ops().greater(self, other)
-    def __ge__(self, other): return _ops().greater_equal(self, other)
-    def __getitem__(self, key): return _ops().getitem(self, key)
+    def __pos__(self) -> Node:
+        return self
 
     # `==` keeps Python's identity meaning so nodes work in sets, dicts and `in`;
-    # use ad.equal / ad.not_equal for elementwise comparison.
+    # use ad.equal / ad.not_equal for elementwise comparison. The other operators (+, -, *,
+    # /, **, @, <, <=, >, >=, unary -, abs, [], .T, .reshape, .sum, .mean) are installed by
+    # autodiff.ops, which builds on this module.
     __eq__ = object.__eq__
     __ne__ = object.__ne__
     __hash__ = object.__hash__
-
-    @property
-    def T(self) -> Node:
-        return _ops().transpose(self)
-
-    def reshape(self, *shape) -> Node:
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
-            shape = shape[0]
-        return _ops().reshape(self, shape)
-
-    def sum(self, axis=None, keepdims=False) -> Node:
-        return _ops().sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False) -> Node:
-        return _ops().mean(self, axis=axis, keepdims=keepdims)
-
-
-_ops_module = None
-
-
-def _ops():
-    """The op factories (imported late: they are built on this module)."""
-    global _ops_module
-    if _ops_module is None:
-        from . import ops
-
-        _ops_module = ops
-    return _ops_module
 
 
 class Leaf(Node):
@@ -279,6 +288,7 @@ class Constant(Leaf):
     """
 
     _SMALL = 64
+    constant = True
 
     def __new__(cls, value: Any, name: str | None = None):
         array = np.array(value)
@@ -298,6 +308,10 @@ class Constant(Leaf):
 
     def eval(self) -> np.ndarray:
         return self.value
+
+    @property
+    def nonnegative(self) -> bool:  # type: ignore[override]
+        return self.dtype.kind in "biuf" and bool(np.all(self.value >= 0))
 
     def __repr__(self) -> str:
         if self.size <= 6:

@@ -4,7 +4,9 @@
 with the same shapes and dtypes, and is usually much smaller and cheaper. `RULES` is the
 table of identities, one row each with a one-line comment. Most rows are *local*: a function
 that looks at one node, whose inputs are already simplified, and returns a replacement or
-None. The rows without a function are carried out together by a term collector: a region of
+None. Passes read what ops declare (`constant`, `linear`, `nonnegative`, `uniform_value`, ...),
+and rebuilding a node goes through its op's `fold` (x+0, x*1: the add_zero_multiply_one row).
+The other rows without a function are carried out together by a term collector: a region of
 float sums, differences, products, quotients and integer powers is read as a sum of
 monomials over the nodes it is built from (its atoms), like terms are merged, and the sum is
 written back factored (Horner's rule, largest arrays multiplied last) when that is no
@@ -34,13 +36,10 @@ import opt_einsum
 from .node import Constant, Leaf, Node, _counter as _ids, toposort
 from .ops.einsum import Einsum, broadcast_to, einsum
 from .ops.elementwise import (
-    Abs, Add, Divide, Elementwise, Exp, Eye, Fill, Log, Multiply, Negative, Pow, Relu, Sigmoid,
-    Softplus, Sqrt, StopGradient, Subtract, add, divide, full, known_value, multiply, negative,
-    power, subtract, zeros,
+    Add, Divide, Exp, Eye, Fill, Log, Multiply, Negative, Pow, Subtract, add, divide, full,
+    known_value, multiply, negative, power, subtract, zeros,
 )
-from .ops.shape import (
-    Concatenate, Index, IndexAdjoint, Pad, Reshape, Take, TakeAdjoint, concatenate, reshape,
-)
+from .ops.shape import Index, IndexAdjoint, Reshape, concatenate, reshape
 
 _MAX_TERMS = 64  # a collected region with more monomials than this is left as it is
 _MAX_OPERANDS = 8  # einsum fusion stops at this many operands
@@ -140,10 +139,6 @@ def _size(x: Node) -> int:
     return math.prod(x.shape)
 
 
-def _is_constant(x: Node) -> bool:
-    return isinstance(x, (Constant, Fill, Eye))
-
-
 def _uniform(x: Node):
     """The one value every element of `x` has, if the graph says so (numbers only)."""
     if x.dtype.kind not in "biuf":
@@ -175,34 +170,16 @@ def _fresh_labels(used: set[str]):
     return (s for s in (opt_einsum.get_symbol(i) for i in itertools.count()) if s not in used)
 
 
-def _rebuild(old: Node, inputs: list[Node]) -> Node:
-    """`old`'s op applied to new inputs, through the factories that fold the obvious cases."""
-    if all(a is b for a, b in zip(inputs, old.inputs)):
-        return old
-    kind = type(old)
-    if kind in _FACTORIES:
-        return _FACTORIES[kind](*inputs)
-    if kind is Einsum:
-        return einsum(old.equation, *inputs)
-    if kind is Reshape:
-        return reshape(inputs[0], old.shape)
-    if kind is Pow:
-        return power(inputs[0], old.p)
-    return old.with_inputs(inputs)
-
-
-_FACTORIES = {Add: add, Subtract: subtract, Multiply: multiply, Divide: divide, Negative: negative}
-
-
 # -- local rules ------------------------------------------------------------------------------
 def _fold_constants(node: Node, ctx: _Pass) -> Node | None:
-    if not node.inputs or not all(_is_constant(x) for x in node.inputs):
+    if not node.inputs or not all(x.constant for x in node.inputs):
         return None
     values = [_uniform(x) for x in node.inputs]
     try:
         with np.errstate(all="raise"):
-            if None not in values and isinstance(node, (Elementwise, Einsum, Reshape, Index)):
-                return full(node.shape, _uniform_value(node, values), node.dtype)
+            value = node.uniform_value(values) if None not in values else None
+            if value is not None:
+                return full(node.shape, value, node.dtype)
             if _size(node) <= _SMALL:
                 value = node.eval(*[np.asarray(x.eval()) for x in node.inputs])
                 return _constant(value, node.dtype)
@@ -211,37 +188,14 @@ def _fold_constants(node: Node, ctx: _Pass) -> Node | None:
     return None
 
 
-def _uniform_value(node: Node, values: list):
-    """The value of `node` when every input holds one value everywhere."""
-    if isinstance(node, Elementwise):
-        arrays = [np.asarray(v, dtype=x.dtype) for v, x in zip(values, node.inputs)]
-        return np.asarray(node.eval(*arrays)).item()
-    if isinstance(node, Einsum):
-        terms, out = _split(node.equation)
-        sizes = {l: n for t, x in zip(terms, node.inputs) for l, n in zip(t, x.shape)}
-        count = math.prod(sizes[l] for l in set("".join(terms)) - set(out))
-        return np.asarray(math.prod(values) * count, dtype=node.dtype).item()
-    return values[0]  # Reshape, Index: the same value, rearranged
-
-
 def _zero_propagation(node: Node, ctx: _Pass) -> Node | None:
+    """Reads each op's `linear` (inputs it is linear in) and `jointly_linear` facts."""
+    if not node.linear and not node.jointly_linear:
+        return None
     zero = [_uniform(x) == 0 for x in node.inputs]
-    linear_in_all = isinstance(node, (Multiply, Einsum)) and any(zero)
-    linear_in_first = isinstance(node, _LINEAR_IN_FIRST) and zero[0]
-    if linear_in_all or linear_in_first or (isinstance(node, Concatenate) and all(zero)):
+    if any(zero[i] for i in node.linear) or (node.jointly_linear and all(zero)):
         return zeros(node.shape, node.dtype)
     return None
-
-
-_LINEAR_IN_FIRST = (Negative, Reshape, Index, IndexAdjoint, Take, TakeAdjoint, Pad, StopGradient)
-
-
-def _through_factory(node: Node, ctx: _Pass) -> Node | None:
-    """Rebuild through the factory, which folds x+0, x-0, 0-x, x*1, x/1, x**1 (same shape, dtype)."""
-    kind = type(node)
-    if kind in _FACTORIES:
-        return _FACTORIES[kind](*node.inputs)
-    return power(node.inputs[0], node.p)
 
 
 def _double_negation(node: Node, ctx: _Pass) -> Node | None:
@@ -266,16 +220,11 @@ def _exp_log(node: Node, ctx: _Pass) -> Node | None:
 
 
 def _nonnegative(x: Node, depth: int = 6) -> bool:
-    """Whether the graph shows that `x` is never negative (False when it cannot tell)."""
-    if isinstance(x, (Exp, Sigmoid, Softplus, Sqrt, Abs, Relu)):
+    """Whether the graph shows that `x` is never negative (False when it cannot tell):
+    each op's `nonnegative` and `keeps_nonnegative` facts."""
+    if x.nonnegative:
         return True
-    if isinstance(x, Pow):
-        return x.p == int(x.p) and int(x.p) % 2 == 0
-    if _uniform(x) is not None:
-        return _uniform(x) >= 0
-    if isinstance(x, Constant):
-        return bool(np.all(x.value >= 0))
-    if isinstance(x, (Add, Multiply, Divide)) and depth > 0:
+    if x.keeps_nonnegative and depth > 0:
         return all(_nonnegative(y, depth - 1) for y in x.inputs)
     return False
 
@@ -460,10 +409,10 @@ _ALGEBRA = (Add, Subtract, Multiply, Divide, Negative, Pow)
 RULES: list[Rule] = [
     Rule("fold_constants", (Node,), _fold_constants,
          "an op on constants only is a constant: a fill where every element is one value"),
-    Rule("zero_propagation", (Multiply, Einsum, Concatenate) + _LINEAR_IN_FIRST, _zero_propagation,
+    Rule("zero_propagation", (Node,), _zero_propagation,
          "an op linear in an input that is zero gives zeros: x*0, einsum(0, y), reshape(0), ..."),
-    Rule("add_zero_multiply_one", _ALGEBRA[:5] + (Pow,), _through_factory,
-         "x+0 -> x, x-0 -> x, 0-x -> -x, x*1 -> x, x/1 -> x, x**1 -> x (shape and dtype kept)"),
+    Rule("add_zero_multiply_one", _ALGEBRA, None,
+         "x+0 -> x, x-0 -> x, 0-x -> -x, x*1 -> x, x/1 -> x, x**1 -> x: each op's fold, at build"),
     Rule("double_negation", (Negative,), _double_negation, "-(-x) -> x"),
     Rule("log_exp", (Log,), _log_exp, "log(exp(x)) -> x (exact)"),
     Rule("exp_log", (Exp,), _exp_log, "exp(log(x)) -> x where the graph shows x >= 0"),
@@ -621,13 +570,13 @@ class _Pass:
             elif _collectable(old):
                 poly = self._collect(old)
                 if poly is None:
-                    node = self._apply_rules(_rebuild(old, [self.get(x) for x in old.inputs]))
+                    node = self._apply_rules(old.with_inputs([self.get(x) for x in old.inputs]))
                     self._set(old, node)
                     self.region_cost[id(old)] = _size(old)
                 else:
                     self.polys[id(old)] = poly
             else:
-                self._set(old, self._apply_rules(_rebuild(old, [self.get(x) for x in old.inputs])))
+                self._set(old, self._apply_rules(old.with_inputs([self.get(x) for x in old.inputs])))
         roots = [self.get(r) for r in self.roots]
         self._place_the_rest(roots)
         return roots
@@ -752,7 +701,7 @@ class _Pass:
         written, cost = self.written[key]
         if cost <= self.region_cost[id(old)]:
             return self._apply_rules(written)
-        return self._apply_rules(_rebuild(old, [self.get(x) for x in old.inputs]))
+        return self._apply_rules(old.with_inputs([self.get(x) for x in old.inputs]))
 
     def _cost(self, root: Node, before: int) -> int:
         """Elements computed between `root` and its atoms by nodes the graph did not have yet.
@@ -767,7 +716,7 @@ class _Pass:
             if node._id < before and id(node) not in self.inlined:
                 continue
             seen.add(id(node))
-            if not isinstance(node, (Reshape, Index)):
+            if not node.view:
                 total += _size(node)
             stack.extend(node.inputs)
         return total

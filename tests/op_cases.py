@@ -67,6 +67,7 @@ SMOOTH_UNARY = [
     ("sin", ad.sin, np.sin, _normal),
     ("cos", ad.cos, np.cos, _normal),
     ("tanh", ad.tanh, np.tanh, _normal),
+    ("arctan", ad.arctan, np.arctan, _normal),
     ("sigmoid", ad.sigmoid, _sigmoid, _normal),
     ("softplus", ad.softplus, lambda x: np.log1p(np.exp(x)), _normal),
     ("pow 3", lambda x: x ** 3, lambda x: x ** 3, _normal),

@@ -4,6 +4,10 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff.ops.einsum import Einsum
+from autodiff.ops.elementwise import Add, Cast, Multiply, Negative, Pow, Subtract
+from autodiff.ops.reduce import Max
+from autodiff.ops.shape import Concatenate, Index, Pad, Reshape
 
 
 def test_same_op_same_inputs_same_params_is_the_same_node():
@@ -95,6 +99,29 @@ def test_zero_and_one_folding_at_build_time():
     assert isinstance(zero, ad.ops.elementwise.Fill) and zero.shape == (3,)
     assert ad.einsum("i,i->", x, ad.zeros(3)).name == "Fill"
 
+
+
+def test_calling_the_class_folds_as_the_factory_does():
+    x = ad.Variable(np.ones(3), name="x")
+    y = ad.Variable(np.ones(3), name="y")
+    zeros, ones = ad.zeros(3), ad.ones(3)
+    assert Multiply(x, ones) is x is ad.multiply(x, ones) and Add(zeros, x) is x
+    assert Multiply(x, zeros) is ad.multiply(x, zeros) and Multiply(x, zeros).name == "Fill"
+    assert Subtract(zeros, x) is ad.negative(x) and Negative(zeros) is zeros
+    assert Pow(x, p=1.0) is x and Pow(x, p=0.0) is ad.ones(3)
+    assert Einsum(x, equation="a->a") is x and Einsum(x, zeros, equation="a,a->").name == "Fill"
+    M = ad.Variable(np.ones((2, 3)), name="M")
+    assert Reshape(M, new_shape=(2, 3)) is M
+    assert Reshape(Reshape(M, new_shape=(6,)), new_shape=(3, 2)) is ad.reshape(M, (3, 2))
+    assert Reshape(ad.reshape(M, (6,)), new_shape=(2, 3)) is M  # no reshape to its own shape
+    assert Index(M, index=(slice(None),)) is M and Concatenate(M, axis=0) is M
+    assert Pad(M, widths=((0, 0), (0, 0))) is M and Max(M, axes=(), keepdims=False) is M
+    assert Cast(M, kind="<f8") is M
+    # rebuilding a node on new inputs folds too (simplify rebuilds this way)
+    assert (x * y).with_inputs([x, ones]) is x
+    assert (x + y).with_inputs([zeros, y]) is y
+    assert ad.reshape(x * y, (3, 1)).with_inputs([x]).name == "Reshape"
+    assert ad.reshape(x * y, (3, 1)).with_inputs([ad.reshape(M, (3, 2))[:, :1]]).name == "Index"
 
 def test_plans_free_intermediates_and_keep_outputs():
     x = ad.Variable(np.array([1.0, 2.0]))

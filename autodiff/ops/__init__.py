@@ -1,19 +1,68 @@
-"""The ops, one family a file; this package re-exports their factories."""
+"""The ops, one family a file; this package re-exports each family's `__all__`.
 
-from .einsum import (
-    broadcast_to, diagonal, dot, einsum, inner, matmul, mean, outer, permute_dims, sum,
-    tensordot, trace, transpose, vdot,
-)
-from .elementwise import (
-    absolute, add, as_node, astype, clip, cos, divide, equal, exp, expm1, eye, full, greater,
-    greater_equal, leaky_relu, less, less_equal, log, log1p, maximum, minimum, multiply,
-    negative, not_equal, ones, ones_like, power, relu, sigmoid, sign, sin, softplus, sqrt,
-    square, stop_gradient, subtract, tanh, where, zeros, zeros_like,
-)
-from .nn import log_softmax, logsumexp, softmax
-from .reduce import max, min, norm, std, var
-from .shape import (
-    concatenate, expand_dims, getitem, pad, ravel, reshape, split, squeeze, stack, take,
-)
+It also installs Python's operators onto `Node` (``x + y``, ``x @ y``, ``x[key]``, ``x.T``,
+``x.sum()``, ...), each a thin forward to a factory, so that `autodiff.node` knows no op.
+"""
 
-abs = absolute
+from __future__ import annotations
+
+import numpy as np
+
+from ..node import Node, as_node  # noqa: F401  (as_node: for grad, checkpoint, nn)
+from . import einsum as _einsum
+from . import elementwise as _elementwise
+from . import nn as _nn
+from . import reduce as _reduce
+from . import shape as _shape
+from .einsum import *  # noqa: F403
+from .elementwise import *  # noqa: F403
+from .nn import *  # noqa: F403
+from .reduce import *  # noqa: F403
+from .shape import *  # noqa: F403
+
+__all__ = [
+    *_elementwise.__all__, *_einsum.__all__, *_shape.__all__, *_reduce.__all__, *_nn.__all__,
+]
+
+
+def _install_operators() -> None:
+    """Python's operators on nodes, as forwards to the factories (NumPy's meanings)."""
+    e, s = _elementwise, _shape
+
+    def reshape(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        return s.reshape(self, shape)
+
+    methods = {
+        "__add__": lambda self, other: e.add(self, other),
+        "__radd__": lambda self, other: e.add(other, self),
+        "__sub__": lambda self, other: e.subtract(self, other),
+        "__rsub__": lambda self, other: e.subtract(other, self),
+        "__mul__": lambda self, other: e.multiply(self, other),
+        "__rmul__": lambda self, other: e.multiply(other, self),
+        "__truediv__": lambda self, other: e.divide(self, other),
+        "__rtruediv__": lambda self, other: e.divide(other, self),
+        "__pow__": lambda self, other: e.power(self, other),
+        "__rpow__": lambda self, other: e.power(other, self),
+        "__matmul__": lambda self, other: _einsum.matmul(self, other),
+        "__rmatmul__": lambda self, other: _einsum.matmul(other, self),
+        "__neg__": lambda self: e.negative(self),
+        "__abs__": lambda self: e.absolute(self),
+        "__lt__": lambda self, other: e.less(self, other),
+        "__le__": lambda self, other: e.less_equal(self, other),
+        "__gt__": lambda self, other: e.greater(self, other),
+        "__ge__": lambda self, other: e.greater_equal(self, other),
+        "__getitem__": lambda self, key: s.getitem(self, key),
+        "T": property(lambda self: _einsum.transpose(self), doc="The axes reversed."),
+        "reshape": reshape,
+        "sum": lambda self, axis=None, keepdims=False: _einsum.sum(self, axis=axis, keepdims=keepdims),
+        "mean": lambda self, axis=None, keepdims=False: _einsum.mean(self, axis=axis, keepdims=keepdims),
+    }
+    for name, method in methods.items():
+        if callable(method):
+            method.__name__ = method.__qualname__ = name
+        setattr(Node, name, method)
+
+
+_install_operators()

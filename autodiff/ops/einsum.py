@@ -5,7 +5,8 @@ graph is built, expands `...`, turns size-1 broadcasting into labels of their ow
 renames the labels canonically (so equal contractions are one node). Its gradient with
 respect to each operand is another einsum. `sum`, `mean`, `transpose`, `matmul`, `dot`,
 `vdot`, `outer`, `inner`, `trace`, `diagonal`, `tensordot` and `broadcast_to` build einsums.
-Contraction order comes from opt_einsum, computed once per (equation, shapes).
+Contraction order comes from opt_einsum, computed once per (equation, shapes); a plan writes
+an einsum as matrix and broadcast products (`Einsum.lower`, see `einsum_plan`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,21 @@ from __future__ import annotations
 import builtins
 import functools
 import itertools
+import math
 from typing import Sequence
 
 import numpy as np
 import opt_einsum
 
-from ..node import Node
-from .elementwise import as_node, astype, eye, known_value, multiply, ones, zeros
+from ..node import Node, as_node
+from ._common import normalize_axes
+from .einsum_plan import write_einsum
+from .elementwise import astype, eye, known_value, multiply, ones, zeros
+
+__all__ = [
+    "einsum", "sum", "mean", "transpose", "permute_dims", "matmul", "dot", "vdot", "outer",
+    "inner", "trace", "diagonal", "tensordot", "broadcast_to",
+]
 
 _RESERVED = set(",.->")
 
@@ -146,8 +155,40 @@ class Einsum(Node):
         _, shape = parse(equation, tuple(x.shape for x in operands))
         return shape, np.result_type(*(x.dtype for x in operands))
 
+    @classmethod
+    def fold(cls, shape, dtype, *operands, equation):
+        if any(known_value(x) == 0 for x in operands):
+            return zeros(shape, dtype)
+        lhs, out = equation.split("->")
+        if len(operands) == 1 and lhs == out:
+            return operands[0]
+        return None
+
     def eval(self, *arrays):
         return contraction(self.equation, tuple(x.shape for x in self.inputs))(*arrays)
+
+    @property
+    def fresh(self) -> bool:  # type: ignore[override]
+        return len(self.inputs) > 1  # one operand: a transpose or a diagonal may be a view
+
+    @property
+    def linear(self) -> tuple[int, ...]:  # type: ignore[override]
+        return tuple(range(len(self.inputs)))
+
+    def uniform_value(self, values):
+        lhs, out = self.equation.split("->")
+        terms = lhs.split(",")
+        sizes = {l: n for t, x in zip(terms, self.inputs) for l, n in zip(t, x.shape)}
+        count = math.prod(sizes[l] for l in set("".join(terms)) - set(out))
+        return np.asarray(math.prod(values) * count, dtype=self.dtype).item()
+
+    def lower(self, w, operands, target):
+        if not all(x.dtype.kind in "fc" for x in self.inputs):
+            return False
+        w.dtype = self.dtype if all(x.dtype == self.dtype for x in self.inputs) else None
+        write_einsum(w, self, operands, target, w.buffer())
+        w.dtype = None
+        return True
 
     def grad(self, g):
         lhs, out = self.equation.split("->")
@@ -187,35 +228,13 @@ def einsum(equation: str, *operands) -> Node:
     if not isinstance(equation, str):
         raise TypeError(f"Einsum: the equation must be a string, got {type(equation).__name__}")
     operands = [as_node(x) for x in operands]
-    canonical, shape = parse(equation, tuple(x.shape for x in operands))
-    if any(known_value(x) == 0 for x in operands):
-        return zeros(shape, np.result_type(*(x.dtype for x in operands)))
-    lhs, out = canonical.split("->")
-    if len(operands) == 1 and lhs == out:
-        return operands[0]
+    canonical, _ = parse(equation, tuple(x.shape for x in operands))
     return Einsum(*operands, equation=canonical)
 
 
 # -- factories -----------------------------------------------------------------------------
 def _letters(n: int, start: int = 0) -> str:
     return "".join(opt_einsum.get_symbol(i) for i in range(start, start + n))
-
-
-def normalize_axes(op: str, axis, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """`axis` (None, an int or a tuple) as a sorted tuple of non-negative axes of `shape`."""
-    if axis is None:
-        return tuple(range(len(shape)))
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    result = []
-    for a in axes:
-        if not isinstance(a, (int, np.integer)):
-            raise TypeError(f"{op}: axis must be an integer, got {type(a).__name__}")
-        if not -len(shape) <= a < len(shape):
-            raise ValueError(f"{op}: axis {a} is out of bounds for input of shape {shape}")
-        result.append(int(a) % len(shape))
-    if len(set(result)) != len(result):
-        raise ValueError(f"{op}: repeated axis in {axis} for input of shape {shape}")
-    return tuple(sorted(result))
 
 
 def sum(x, axis=None, keepdims: bool = False) -> Node:
@@ -225,8 +244,6 @@ def sum(x, axis=None, keepdims: bool = False) -> Node:
     >>> ad.sum(ad.Variable(np.ones((2, 3))), axis=0)()
     array([2., 2., 2.])
     """
-    from .shape import reshape
-
     x = as_node(x)
     if x.dtype == bool:  # count, as np.sum does (einsum would take a logical or)
         x = astype(x, np.int64)
@@ -235,7 +252,7 @@ def sum(x, axis=None, keepdims: bool = False) -> Node:
     out = "".join(l for i, l in enumerate(letters) if i not in axes)
     result = einsum(f"{letters}->{out}", x)
     if keepdims:
-        result = reshape(result, tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+        result = result.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
     return result
 
 
@@ -321,12 +338,10 @@ def vdot(x, y) -> Node:
     >>> ad.vdot(ad.Variable(np.ones((2, 2))), np.full((2, 2), 2.0))()
     array(8.)
     """
-    from .shape import reshape
-
     x, y = as_node(x), as_node(y)
     if x.size != y.size:
         raise ValueError(f"Vdot: inputs have {x.size} and {y.size} elements (shapes {x.shape} and {y.shape})")
-    return einsum("i,i->", reshape(x, (-1,)), reshape(y, (-1,)))
+    return einsum("i,i->", x.reshape(-1), y.reshape(-1))
 
 
 def outer(x, y) -> Node:
@@ -336,9 +351,7 @@ def outer(x, y) -> Node:
     >>> ad.outer(ad.Variable(np.ones(2)), np.ones(3)).shape
     (2, 3)
     """
-    from .shape import reshape
-
-    return einsum("i,j->ij", reshape(as_node(x), (-1,)), reshape(as_node(y), (-1,)))
+    return einsum("i,j->ij", as_node(x).reshape(-1), as_node(y).reshape(-1))
 
 
 def inner(x, y) -> Node:

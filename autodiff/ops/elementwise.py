@@ -1,9 +1,12 @@
 """Elementwise ops: arithmetic, transcendental functions, activations, comparisons, `where`.
 
-Each op is one small class: `infer` (shape and dtype, with NumPy broadcasting), `eval` (NumPy
-in, NumPy out) and `grad` (Nodes only, so every order works). Binary ops send their
-gradients through `unbroadcast`. The lowercase factories are the public names; they fold the
-obvious zeros and ones (x*0, x*1, x+0) so that derivative graphs stay small.
+Each op is one small class that owns everything about it: `infer` (shape and dtype, with
+NumPy broadcasting), `eval` (NumPy in, NumPy out; for most ops the declared `ufunc`), `grad`
+(Nodes only, so every order works), `fold` (the identities that simplify it whenever it is
+built: x*0, x*1, x+0, so that derivative graphs stay small) and the facts the planner and
+simplify read (`ufunc`, `template`, `fresh`, `linear`, `nonnegative`). Its lowercase factory,
+right under it, only normalizes arguments. Binary ops send their gradients through
+`unbroadcast`.
 """
 
 from __future__ import annotations
@@ -11,36 +14,23 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Constant, Node, as_node
+from ._common import broadcast_shapes, float_dtype, unbroadcast
 
-
-def float_dtype(dtype: np.dtype) -> np.dtype:
-    """The floating dtype an op on `dtype` computes in (integers and bools become float64)."""
-    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
-
-
-def broadcast_shapes(op: str, *inputs: Node) -> tuple[int, ...]:
-    shape = inputs[0].shape
-    for x in inputs:
-        if x.shape != shape:
-            break
-    else:
-        return shape
-    try:
-        return np.broadcast_shapes(*(x.shape for x in inputs))
-    except ValueError:
-        shape = inputs[0].shape
-        for i, x in enumerate(inputs[1:], start=1):
-            try:
-                shape = np.broadcast_shapes(shape, x.shape)
-            except ValueError:
-                others = " with ".join(str(y.shape) for y in inputs[:i])
-                raise ValueError(f"{op}: cannot broadcast {others} with {x.shape} (input {i})") from None
-        raise
+__all__ = [
+    "full", "zeros", "ones", "eye", "zeros_like", "ones_like",
+    "add", "subtract", "multiply", "divide", "negative", "power", "square",
+    "exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "sin", "cos", "tanh",
+    "arctan", "sigmoid", "softplus", "relu", "leaky_relu", "clip", "maximum", "minimum",
+    "where", "stop_gradient", "astype",
+    "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+]
 
 
 # -- fills: constants described by parameters, so they are cheap to merge and to spot ------
 class Fill(Node):
     """An array of one repeated value, stored as parameters (shape, value, dtype)."""
+
+    constant = True
 
     @classmethod
     def infer(cls, *, dims, value, kind):
@@ -52,19 +42,13 @@ class Fill(Node):
     def grad(self, g):
         return ()
 
+    @property
+    def nonnegative(self) -> bool:  # type: ignore[override]
+        return self.dtype.kind in "biuf" and self.value >= 0
 
-class Eye(Node):
-    """The identity matrix of size n."""
-
-    @classmethod
-    def infer(cls, *, n, kind):
-        return (n, n), np.dtype(kind)
-
-    def eval(self):
-        return np.eye(self.n, dtype=self.dtype)
-
-    def grad(self, g):
-        return ()
+    @property
+    def caption(self) -> str:  # type: ignore[override]
+        return f"fill {self.value:.4g}"
 
 
 def full(shape, value: float, dtype=np.float64) -> Node:
@@ -96,6 +80,24 @@ def ones(shape, dtype=np.float64) -> Node:
     array([1., 1.])
     """
     return full(shape, 1, dtype)
+
+
+class Eye(Node):
+    """The identity matrix of size n."""
+
+    constant = True
+    nonnegative = True
+    caption = "eye"
+
+    @classmethod
+    def infer(cls, *, n, kind):
+        return (n, n), np.dtype(kind)
+
+    def eval(self):
+        return np.eye(self.n, dtype=self.dtype)
+
+    def grad(self, g):
+        return ()
 
 
 def eye(n: int, dtype=np.float64) -> Node:
@@ -138,24 +140,12 @@ def known_value(x: Node) -> float | None:
     return None
 
 
-def unbroadcast(g: Node, out_ndim: int, shape: tuple[int, ...]) -> Node:
-    """Sum the cotangent `g` (shape ``(*batch, *out)``) down to ``(*batch, *shape)``."""
-    from .einsum import sum as sum_
-    from .shape import reshape
-
-    nb = g.ndim - out_ndim
-    if g.shape[nb:] == shape:
-        return g
-    lead = out_ndim - len(shape)
-    axes = list(range(nb, nb + lead))
-    axes += [nb + lead + i for i, n in enumerate(shape) if n == 1 and g.shape[nb + lead + i] != 1]
-    if not axes:
-        return g
-    return reshape(sum_(g, axis=tuple(axes)), g.shape[:nb] + shape)
-
-
 class Elementwise(Node):
-    """An op applied element by element, with NumPy broadcasting over its inputs."""
+    """An op applied element by element, with NumPy broadcasting over its inputs.
+
+    A subclass that declares `ufunc` needs no `eval`: the ufunc is its eval, and a plan calls
+    it directly (into an input's array when nothing reads that array later, if `fresh`).
+    """
 
     float_result = True
 
@@ -167,64 +157,203 @@ class Elementwise(Node):
             dtype = np.result_type(*(x.dtype for x in inputs))
         return shape, float_dtype(dtype) if cls.float_result else dtype
 
+    def eval(self, *arrays):
+        if self.ufunc is None:
+            raise NotImplementedError(f"{type(self).__name__} declares no ufunc and has no eval")
+        return self.ufunc(*arrays)
+
+    def uniform_value(self, values):
+        arrays = [np.asarray(v, dtype=x.dtype) for v, x in zip(values, self.inputs)]
+        return np.asarray(self.eval(*arrays)).item()
+
     def to_input(self, g: Node, i: int) -> Node:
         """The part of the cotangent `g` that belongs to input i (undoes broadcasting)."""
         return unbroadcast(g, self.ndim, self.inputs[i].shape)
 
 
+def _pair(x, y) -> tuple[Node, Node]:
+    if not isinstance(x, Node) and not isinstance(y, Node):
+        raise TypeError(f"expected at least one Node, got {type(x).__name__} and {type(y).__name__}")
+    x = as_node(x, like=y if isinstance(y, Node) else None)
+    y = as_node(y, like=x)
+    return x, y
+
+
+def _same(x: Node, shape: tuple[int, ...], dtype: np.dtype) -> bool:
+    """Whether `x` can stand for a result of `shape` and `dtype`."""
+    return x.shape == shape and x.dtype == dtype
+
+
+def _as_float(x: Node) -> Node:
+    """x, cast to float64 if it is an integer or boolean node (NumPy would pick float16 for
+    np.exp of booleans, or keep integers in np.power)."""
+    return x if x.dtype.kind in "fc" else astype(x, np.float64)
+
+
+def _unary(op: type[Elementwise], doc: str):
+    """The factory of a one-input op: its input as a node (as a float, if the op computes in
+    floats), nothing else."""
+
+    def factory(x) -> Node:
+        x = as_node(x)
+        return op(_as_float(x) if op.float_result else x)
+
+    factory.__name__ = factory.__qualname__ = op.__name__.lower()
+    factory.__doc__ = doc
+    return factory
+
+
 # -- arithmetic ------------------------------------------------------------------------
 class Add(Elementwise):
     float_result = False
+    ufunc = np.add
+    template = "{0} + {1}"
+    fresh = True
+    keeps_nonnegative = True
 
-    def eval(self, x, y):
-        return x + y
+    @classmethod
+    def fold(cls, shape, dtype, x, y):
+        if known_value(y) == 0 and _same(x, shape, dtype):
+            return x
+        if known_value(x) == 0 and _same(y, shape, dtype):
+            return y
+        return None
 
     def grad(self, g):
         return self.to_input(g, 0), self.to_input(g, 1)
 
 
+def add(x, y) -> Node:
+    """x + y with broadcasting.
+
+    >>> import autodiff as ad
+    >>> ad.add(ad.Variable(1.0), 2)()
+    array(3.)
+    """
+    return Add(*_pair(x, y))
+
+
 class Subtract(Elementwise):
     float_result = False
+    ufunc = np.subtract
+    template = "{0} - {1}"
+    fresh = True
 
-    def eval(self, x, y):
-        return x - y
+    @classmethod
+    def fold(cls, shape, dtype, x, y):
+        if known_value(y) == 0 and _same(x, shape, dtype):
+            return x
+        if known_value(x) == 0 and _same(y, shape, dtype):
+            return negative(y)
+        return None
 
     def grad(self, g):
         return self.to_input(g, 0), self.to_input(negative(g), 1)
 
 
+def subtract(x, y) -> Node:
+    """x - y with broadcasting.
+
+    >>> import autodiff as ad
+    >>> ad.subtract(ad.Variable(1.0), 2)()
+    array(-1.)
+    """
+    return Subtract(*_pair(x, y))
+
+
 class Multiply(Elementwise):
     float_result = False
+    ufunc = np.multiply
+    template = "{0} * {1}"
+    fresh = True
+    linear = (0, 1)
+    keeps_nonnegative = True
 
-    def eval(self, x, y):
-        return x * y
+    @classmethod
+    def fold(cls, shape, dtype, x, y):
+        if known_value(x) == 0 or known_value(y) == 0:
+            return zeros(shape, dtype)
+        if known_value(y) == 1 and _same(x, shape, dtype):
+            return x
+        if known_value(x) == 1 and _same(y, shape, dtype):
+            return y
+        return None
 
     def grad(self, g):
         x, y = self.inputs
         return self.to_input(g * y, 0), self.to_input(g * x, 1)
 
 
+def multiply(x, y) -> Node:
+    """x * y with broadcasting.
+
+    >>> import autodiff as ad
+    >>> ad.multiply(ad.Variable(3.0), 2)()
+    array(6.)
+    """
+    return Multiply(*_pair(x, y))
+
+
 class Divide(Elementwise):
-    def eval(self, x, y):
-        return x / y
+    ufunc = np.divide
+    template = "{0} / {1}"
+    fresh = True
+    keeps_nonnegative = True
+
+    @classmethod
+    def fold(cls, shape, dtype, x, y):
+        if known_value(x) == 0:
+            return zeros(shape, dtype)
+        if known_value(y) == 1 and _same(x, shape, dtype):
+            return x
+        return None
 
     def grad(self, g):
         x, y = self.inputs
         return self.to_input(g / y, 0), self.to_input(negative(g * self / y), 1)
 
 
+def divide(x, y) -> Node:
+    """x / y with broadcasting (true division).
+
+    >>> import autodiff as ad
+    >>> ad.divide(ad.Variable(3.0), 2)()
+    array(1.5)
+    """
+    return Divide(*_pair(x, y))
+
+
 class Negative(Elementwise):
     float_result = False
+    ufunc = np.negative
+    template = "-{0}"
+    fresh = True
+    linear = (0,)
 
-    def eval(self, x):
-        return -x
+    @classmethod
+    def fold(cls, shape, dtype, x):
+        if known_value(x) == 0:
+            return x
+        return None
 
     def grad(self, g):
         return (negative(g),)
 
 
+def negative(x) -> Node:
+    """-x.
+
+    >>> import autodiff as ad
+    >>> ad.negative(ad.Variable(3.0))()
+    array(-3.)
+    """
+    return Negative(as_node(x))
+
+
 class Power(Elementwise):
     """x ** y with both x and y nodes (see Pow for a fixed exponent)."""
+
+    fresh = True
 
     def eval(self, x, y):
         return np.power(x, y)
@@ -239,70 +368,136 @@ class Power(Elementwise):
 class Pow(Elementwise):
     """x ** p for a fixed number p."""
 
+    fresh = True
+
+    @classmethod
+    def fold(cls, shape, dtype, x, *, p):
+        if p == 1 and _same(x, shape, dtype):
+            return x
+        if p == 0:
+            return ones(shape, dtype)
+        return None
+
     def eval(self, x):
         if self.p == 2:
             return np.square(x, dtype=self.dtype)
         return np.power(x, self.p, dtype=self.dtype)
+
+    def lower(self, w, operands, target):
+        if self.p != 2 or self.inputs[0].dtype != self.dtype:
+            return False
+        w.lines.append(f"{target} = _np.square({operands[0]})")
+        return True
+
+    @property
+    def nonnegative(self) -> bool:  # type: ignore[override]
+        return self.p == int(self.p) and int(self.p) % 2 == 0
 
     def grad(self, g):
         (x,) = self.inputs
         return (g * (self.p * power(x, self.p - 1)),)
 
 
+def power(x, y) -> Node:
+    """x ** y. A numeric exponent makes a `Pow` node with the exponent as a parameter.
+
+    >>> import autodiff as ad
+    >>> ad.power(ad.Variable(3.0), 2)()
+    array(9.)
+    """
+    if isinstance(x, Node) and not isinstance(y, Node) and np.ndim(y) == 0:
+        return Pow(_as_float(x), p=float(y))
+    x, y = _pair(x, y)
+    return Power(_as_float(x), y)
+
+
+def square(x) -> Node:
+    """x ** 2.
+
+    >>> import autodiff as ad
+    >>> ad.square(ad.Variable(3.0))()
+    array(9.)
+    """
+    return power(as_node(x), 2)
+
+
 # -- unary functions -------------------------------------------------------------------
 class Exp(Elementwise):
-    def eval(self, x):
-        return np.exp(x)
+    ufunc = np.exp
+    fresh = True
+    nonnegative = True
 
     def grad(self, g):
         return (g * self,)
 
 
+exp = _unary(Exp, "e ** x.\n\n>>> import autodiff as ad; ad.exp(ad.Variable(0.0))()\narray(1.)")
+
+
 class Log(Elementwise):
-    def eval(self, x):
-        return np.log(x)
+    ufunc = np.log
+    fresh = True
 
     def grad(self, g):
         return (g / self.inputs[0],)
 
 
+log = _unary(Log, "Natural logarithm.\n\n>>> import autodiff as ad; ad.log(ad.Variable(1.0))()\narray(0.)")
+
+
 class Log1p(Elementwise):
-    def eval(self, x):
-        return np.log1p(x)
+    ufunc = np.log1p
+    fresh = True
 
     def grad(self, g):
         return (g / (1 + self.inputs[0]),)
 
 
+log1p = _unary(Log1p, "log(1 + x), accurate for small x.\n\n>>> import autodiff as ad; ad.log1p(ad.Variable(0.0))()\narray(0.)")
+
+
 class Expm1(Elementwise):
-    def eval(self, x):
-        return np.expm1(x)
+    ufunc = np.expm1
+    fresh = True
 
     def grad(self, g):
         return (g * (self + 1),)
 
 
+expm1 = _unary(Expm1, "exp(x) - 1, accurate for small x.\n\n>>> import autodiff as ad; ad.expm1(ad.Variable(0.0))()\narray(0.)")
+
+
 class Sqrt(Elementwise):
-    def eval(self, x):
-        return np.sqrt(x)
+    ufunc = np.sqrt
+    fresh = True
+    nonnegative = True
 
     def grad(self, g):
         return (g * (0.5 / self),)
 
 
+sqrt = _unary(Sqrt, "Square root.\n\n>>> import autodiff as ad; ad.sqrt(ad.Variable(4.0))()\narray(2.)")
+
+
 class Abs(Elementwise):
     float_result = False
-
-    def eval(self, x):
-        return np.abs(x)
+    ufunc = np.absolute
+    template = "_np.abs({0})"
+    fresh = True
+    nonnegative = True
 
     def grad(self, g):
         return (g * sign(self.inputs[0]),)
 
 
+absolute = _unary(Abs, "|x|; the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.abs(ad.Variable(-2.0))()\narray(2.)")
+abs = absolute
+
+
 class Sign(Elementwise):
     float_result = False
     differentiable = False
+    fresh = True
 
     def eval(self, x):
         return np.sign(x)
@@ -311,28 +506,53 @@ class Sign(Elementwise):
         return (None,)
 
 
+sign = _unary(Sign, "-1, 0 or 1 (no gradient).\n\n>>> import autodiff as ad; ad.sign(ad.Variable(-2.0))()\narray(-1.)")
+
+
 class Sin(Elementwise):
-    def eval(self, x):
-        return np.sin(x)
+    ufunc = np.sin
+    fresh = True
 
     def grad(self, g):
         return (g * cos(self.inputs[0]),)
 
 
+sin = _unary(Sin, "Sine.\n\n>>> import autodiff as ad; ad.sin(ad.Variable(0.0))()\narray(0.)")
+
+
 class Cos(Elementwise):
-    def eval(self, x):
-        return np.cos(x)
+    ufunc = np.cos
+    fresh = True
 
     def grad(self, g):
         return (negative(g * sin(self.inputs[0])),)
 
 
+cos = _unary(Cos, "Cosine.\n\n>>> import autodiff as ad; ad.cos(ad.Variable(0.0))()\narray(1.)")
+
+
 class Tanh(Elementwise):
-    def eval(self, x):
-        return np.tanh(x)
+    ufunc = np.tanh
+    fresh = True
 
     def grad(self, g):
         return (g * (1 - square(self)),)
+
+
+tanh = _unary(Tanh, "Hyperbolic tangent.\n\n>>> import autodiff as ad; ad.tanh(ad.Variable(0.0))()\narray(0.)")
+
+
+class Arctan(Elementwise):
+    """The inverse tangent, in (-pi/2, pi/2); its derivative is 1 / (1 + x**2)."""
+
+    ufunc = np.arctan
+    fresh = True
+
+    def grad(self, g):
+        return (g / (1 + square(self.inputs[0])),)
+
+
+arctan = _unary(Arctan, "Inverse tangent, as np.arctan.\n\n>>> import autodiff as ad; ad.arctan(ad.Variable(0.0))()\narray(0.)")
 
 
 class Sigmoid(Elementwise):
@@ -342,6 +562,9 @@ class Sigmoid(Elementwise):
     relative precision; past x < -709 exp(-x) is inf and the result is 0, the right limit.
     Four passes over one array, done in place.
     """
+
+    fresh = True
+    nonnegative = True
 
     def eval(self, x):
         out = np.empty(self.shape, self.dtype)  # an array even when 0-d, to work in place
@@ -355,8 +578,14 @@ class Sigmoid(Elementwise):
         return (g * (self * (1 - self)),)
 
 
+sigmoid = _unary(Sigmoid, "Logistic sigmoid, stable for any x.\n\n>>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)")
+
+
 class Softplus(Elementwise):
     """log(1 + exp(x)), computed without overflow for any x."""
+
+    fresh = True
+    nonnegative = True
 
     def eval(self, x):
         return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
@@ -365,8 +594,13 @@ class Softplus(Elementwise):
         return (g * sigmoid(self.inputs[0]),)
 
 
+softplus = _unary(Softplus, "log(1 + exp(x)), stable for any x.\n\n>>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)")
+
+
 class Relu(Elementwise):
     float_result = False
+    fresh = True
+    nonnegative = True
 
     def eval(self, x):
         return np.maximum(x, 0)
@@ -375,294 +609,18 @@ class Relu(Elementwise):
         return (g * greater(self.inputs[0], 0),)
 
 
+relu = _unary(Relu, "max(x, 0); the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)")
+
+
 class LeakyRelu(Elementwise):
+    fresh = True
+
     def eval(self, x):
         return np.where(x > 0, x, self.alpha * x)
 
     def grad(self, g):
         (x,) = self.inputs
         return (where(greater(x, 0), g, g * self.alpha),)
-
-
-class Clip(Elementwise):
-    """x limited to [lo, hi]; the gradient passes where lo <= x <= hi."""
-
-    float_result = False
-
-    def eval(self, x):
-        return np.clip(x, self.lo, self.hi)
-
-    def grad(self, g):
-        (x,) = self.inputs
-        return (g * (greater_equal(x, self.lo) * less_equal(x, self.hi)),)
-
-
-class Maximum(Elementwise):
-    """Elementwise max; where x == y the gradient is split evenly between them."""
-
-    float_result = False
-
-    def eval(self, x, y):
-        return np.maximum(x, y)
-
-    def grad(self, g):
-        x, y = self.inputs
-        share = astype(greater(x, y), g.dtype) + astype(equal(x, y), g.dtype) * 0.5
-        return self.to_input(g * share, 0), self.to_input(g * (1 - share), 1)
-
-
-class Where(Elementwise):
-    """`x` where `condition` holds, else `y` (the condition gets no gradient)."""
-
-    float_result = False
-
-    @classmethod
-    def infer(cls, condition, x, y):
-        shape = broadcast_shapes("Where", condition, x, y)
-        return shape, np.result_type(x.dtype, y.dtype)
-
-    def eval(self, condition, x, y):
-        return np.where(condition, x, y)
-
-    def grad(self, g):
-        condition = self.inputs[0]
-        zero = zeros((), g.dtype)
-        return None, self.to_input(where(condition, g, zero), 1), self.to_input(where(condition, zero, g), 2)
-
-
-class StopGradient(Elementwise):
-    """The value of x, through which no gradient flows."""
-
-    float_result = False
-    differentiable = False
-
-    def eval(self, x):
-        return x
-
-    def grad(self, g):
-        return (None,)
-
-
-class Cast(Node):
-    """x converted to another dtype; the gradient is cast back (none for integer inputs)."""
-
-    @classmethod
-    def infer(cls, x, *, kind):
-        return x.shape, np.dtype(kind)
-
-    def eval(self, x):
-        return x.astype(self.dtype)
-
-    def grad(self, g):
-        (x,) = self.inputs
-        if x.dtype.kind not in "fc":
-            return (None,)
-        return (astype(g, x.dtype),)
-
-
-def astype(x, dtype) -> Node:
-    """x converted to `dtype`, as ndarray.astype.
-
-    >>> import numpy as np, autodiff as ad
-    >>> ad.astype(ad.Variable(np.array([1.7, 2.0])) > 1.8, np.float64)()
-    array([0., 1.])
-    """
-    x = as_node(x)
-    dtype = np.dtype(dtype)
-    if x.dtype == dtype:
-        return x
-    return Cast(x, kind=dtype.str)
-
-
-# -- comparisons: boolean, not differentiable --------------------------------------------
-class Comparison(Elementwise):
-    differentiable = False
-
-    @classmethod
-    def infer(cls, x, y):
-        return broadcast_shapes(cls.__name__, x, y), np.dtype(bool)
-
-    def eval(self, x, y):
-        return self.compare(x, y)
-
-    def grad(self, g):
-        return None, None
-
-
-class Less(Comparison):
-    compare = staticmethod(np.less)
-
-
-class LessEqual(Comparison):
-    compare = staticmethod(np.less_equal)
-
-
-class Greater(Comparison):
-    compare = staticmethod(np.greater)
-
-
-class GreaterEqual(Comparison):
-    compare = staticmethod(np.greater_equal)
-
-
-class Equal(Comparison):
-    compare = staticmethod(np.equal)
-
-
-class NotEqual(Comparison):
-    compare = staticmethod(np.not_equal)
-
-
-# -- factories: the public names -------------------------------------------------------
-def _pair(x, y) -> tuple[Node, Node]:
-    if not isinstance(x, Node) and not isinstance(y, Node):
-        raise TypeError(f"expected at least one Node, got {type(x).__name__} and {type(y).__name__}")
-    x = as_node(x, like=y if isinstance(y, Node) else None)
-    y = as_node(y, like=x)
-    return x, y
-
-
-def _same(x: Node, like: Node) -> bool:
-    """Whether `x` can stand for a result of the shape and dtype of `like`."""
-    return x.shape == like.shape and x.dtype == like.dtype
-
-
-def add(x, y) -> Node:
-    """x + y with broadcasting.
-
-    >>> import autodiff as ad
-    >>> ad.add(ad.Variable(1.0), 2)()
-    array(3.)
-    """
-    x, y = _pair(x, y)
-    node = Add(x, y)
-    if known_value(y) == 0 and _same(x, node):
-        return x
-    if known_value(x) == 0 and _same(y, node):
-        return y
-    return node
-
-
-def subtract(x, y) -> Node:
-    """x - y with broadcasting.
-
-    >>> import autodiff as ad
-    >>> ad.subtract(ad.Variable(1.0), 2)()
-    array(-1.)
-    """
-    x, y = _pair(x, y)
-    node = Subtract(x, y)
-    if known_value(y) == 0 and _same(x, node):
-        return x
-    if known_value(x) == 0 and _same(y, node):
-        return negative(y)
-    return node
-
-
-def multiply(x, y) -> Node:
-    """x * y with broadcasting.
-
-    >>> import autodiff as ad
-    >>> ad.multiply(ad.Variable(3.0), 2)()
-    array(6.)
-    """
-    x, y = _pair(x, y)
-    node = Multiply(x, y)
-    if known_value(x) == 0 or known_value(y) == 0:
-        return zeros(node.shape, node.dtype)
-    if known_value(y) == 1 and _same(x, node):
-        return x
-    if known_value(x) == 1 and _same(y, node):
-        return y
-    return node
-
-
-def divide(x, y) -> Node:
-    """x / y with broadcasting (true division).
-
-    >>> import autodiff as ad
-    >>> ad.divide(ad.Variable(3.0), 2)()
-    array(1.5)
-    """
-    x, y = _pair(x, y)
-    node = Divide(x, y)
-    if known_value(x) == 0:
-        return zeros(node.shape, node.dtype)
-    if known_value(y) == 1 and _same(x, node):
-        return x
-    return node
-
-
-def negative(x: Node) -> Node:
-    """-x.
-
-    >>> import autodiff as ad
-    >>> ad.negative(ad.Variable(3.0))()
-    array(-3.)
-    """
-    if known_value(x) == 0:
-        return x
-    return Negative(x)
-
-
-def power(x, y) -> Node:
-    """x ** y. A numeric exponent makes a `Pow` node with the exponent as a parameter.
-
-    >>> import autodiff as ad
-    >>> ad.power(ad.Variable(3.0), 2)()
-    array(9.)
-    """
-    if isinstance(x, Node) and not isinstance(y, Node) and np.ndim(y) == 0:
-        p = float(y)
-        if p == 1:
-            return x
-        if p == 0:
-            return ones(x.shape, float_dtype(x.dtype))
-        return Pow(_as_float(x), p=p)
-    x, y = _pair(x, y)
-    return Power(_as_float(x), y)
-
-
-def _as_float(x: Node) -> Node:
-    """x, cast to float64 if it is an integer or boolean node (NumPy would pick float16 for
-    np.exp of booleans, or keep integers in np.power)."""
-    return x if x.dtype.kind in "fc" else astype(x, np.float64)
-
-
-def _unary(op: type[Elementwise], doc: str):
-    def factory(x) -> Node:
-        x = as_node(x)
-        return op(_as_float(x) if op.float_result else x)
-
-    factory.__name__ = factory.__qualname__ = op.__name__.lower()
-    factory.__doc__ = doc
-    return factory
-
-
-exp = _unary(Exp, "e ** x.\n\n>>> import autodiff as ad; ad.exp(ad.Variable(0.0))()\narray(1.)")
-log = _unary(Log, "Natural logarithm.\n\n>>> import autodiff as ad; ad.log(ad.Variable(1.0))()\narray(0.)")
-log1p = _unary(Log1p, "log(1 + x), accurate for small x.\n\n>>> import autodiff as ad; ad.log1p(ad.Variable(0.0))()\narray(0.)")
-expm1 = _unary(Expm1, "exp(x) - 1, accurate for small x.\n\n>>> import autodiff as ad; ad.expm1(ad.Variable(0.0))()\narray(0.)")
-sqrt = _unary(Sqrt, "Square root.\n\n>>> import autodiff as ad; ad.sqrt(ad.Variable(4.0))()\narray(2.)")
-absolute = _unary(Abs, "|x|; the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.abs(ad.Variable(-2.0))()\narray(2.)")
-sign = _unary(Sign, "-1, 0 or 1 (no gradient).\n\n>>> import autodiff as ad; ad.sign(ad.Variable(-2.0))()\narray(-1.)")
-sin = _unary(Sin, "Sine.\n\n>>> import autodiff as ad; ad.sin(ad.Variable(0.0))()\narray(0.)")
-cos = _unary(Cos, "Cosine.\n\n>>> import autodiff as ad; ad.cos(ad.Variable(0.0))()\narray(1.)")
-tanh = _unary(Tanh, "Hyperbolic tangent.\n\n>>> import autodiff as ad; ad.tanh(ad.Variable(0.0))()\narray(0.)")
-sigmoid = _unary(Sigmoid, "Logistic sigmoid, stable for any x.\n\n>>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)")
-softplus = _unary(Softplus, "log(1 + exp(x)), stable for any x.\n\n>>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)")
-relu = _unary(Relu, "max(x, 0); the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)")
-stop_gradient = _unary(StopGradient, "x, with no gradient flowing through it.\n\n>>> import autodiff as ad; ad.stop_gradient(ad.Variable(2.0))()\narray(2.)")
-
-
-def square(x) -> Node:
-    """x ** 2.
-
-    >>> import autodiff as ad
-    >>> ad.square(ad.Variable(3.0))()
-    array(9.)
-    """
-    return power(as_node(x), 2)
 
 
 def leaky_relu(x, alpha: float = 0.01) -> Node:
@@ -675,6 +633,20 @@ def leaky_relu(x, alpha: float = 0.01) -> Node:
     return LeakyRelu(as_node(x), alpha=float(alpha))
 
 
+class Clip(Elementwise):
+    """x limited to [lo, hi]; the gradient passes where lo <= x <= hi."""
+
+    float_result = False
+    fresh = True
+
+    def eval(self, x):
+        return np.clip(x, self.lo, self.hi)
+
+    def grad(self, g):
+        (x,) = self.inputs
+        return (g * (greater_equal(x, self.lo) * less_equal(x, self.hi)),)
+
+
 def clip(x, lo: float, hi: float) -> Node:
     """x limited to the interval [lo, hi] (numbers).
 
@@ -685,6 +657,21 @@ def clip(x, lo: float, hi: float) -> Node:
     if not lo <= hi:
         raise ValueError(f"Clip: lo={lo} is greater than hi={hi}")
     return Clip(as_node(x), lo=float(lo), hi=float(hi))
+
+
+class Maximum(Elementwise):
+    """Elementwise max; where x == y the gradient is split evenly between them."""
+
+    float_result = False
+    fresh = True
+
+    def eval(self, x, y):
+        return np.maximum(x, y)
+
+    def grad(self, g):
+        x, y = self.inputs
+        share = astype(greater(x, y), g.dtype) + astype(equal(x, y), g.dtype) * 0.5
+        return self.to_input(g * share, 0), self.to_input(g * (1 - share), 1)
 
 
 def maximum(x, y) -> Node:
@@ -708,6 +695,26 @@ def minimum(x, y) -> Node:
     return negative(maximum(negative(x), negative(y)))
 
 
+class Where(Elementwise):
+    """`x` where `condition` holds, else `y` (the condition gets no gradient)."""
+
+    float_result = False
+    fresh = True
+
+    @classmethod
+    def infer(cls, condition, x, y):
+        shape = broadcast_shapes("Where", condition, x, y)
+        return shape, np.result_type(x.dtype, y.dtype)
+
+    def eval(self, condition, x, y):
+        return np.where(condition, x, y)
+
+    def grad(self, g):
+        condition = self.inputs[0]
+        zero = zeros((), g.dtype)
+        return None, self.to_input(where(condition, g, zero), 1), self.to_input(where(condition, zero, g), 2)
+
+
 def where(condition, x, y) -> Node:
     """Choose x where `condition` is true, else y; like np.where with three arguments.
 
@@ -721,6 +728,71 @@ def where(condition, x, y) -> Node:
         raise TypeError(f"Where: the condition must be boolean, got {condition.dtype} (input 0)")
     x, y = _pair(x, y)
     return Where(condition, x, y)
+
+
+class StopGradient(Elementwise):
+    """The value of x, through which no gradient flows."""
+
+    float_result = False
+    differentiable = False
+    identity = True
+    linear = (0,)
+
+    def eval(self, x):
+        return x
+
+    def grad(self, g):
+        return (None,)
+
+
+stop_gradient = _unary(StopGradient, "x, with no gradient flowing through it.\n\n>>> import autodiff as ad; ad.stop_gradient(ad.Variable(2.0))()\narray(2.)")
+
+
+class Cast(Node):
+    """x converted to another dtype; the gradient is cast back (none for integer inputs)."""
+
+    @classmethod
+    def infer(cls, x, *, kind):
+        return x.shape, np.dtype(kind)
+
+    @classmethod
+    def fold(cls, shape, dtype, x, *, kind):
+        return x if x.dtype == dtype else None
+
+    def eval(self, x):
+        return x.astype(self.dtype)
+
+    def grad(self, g):
+        (x,) = self.inputs
+        if x.dtype.kind not in "fc":
+            return (None,)
+        return (astype(g, x.dtype),)
+
+
+def astype(x, dtype) -> Node:
+    """x converted to `dtype`, as ndarray.astype.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.astype(ad.Variable(np.array([1.7, 2.0])) > 1.8, np.float64)()
+    array([0., 1.])
+    """
+    return Cast(as_node(x), kind=np.dtype(dtype).str)
+
+
+# -- comparisons: boolean, not differentiable --------------------------------------------
+class Comparison(Elementwise):
+    differentiable = False
+    fresh = True
+
+    @classmethod
+    def infer(cls, x, y):
+        return broadcast_shapes(cls.__name__, x, y), np.dtype(bool)
+
+    def eval(self, x, y):
+        return self.compare(x, y)
+
+    def grad(self, g):
+        return None, None
 
 
 def _comparison(op: type[Comparison], symbol: str):
@@ -737,9 +809,43 @@ def _comparison(op: type[Comparison], symbol: str):
     return factory
 
 
+class Less(Comparison):
+    compare = staticmethod(np.less)
+
+
 less = _comparison(Less, "<")
+
+
+class LessEqual(Comparison):
+    compare = staticmethod(np.less_equal)
+
+
 less_equal = _comparison(LessEqual, "<=")
+
+
+class Greater(Comparison):
+    compare = staticmethod(np.greater)
+
+
 greater = _comparison(Greater, ">")
+
+
+class GreaterEqual(Comparison):
+    compare = staticmethod(np.greater_equal)
+
+
 greater_equal = _comparison(GreaterEqual, ">=")
+
+
+class Equal(Comparison):
+    compare = staticmethod(np.equal)
+
+
 equal = _comparison(Equal, "==")
+
+
+class NotEqual(Comparison):
+    compare = staticmethod(np.not_equal)
+
+
 not_equal = _comparison(NotEqual, "!=")

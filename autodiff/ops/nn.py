@@ -7,11 +7,14 @@ overflows at any input.
 
 from __future__ import annotations
 
-from ..node import Node
-from .einsum import normalize_axes, sum
-from .elementwise import as_node, exp, log, stop_gradient
+from ..node import Node, as_node
+from ._common import normalize_axes
+from .einsum import sum
+from .elementwise import exp, log, stop_gradient
 from .reduce import max
 from .shape import reshape
+
+__all__ = ["logsumexp", "softmax", "log_softmax"]
 
 
 def logsumexp(x, axis=None, keepdims: bool = False) -> Node:

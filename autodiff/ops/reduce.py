@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..node import Node
-from .einsum import mean, normalize_axes, sum
-from .elementwise import absolute, as_node, astype, equal, negative, sqrt, square
+from ..node import Node, as_node
+from ._common import normalize_axes
+from .einsum import mean, sum
+from .elementwise import absolute, astype, equal, negative, sqrt, square
 from .shape import reshape
+
+__all__ = ["max", "min", "var", "std", "norm"]
 
 
 def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -17,6 +20,8 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
 class Max(Node):
     """The largest element over `axes`; the gradient is shared evenly between ties."""
 
+    fresh = True
+
     @classmethod
     def infer(cls, x, *, axes, keepdims):
         if x.size == 0:
@@ -25,6 +30,10 @@ class Max(Node):
         if not keepdims:
             shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
         return shape, x.dtype
+
+    @classmethod
+    def fold(cls, shape, dtype, x, *, axes, keepdims):
+        return x if not axes else None
 
     def eval(self, x):
         return np.max(x, axis=self.axes, keepdims=self.keepdims)
@@ -46,10 +55,7 @@ def max(x, axis=None, keepdims: bool = False) -> Node:
     array([5., 7.])
     """
     x = as_node(x)
-    axes = normalize_axes("Max", axis, x.shape)
-    if not axes:
-        return x
-    return Max(x, axes=axes, keepdims=bool(keepdims))
+    return Max(x, axes=normalize_axes("Max", axis, x.shape), keepdims=bool(keepdims))
 
 
 def min(x, axis=None, keepdims: bool = False) -> Node:

@@ -4,27 +4,53 @@ Indexing with a fixed key (ints, slices, None, `...`, integer or boolean arrays)
 its adjoint `IndexAdjoint` scatters a gradient back into zeros (adding where an integer
 array repeats a position). Indexing by an integer *node* whose values change between calls
 (token ids, say) is `Take`, with adjoint `TakeAdjoint`. Gradients with batch axes get full
-slices in front of the key, so the batch axes stay in front.
+slices in front of the key, so the batch axes stay in front. A plan writes a reshape and an
+index as views (`lower`), and a concatenation of arrays each given a new leading axis as one
+stack of those arrays.
 """
 
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Sequence
 
 import numpy as np
 
-from ..node import Node
-from .elementwise import as_node
+from ..node import Node, as_node
+from ._common import normalize_axes
+
+__all__ = [
+    "reshape", "ravel", "expand_dims", "squeeze", "concatenate", "stack", "split", "pad",
+    "take", "getitem",
+]
 
 
 class Reshape(Node):
+    view = True
+    linear = (0,)
+
     @classmethod
     def infer(cls, x, *, new_shape):
         return new_shape, x.dtype
 
+    @classmethod
+    def fold(cls, shape, dtype, x, *, new_shape):
+        if new_shape == x.shape:
+            return x
+        if isinstance(x, Reshape):  # a reshape of a reshape is one reshape
+            return Reshape(x.inputs[0], new_shape=new_shape)
+        return None
+
     def eval(self, x):
         return np.reshape(x, self.shape)
+
+    def uniform_value(self, values):
+        return values[0]
+
+    def lower(self, w, operands, target):
+        w.lines.append(f"{target} = {operands[0]}.reshape({self.shape!r})")
+        return True
 
     def grad(self, g):
         (x,) = self.inputs
@@ -48,10 +74,6 @@ def reshape(x, shape) -> Node:
         shape = shape[: unknown[0]] + (x.size // known,) + shape[unknown[0] + 1:]
     if int(np.prod(shape)) != x.size or -1 in shape:
         raise ValueError(f"Reshape: cannot reshape input of shape {x.shape} ({x.size} elements) into {shape}")
-    if shape == x.shape:
-        return x
-    while isinstance(x, Reshape):  # a reshape of a reshape is one reshape
-        x = x.inputs[0]
     return Reshape(x, new_shape=shape)
 
 
@@ -76,8 +98,6 @@ def squeeze(x, axis=None) -> Node:
     >>> ad.squeeze(ad.Variable(np.zeros((1, 3, 1)))).shape
     (3,)
     """
-    from .einsum import normalize_axes
-
     x = as_node(x)
     if axis is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
@@ -142,12 +162,28 @@ def _indexed_shape(index: tuple, shape: tuple[int, ...]) -> tuple[int, ...]:
 class Index(Node):
     """x[index] for a fixed index (see `_normalize_key`)."""
 
+    view = True
+    linear = (0,)
+
     @classmethod
     def infer(cls, x, *, index):
         return _indexed_shape(index, x.shape), x.dtype
 
+    @classmethod
+    def fold(cls, shape, dtype, x, *, index):
+        if builtins.all(k == slice(None) for k in index if not isinstance(k, np.ndarray)) and not _has_array(index):
+            return x
+        return None
+
     def eval(self, x):
         return x[self.index]
+
+    def uniform_value(self, values):
+        return values[0]
+
+    def lower(self, w, operands, target):
+        w.lines.append(f"{target} = {operands[0]}[{w.bind(self.index, '_key')}]")
+        return True
 
     def grad(self, g):
         (x,) = self.inputs
@@ -158,6 +194,9 @@ class Index(Node):
 
 class IndexAdjoint(Node):
     """Zeros of `out_shape` with g added at `index`: the transpose of Index."""
+
+    fresh = True
+    linear = (0,)
 
     @classmethod
     def infer(cls, g, *, index, out_shape):
@@ -180,6 +219,9 @@ class IndexAdjoint(Node):
 class Take(Node):
     """np.take(x, indices, axis) where `indices` is an integer node."""
 
+    fresh = True
+    linear = (0,)
+
     @classmethod
     def infer(cls, x, indices, *, axis):
         if indices.dtype.kind not in "iu":
@@ -196,16 +238,36 @@ class Take(Node):
 
 
 class TakeAdjoint(Node):
-    """Zeros with `length` entries along `axis`, g added at `indices`: the transpose of Take."""
+    """Zeros with `length` entries along `axis`, g added at `indices`: the transpose of Take.
+
+    In float64 one bincount computes it: the same sums in the same order as np.add.at,
+    several times faster.
+    """
+
+    fresh = True
+    linear = (0,)
 
     @classmethod
     def infer(cls, g, indices, *, axis, length):
         return g.shape[:axis] + (length,) + g.shape[axis + indices.ndim:], g.dtype
 
     def eval(self, g, indices):
-        out = np.zeros(self.shape, g.dtype)
-        np.add.at(out, (slice(None),) * self.axis + (indices,), g)
-        return out
+        n, length = indices.size, self.length
+        if self.dtype != np.float64 or (n and (indices.min() < -length or indices.max() >= length)):
+            out = np.zeros(self.shape, g.dtype)  # (np.add.at raises for an index out of range)
+            np.add.at(out, (slice(None),) * self.axis + (indices,), g)
+            return out
+        base = self.__dict__.get("_base")
+        if base is None:  # the position of every (before, after) pair, made once
+            g_shape = self.inputs[0].shape
+            pre = math.prod(g_shape[: self.axis])
+            post = math.prod(g_shape[self.axis + self.inputs[1].ndim:])
+            base = (np.arange(pre)[:, None, None] * (length * post) + np.arange(post)).reshape(pre, 1, post)
+            object.__setattr__(self, "_base", base)
+        post = base.shape[2]
+        at = base + (np.ravel(indices) % length).reshape(1, n, 1) * post
+        size = math.prod(self.shape)
+        return np.bincount(at.ravel(), weights=np.ravel(g), minlength=size).reshape(self.shape)
 
     def grad(self, g):
         nb = g.ndim - self.ndim
@@ -222,8 +284,6 @@ def take(x, indices, axis: int = 0) -> Node:
     array([[4., 5.],
            [0., 1.]])
     """
-    from .einsum import normalize_axes
-
     x, indices = as_node(x), as_node(indices)
     (axis,) = normalize_axes("Take", axis, x.shape)
     return Take(x, indices, axis=axis)
@@ -246,14 +306,18 @@ def getitem(x: Node, key) -> Node:
                 f"Index: a node in an index must come alone or with plain ':' slices, got {key!r}"
             )
         return take(x, key_tuple[nodes[0]], axis=nodes[0])
-    index = _normalize_key(key, x.shape)
-    if builtins.all(k == slice(None) for k in index if not isinstance(k, np.ndarray)) and not _has_array(index):
-        return x
-    return Index(x, index=index)
+    return Index(x, index=_normalize_key(key, x.shape))
 
 
 # -- joining and padding --------------------------------------------------------------------
 class Concatenate(Node):
+    fresh = True
+    jointly_linear = True
+
+    @classmethod
+    def fold(cls, shape, dtype, *xs, axis):
+        return xs[0] if len(xs) == 1 else None
+
     @classmethod
     def infer(cls, *xs, axis):
         first = xs[0]
@@ -268,6 +332,22 @@ class Concatenate(Node):
 
     def eval(self, *arrays):
         return np.concatenate(arrays, axis=self.axis)
+
+    def plan_reads(self):
+        """A stack: along axis 0, inputs that each add a leading axis to an array of this
+        dtype; a plan stacks those arrays in one call."""
+        if self.axis == 0 and builtins.all(
+            isinstance(x, Reshape) and x.shape == (1,) + x.inputs[0].shape and x.dtype == self.dtype
+            for x in self.inputs
+        ):
+            return [x.inputs[0] for x in self.inputs]
+        return None
+
+    def lower(self, w, operands, target):
+        if self.plan_reads() is None:
+            return False
+        w.lines.append(f"{target} = _np.array([{', '.join(operands)}])")
+        return True
 
     def grad(self, g):
         nb = g.ndim - self.ndim
@@ -286,16 +366,12 @@ def concatenate(xs: Sequence, axis: int = 0) -> Node:
     >>> ad.concatenate([ad.Variable(np.zeros((2, 3))), np.ones((1, 3))]).shape
     (3, 3)
     """
-    from .einsum import normalize_axes
-
     xs = [as_node(x) for x in xs]
     if not xs:
         raise ValueError("Concatenate: needs at least one input")
     if xs[0].ndim == 0:
         raise ValueError("Concatenate: 0-d inputs cannot be concatenated")
     (axis,) = normalize_axes("Concatenate", axis, xs[0].shape)
-    if len(xs) == 1:
-        return xs[0]
     return Concatenate(*xs, axis=axis)
 
 
@@ -322,8 +398,6 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
     >>> [p.shape for p in ad.split(ad.Variable(np.zeros((4, 2))), 2)]
     [(2, 2), (2, 2)]
     """
-    from .einsum import normalize_axes
-
     x = as_node(x)
     (axis,) = normalize_axes("Split", axis, x.shape)
     length = x.shape[axis]
@@ -341,9 +415,16 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
 class Pad(Node):
     """x surrounded by zeros: `widths` holds (before, after) per axis."""
 
+    fresh = True
+    linear = (0,)
+
     @classmethod
     def infer(cls, x, *, widths):
         return tuple(n + a + b for n, (a, b) in zip(x.shape, widths)), x.dtype
+
+    @classmethod
+    def fold(cls, shape, dtype, x, *, widths):
+        return x if not builtins.any(a or b for a, b in widths) else None
 
     def eval(self, x):
         return np.pad(x, self.widths)
@@ -368,7 +449,4 @@ def pad(x, pad_width) -> Node:
         raise ValueError(f"Pad: pad_width {pad_width!r} does not fit input of shape {x.shape}") from None
     if (widths < 0).any():
         raise ValueError(f"Pad: negative pad_width {pad_width!r}")
-    widths = tuple((int(a), int(b)) for a, b in widths)
-    if not builtins.any(a or b for a, b in widths):
-        return x
-    return Pad(x, widths=widths)
+    return Pad(x, widths=tuple((int(a), int(b)) for a, b in widths))

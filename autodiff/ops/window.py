@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..node import Node
-from .elementwise import as_node
+from ..node import Node, as_node
+
+__all__ = ["windows"]
 
 
 def _pair(op: str, name: str, value) -> tuple[int, int]:

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from ..node import Constant, Node, Variable
-from ..ops.elementwise import Eye, Fill
 from .view import is_constant
 
 __all__ = ["COLORS", "kind", "label_lines", "params_text", "shape_text", "short"]
@@ -62,9 +61,7 @@ def label_lines(node: Node) -> list[str]:
             number = f"{node.value.item():.4g}"
             head = number if node.name == "Constant" else f"{node.name} = {number}"
         return [head, shape_text(node)]
-    if isinstance(node, Fill):
-        return [f"fill {node.value:.4g}", shape_text(node)]
-    if isinstance(node, Eye):
-        return ["eye", shape_text(node)]
+    if node.caption is not None:  # what the op declares it shows (a fill, an identity)
+        return [node.caption, shape_text(node)]
     params = params_text(node, 28)
     return [node.name] + ([params] if params else []) + [shape_text(node)]

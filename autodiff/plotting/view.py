@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..node import Constant, Node, toposort
-from ..ops.elementwise import Eye, Fill
+from ..node import Node, toposort
 
 __all__ = [
     "MAX_NODES",
@@ -32,7 +31,7 @@ MAX_NODES = 500
 
 def is_constant(node: Node) -> bool:
     """Whether `node` is drawn as a constant (and left out by ``hide_constants=True``)."""
-    return isinstance(node, (Constant, Fill, Eye))
+    return node.constant
 
 
 @dataclass

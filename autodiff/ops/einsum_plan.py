@@ -1,0 +1,199 @@
+"""Einsum's plan: one einsum lowered to the NumPy calls that carry it out.
+
+`write_einsum` writes, through the planner's writer `w`, the contractions of pairs in the
+order opt_einsum chooses: matrix products (matmul, with batch axes), broadcast products,
+sums and transposes, laid out so that as little as possible is copied. `Einsum.lower`
+calls it; the planner (`autodiff.compile`) knows nothing of einsums. The writer offers
+``w.lines`` (the plan's lines), ``w.bind(value, prefix)`` (a name for an object),
+``w.temp()`` (a fresh name), ``w.arranged(expression, operand)`` (done once when the operand
+is a constant) and ``w.dtype`` (the einsum's dtype when all its operands share it).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+import opt_einsum
+
+@functools.lru_cache(maxsize=4096)
+def _path(equation: str, shapes: tuple) -> list[tuple[int, ...]]:
+    """opt_einsum's pairwise contraction order for `equation` on `shapes`."""
+    path, _ = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="auto")
+    return path
+
+
+def write_einsum(w: Any, node: Any, operands: list[str], target: str, into=None) -> None:
+    """Write `node` as NumPy calls: contractions of pairs, in opt_einsum's order.
+
+    `into`, if given, makes views of a buffer the last product may write into.
+    """
+    lhs, out = node.equation.split("->")
+    terms = lhs.split(",")
+    sizes = {l: n for t, x in zip(terms, node.inputs) for l, n in zip(t, x.shape)}
+    live = list(zip(terms, operands))
+    if len(live) > 2:
+        for step in _path(node.equation, tuple(x.shape for x in node.inputs)):
+            picked = [live[i] for i in step]
+            for i in sorted(step, reverse=True):
+                del live[i]
+            if not live:  # the last contraction writes the result
+                live = picked
+                break
+            needed = set(out).union(*(t for t, _ in live))
+            keep = "".join(l for l in dict.fromkeys("".join(t for t, _ in picked)) if l in needed)
+            temp = w.temp()
+            order = _write_few(w, [t for t, _ in picked], keep, [v for _, v in picked], sizes, temp, out)
+            live.append((order, temp))
+    _write_few(w, [t for t, _ in live], out, [v for _, v in live], sizes, target, into=into)
+
+
+def _write_few(w: Any, terms, out: str, operands, sizes, target, final: str = "", into=None) -> str:
+    """One or two operands: sum away labels private to one operand, then multiply.
+
+    For an intermediate (`final` is the whole einsum's output) the result's axes may come
+    in any order: the one that needs no copying. The order written is returned.
+    """
+    terms, operands = list(terms), list(operands)
+    if len(terms) == 2:
+        for k in range(2):
+            keep = "".join(l for l in dict.fromkeys(terms[k]) if l in out or l in terms[1 - k])
+            if keep != terms[k]:  # repeated labels, or labels summed inside this operand only
+                temp = w.temp()
+                w.lines.append(f"{temp} = {_single(w, terms[k], keep, operands[k], sizes)}")
+                terms[k], operands[k] = keep, temp
+        if final:
+            out = _natural_order(*terms, out, final, sizes)
+        w.lines.append(f"{target} = {_pair(w, *terms, out, *operands, sizes, into)}")
+    else:
+        w.lines.append(f"{target} = {_single(w, terms[0], out, operands[0], sizes)}")
+    temps = [x for x in dict.fromkeys(operands) if x.startswith("t")]
+    if temps:  # intermediates of this einsum die here
+        w.lines.append("del " + ", ".join(temps))
+    return out
+
+
+def _natural_order(ta: str, tb: str, labels: str, final: str, sizes) -> str:
+    """An order of `labels` for ``ta,tb`` that needs no copy: for a broadcast product the
+    larger operand's, for a matmul the final output's (then no transpose follows)."""
+    if any(l in tb for l in ta if l not in labels):  # a contraction
+        first = [l for l in final if l in labels]
+        return "".join(first + [l for l in labels if l not in first])
+    size = lambda term: math.prod(sizes[l] for l in term)
+    big, small = (ta, tb) if size(ta) >= size(tb) else (tb, ta)
+    return "".join([l for l in big if l in labels] + [l for l in small if l in labels and l not in big])
+
+
+def _single(w: Any, term: str, out: str, x: str, sizes) -> str:
+    """An expression for the one-operand einsum ``term->out`` on `x`."""
+    if len(set(term)) != len(term):
+        return f"_np.einsum({term + '->' + out!r}, {x})"
+    summed = tuple(i for i, l in enumerate(term) if l not in out)
+    rest = "".join(l for l in term if l in out)
+    if summed and all(sizes[term[i]] == 1 for i in summed):
+        x = f"{x}.reshape({tuple(sizes[l] for l in rest)!r})"
+    elif summed and summed[0] > 0 and summed[-1] < len(term) - 1 and summed == tuple(range(summed[0], summed[-1] + 1)):
+        # a block of middle axes: NumPy sums those slowly when few elements follow them;
+        # a matrix product with ones is many times faster (same sums, other rounding)
+        lead, block, tail = term[: summed[0]], term[summed[0]: summed[-1] + 1], term[summed[-1] + 1:]
+        size = lambda labels: math.prod(sizes[l] for l in labels)
+        if size(tail) <= 64 and w.dtype is not None:
+            ones = w.bind(np.ones(size(block), w.dtype), "_ones")
+            x = f"({ones} @ {x}.reshape({(size(lead), size(block), size(tail))!r}))"
+            x = f"{x}.reshape({tuple(sizes[l] for l in lead + tail)!r})"
+        else:
+            x = f"{x}.sum(axis={summed!r})"
+    elif summed:
+        x = f"{x}.sum(axis={summed!r})"
+    return _permute(x, rest, out)
+
+
+def _permute(x: str, term: str, order: str) -> str:
+    if term == order:
+        return x
+    return f"{x}.transpose({tuple(term.index(l) for l in order)!r})"
+
+
+def _matmul(w: Any, x: str, y: str, shape: tuple, into) -> str:
+    """``x @ y`` (of result `shape`), written into a buffer view when `into` is given."""
+    if into is None:
+        return f"({x} @ {y})"
+    return f"{w.bind(np.matmul, '_u')}({x}, {y}, {into(shape)})"
+
+
+def _stacked_pair(w: Any, ta, tb, out, a, b, sizes, contracted, into=None) -> str | None:
+    """``y @ x`` with x (L..., K, R) as it is laid out, L broadcast by matmul: no copy of x.
+
+    For an operand x of three or more axes whose contracted labels sit together, with the
+    other operand y made (M, K); None where no operand fits.
+    """
+    size = lambda labels: math.prod(sizes[l] for l in labels)
+    for tx, ty, x, y in ((ta, tb, a, b), (tb, ta, b, a)):
+        where = [i for i, l in enumerate(tx) if l in contracted]
+        if len(tx) < 3 or where != list(range(where[0], where[-1] + 1)) or not where[0]:
+            continue
+        lead, k, rest = tx[: where[0]], tx[where[0]: where[-1] + 1], tx[where[-1] + 1:]
+        free_y = "".join(l for l in ty if l not in contracted)
+        x3 = x if len(k) == 1 and len(rest) == 1 else f"{x}.reshape({tuple(sizes[l] for l in lead) + (size(k), size(rest))!r})"
+        y2 = _permute(y, ty, free_y + k)
+        if len(free_y) != 1 or len(k) != 1:
+            y2 = f"{y2}.reshape({(size(free_y), size(k))!r})"
+        natural = tuple(sizes[l] for l in lead) + (size(free_y), size(rest))
+        expr = _matmul(w, w.arranged(y2, y), x3, natural, into)
+        result = lead + free_y + rest
+        if len(free_y) != 1 or len(rest) != 1:
+            expr = f"{expr}.reshape({tuple(sizes[l] for l in result)!r})"
+        return _permute(expr, result, out)
+    return None
+
+
+def _pair(w: Any, ta: str, tb: str, out: str, a: str, b: str, sizes, into=None) -> str:
+    """An expression for ``ta,tb->out`` where every label of ta and tb is in out or both."""
+    size = lambda labels: math.prod(sizes[l] for l in labels)
+    contracted = [l for l in ta if l in tb and l not in out]
+    if not contracted:  # a broadcast product: lay each operand out in the output's order
+        parts = []
+        for x, term in ((a, ta), (b, tb)):
+            order = "".join(l for l in out if l in term)
+            first = next((i for i, l in enumerate(out) if l in term), len(out))
+            shape = tuple(sizes[l] if l in term else 1 for l in out[first:])
+            arranged = _permute(x, term, order)
+            if len(shape) != len(order):
+                arranged = f"{arranged}.reshape({shape!r})"
+            parts.append(w.arranged(arranged, x))
+        if into is not None:
+            return f"{w.bind(np.multiply, '_u')}({parts[0]}, {parts[1]}, {into(tuple(sizes[l] for l in out))})"
+        return f"{parts[0]} * {parts[1]}"
+    batch = "".join(l for l in out if l in ta and l in tb)
+    free_a = "".join(l for l in out if l in ta and l not in tb)
+    free_b = "".join(l for l in out if l in tb and l not in ta)
+    if out != batch + free_a + free_b and out == batch + free_b + free_a:
+        ta, tb, a, b, free_a, free_b = tb, ta, b, a, free_b, free_a
+    k = "".join(l for l in ta if l in contracted)
+    if not batch and (ta != free_a + k and len(ta) > 2 or tb != k + free_b and len(tb) > 2):
+        stacked = _stacked_pair(w, ta, tb, out, a, b, sizes, contracted, into)
+        if stacked is not None:
+            return stacked
+    B, M, K, N = size(batch), size(free_a), size(k), size(free_b)
+    if batch:
+        left, left_shape = batch + free_a + k, (B, M, K)
+        right, right_shape = batch + k + free_b, (B, K, N)
+        natural = (B, M, N)
+    else:
+        left, left_shape = free_a + k, (M, K) if free_a else (K,)
+        right, right_shape = k + free_b, (K, N) if free_b else (K,)
+        natural = left_shape[:-1] + right_shape[1:]
+    x = _permute(a, ta, left)
+    if tuple(sizes[l] for l in left) != left_shape:
+        x = f"{x}.reshape({left_shape!r})"
+    y = _permute(b, tb, right)
+    if tuple(sizes[l] for l in right) != right_shape:
+        y = f"{y}.reshape({right_shape!r})"
+    x, y = w.arranged(x, a), w.arranged(y, b)
+    expr = _matmul(w, x, y, natural, into)
+    result = batch + free_a + free_b
+    if tuple(sizes[l] for l in result) != natural:
+        expr = f"{expr}.reshape({tuple(sizes[l] for l in result)!r})"
+    return _permute(expr, result, out)
