@@ -360,5 +360,6 @@ def _expression(w: _Writer, node: Node, operands: list[str]) -> str:
     if node.template is not None:
         return node.template.format(*operands)
     ufunc = node.ufunc
-    call = f"_np.{ufunc.__name__}" if getattr(np, ufunc.__name__, None) is ufunc else w.bind(ufunc, "_u")
+    named = getattr(np, ufunc.__name__, None) is ufunc
+    call = f"_np.{ufunc.__name__}" if named else w.bind(ufunc, "_u")
     return f"{call}({', '.join(operands)})"

@@ -56,8 +56,8 @@ def _install_operators() -> None:
         "__getitem__": lambda self, key: s.getitem(self, key),
         "T": property(lambda self: _einsum.transpose(self), doc="The axes reversed."),
         "reshape": reshape,
-        "sum": lambda self, axis=None, keepdims=False: _einsum.sum(self, axis=axis, keepdims=keepdims),
-        "mean": lambda self, axis=None, keepdims=False: _einsum.mean(self, axis=axis, keepdims=keepdims),
+        "sum": lambda self, axis=None, keepdims=False: _einsum.sum(self, axis, keepdims),
+        "mean": lambda self, axis=None, keepdims=False: _einsum.mean(self, axis, keepdims),
     }
     for name, method in methods.items():
         if callable(method):

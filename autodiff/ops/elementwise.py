@@ -552,7 +552,12 @@ class Arctan(Elementwise):
         return (g / (1 + square(self.inputs[0])),)
 
 
-arctan = _unary(Arctan, "Inverse tangent, as np.arctan.\n\n>>> import autodiff as ad; ad.arctan(ad.Variable(0.0))()\narray(0.)")
+arctan = _unary(Arctan, """Inverse tangent, as np.arctan.
+
+>>> import autodiff as ad
+>>> ad.arctan(ad.Variable(1.0))()
+array(0.78539816)
+""")
 
 
 class Sigmoid(Elementwise):

@@ -171,9 +171,8 @@ class Index(Node):
 
     @classmethod
     def fold(cls, shape, dtype, x, *, index):
-        if builtins.all(k == slice(None) for k in index if not isinstance(k, np.ndarray)) and not _has_array(index):
-            return x
-        return None
+        plain = builtins.all(k == slice(None) for k in index if not isinstance(k, np.ndarray))
+        return x if plain and not _has_array(index) else None
 
     def eval(self, x):
         return x[self.index]
@@ -262,7 +261,8 @@ class TakeAdjoint(Node):
             g_shape = self.inputs[0].shape
             pre = math.prod(g_shape[: self.axis])
             post = math.prod(g_shape[self.axis + self.inputs[1].ndim:])
-            base = (np.arange(pre)[:, None, None] * (length * post) + np.arange(post)).reshape(pre, 1, post)
+            base = np.arange(pre)[:, None, None] * (length * post) + np.arange(post)
+            base = base.reshape(pre, 1, post)
             object.__setattr__(self, "_base", base)
         post = base.shape[2]
         at = base + (np.ravel(indices) % length).reshape(1, n, 1) * post
