@@ -644,6 +644,12 @@ class Clip(Elementwise):
     float_result = False
     fresh = True
 
+    @classmethod
+    def infer(cls, x, *, lo, hi):
+        if not lo <= hi:
+            raise ValueError(f"Clip: lo={lo:g} is greater than hi={hi:g}")
+        return x.shape, x.dtype
+
     def eval(self, x):
         return np.clip(x, self.lo, self.hi)
 
@@ -659,8 +665,6 @@ def clip(x, lo: float, hi: float) -> Node:
     >>> ad.clip(ad.Variable(5.0), 0, 1)()
     array(1.)
     """
-    if not lo <= hi:
-        raise ValueError(f"Clip: lo={lo} is greater than hi={hi}")
     return Clip(as_node(x), lo=float(lo), hi=float(hi))
 
 
@@ -708,6 +712,8 @@ class Where(Elementwise):
 
     @classmethod
     def infer(cls, condition, x, y):
+        if condition.dtype != bool:
+            raise TypeError(f"Where: the condition must be boolean, got {condition.dtype} (input 0)")
         shape = broadcast_shapes("Where", condition, x, y)
         return shape, np.result_type(x.dtype, y.dtype)
 
@@ -728,11 +734,7 @@ def where(condition, x, y) -> Node:
     >>> ad.where(x > 0, x, 0.0)()
     array([0., 2.])
     """
-    condition = as_node(condition)
-    if condition.dtype != bool:
-        raise TypeError(f"Where: the condition must be boolean, got {condition.dtype} (input 0)")
-    x, y = _pair(x, y)
-    return Where(condition, x, y)
+    return Where(as_node(condition), *_pair(x, y))
 
 
 class StopGradient(Elementwise):
