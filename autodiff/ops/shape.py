@@ -251,23 +251,29 @@ class TakeAdjoint(Node):
         return g.shape[:axis] + (length,) + g.shape[axis + indices.ndim:], g.dtype
 
     def eval(self, g, indices):
-        n, length = indices.size, self.length
-        if self.dtype != np.float64 or (n and (indices.min() < -length or indices.max() >= length)):
+        positions = self.__dict__.get("_positions")
+        if positions is None:
+            positions = self._bincount_positions()
+            object.__setattr__(self, "_positions", positions)
+        length = self.length
+        if not positions or (indices.size and (indices.min() < -length or indices.max() >= length)):
             out = np.zeros(self.shape, g.dtype)  # (np.add.at raises for an index out of range)
             np.add.at(out, (slice(None),) * self.axis + (indices,), g)
             return out
-        base = self.__dict__.get("_base")
-        if base is None:  # the position of every (before, after) pair, made once
-            g_shape = self.inputs[0].shape
-            pre = math.prod(g_shape[: self.axis])
-            post = math.prod(g_shape[self.axis + self.inputs[1].ndim:])
-            base = np.arange(pre)[:, None, None] * (length * post) + np.arange(post)
-            base = base.reshape(pre, 1, post)
-            object.__setattr__(self, "_base", base)
-        post = base.shape[2]
-        at = base + (np.ravel(indices) % length).reshape(1, n, 1) * post
-        size = math.prod(self.shape)
+        base, post, size = positions
+        at = base + (np.ravel(indices) % length).reshape(1, indices.size, 1) * post
         return np.bincount(at.ravel(), weights=np.ravel(g), minlength=size).reshape(self.shape)
+
+    def _bincount_positions(self) -> tuple:
+        """(the flat position of every (before, after) pair, elements after the axis, size),
+        made once; () where bincount does not apply (it sums in float64 only)."""
+        if self.dtype != np.float64:
+            return ()
+        g_shape = self.inputs[0].shape
+        pre = math.prod(g_shape[: self.axis])
+        post = math.prod(g_shape[self.axis + self.inputs[1].ndim:])
+        base = np.arange(pre)[:, None, None] * (self.length * post) + np.arange(post)
+        return base.reshape(pre, 1, post), post, math.prod(self.shape)
 
     def grad(self, g):
         nb = g.ndim - self.ndim
