@@ -16,7 +16,7 @@ import contextlib
 import itertools
 import math
 import weakref
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -86,13 +86,43 @@ class Node:
             folded = cls.fold(shape, dtype, *inputs, **params)
             if folded is not None:  # not cached: it need not keep the inputs alive
                 return folded
-            node = object.__new__(cls)
-            node._setup(inputs, shape, dtype, cls.__name__, frozen)
-            for k, v in params.items():
-                if hasattr(Node, k):
-                    raise TypeError(f"{cls.__name__}: parameter name {k!r} is taken by a Node attribute")
-                object.__setattr__(node, k, v)
-            _cache[key] = node
+            node = _cache[key] = cls._create(inputs, shape, dtype, frozen, params)
+        return node
+
+    @classmethod
+    def unfolded(cls, *inputs: Node, **params: Any) -> Node:
+        """The node as written, without its op's `fold` (hash-consed apart from folded ones).
+
+        For a pass that must keep what a graph computes where a fold would change it, as
+        ``zeros * x`` where x may be nan. Where no fold applies it is the usual node.
+
+        >>> import numpy as np, autodiff as ad
+        >>> from autodiff.ops.elementwise import Multiply
+        >>> x = ad.Variable(np.array([np.nan, 1.0]))
+        >>> ad.eval([Multiply(x, ad.zeros(2)), Multiply.unfolded(x, ad.zeros(2))])
+        [array([0., 0.]), array([nan,  0.])]
+        """
+        inputs = tuple(as_node(x) for x in inputs)
+        frozen = tuple(sorted((k, _freeze(v)) for k, v in params.items()))
+        key = (cls, tuple(map(id, inputs)), frozen)
+        node = _cache.get(key)
+        if node is None:
+            shape, dtype = cls.infer(*inputs, **params)
+            if cls.fold(shape, dtype, *inputs, **params) is not None:
+                key += ("unfolded",)  # a node the usual build never makes
+                node = _cache.get(key)
+            if node is None:
+                node = _cache[key] = cls._create(inputs, shape, dtype, frozen, params)
+        return node
+
+    @classmethod
+    def _create(cls, inputs: tuple, shape, dtype, frozen: tuple, params: dict) -> Node:
+        node = object.__new__(cls)
+        node._setup(inputs, shape, dtype, cls.__name__, frozen)
+        for k, v in params.items():
+            if hasattr(Node, k):
+                raise TypeError(f"{cls.__name__}: parameter name {k!r} is taken by a Node attribute")
+            object.__setattr__(node, k, v)
         return node
 
     @classmethod
@@ -217,6 +247,33 @@ class Node:
     __eq__ = object.__eq__
     __ne__ = object.__ne__
     __hash__ = object.__hash__
+
+    if TYPE_CHECKING:  # what autodiff.ops installs, as type checkers should see it
+
+        def __add__(self, other: Any) -> Node: ...
+        def __radd__(self, other: Any) -> Node: ...
+        def __sub__(self, other: Any) -> Node: ...
+        def __rsub__(self, other: Any) -> Node: ...
+        def __mul__(self, other: Any) -> Node: ...
+        def __rmul__(self, other: Any) -> Node: ...
+        def __truediv__(self, other: Any) -> Node: ...
+        def __rtruediv__(self, other: Any) -> Node: ...
+        def __pow__(self, other: Any) -> Node: ...
+        def __rpow__(self, other: Any) -> Node: ...
+        def __matmul__(self, other: Any) -> Node: ...
+        def __rmatmul__(self, other: Any) -> Node: ...
+        def __neg__(self) -> Node: ...
+        def __abs__(self) -> Node: ...
+        def __lt__(self, other: Any) -> Node: ...
+        def __le__(self, other: Any) -> Node: ...
+        def __gt__(self, other: Any) -> Node: ...
+        def __ge__(self, other: Any) -> Node: ...
+        def __getitem__(self, key: Any) -> Node: ...
+        @property
+        def T(self) -> Node: ...
+        def reshape(self, *shape: Any) -> Node: ...
+        def sum(self, axis: Any = None, keepdims: bool = False) -> Node: ...
+        def mean(self, axis: Any = None, keepdims: bool = False) -> Node: ...
 
 
 class Leaf(Node):

@@ -136,3 +136,15 @@ def test_plans_free_intermediates_and_keep_outputs():
     np.testing.assert_allclose(out[3], [0, 0])
     assert plan(np.array([1.0, 1.0]))[1] == pytest.approx(np.e)
     assert all(isinstance(v, np.ndarray) for v in out)
+
+
+def test_unfolded_builds_the_node_as_written_and_apart_from_folded_ones():
+    x = ad.Variable(np.array([np.nan, 2.0]), name="x")
+    zeros = ad.zeros(2)
+    as_written = Multiply.unfolded(x, zeros)
+    assert isinstance(as_written, Multiply) and as_written is Multiply.unfolded(x, zeros)
+    assert Multiply(x, zeros) is zeros  # the usual build still folds...
+    assert x * zeros is zeros  # ...and never meets the unfolded node in the cache
+    np.testing.assert_array_equal(ad.eval(as_written), [np.nan, 0.0])
+    y = ad.Variable(np.ones(2), name="y")
+    assert Multiply.unfolded(x, y) is x * y  # where no fold applies it is the usual node
