@@ -6,10 +6,11 @@ straight-line Python function: each node is a line, each intermediate is deleted
 its last use, and a result may be written over an input array that nothing reads afterwards.
 The planner is generic: it imports no op class and reads what each op declares (see
 `autodiff.node.Node`): its `ufunc` and `template` (a call, with ``out=`` when an array may be
-written over), whether its result is `fresh` (safe default: no), whether it is an `identity`,
-what it is `constant`, the nodes its line reads (`plan_reads`), and its own `lower` hook (an
-einsum writes matmuls and broadcast products in opt_einsum's order, a reshape a view). An op
-that declares nothing runs through its `eval` and is never written over. Calling the plan
+written over), whether its result is `fresh` (safe default: no), whether it is an `identity`
+or `constant`, the nodes its line reads (`plan_reads`), and its own `lower` hook (an einsum
+writes matmuls and broadcast products in opt_einsum's order, a reshape a view; see
+docs/architecture.md). An op that declares nothing runs through its `eval` and is never
+written over. Calling the plan
 runs that function; Variables that are not inputs are read at each call, so a plan never
 sees a stale value. `eval` is the one-off form.
 """
