@@ -10,9 +10,8 @@ written over), whether its result is `fresh` (safe default: no), whether it is a
 or `constant`, the nodes its line reads (`plan_reads`), and its own `lower` hook (an einsum
 writes matmuls and broadcast products in opt_einsum's order, a reshape a view; see
 docs/architecture.md). An op that declares nothing runs through its `eval` and is never
-written over. Calling the plan
-runs that function; Variables that are not inputs are read at each call, so a plan never
-sees a stale value. `eval` is the one-off form.
+written over. Calling the plan runs that function; Variables that are not inputs are read at
+each call, so a plan never sees a stale value. `eval` is the one-off form.
 """
 
 from __future__ import annotations
