@@ -10,7 +10,8 @@ slices in front of the key, so the batch axes stay in front.
 from __future__ import annotations
 
 import builtins
-from typing import Sequence
+from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -210,7 +211,8 @@ def _normalize_key(key, shape: tuple[int, ...]) -> tuple[tuple, tuple[int, ...]]
         axis += width
     scalar_bools = [isinstance(k, np.ndarray) and k.dtype == bool and k.ndim == 0 for k in entries]
     lone_bool = builtins.sum(isinstance(k, (int, np.ndarray)) for k in entries) == 1
-    result, new_axes = [], []
+    result: list = []
+    new_axes: list[int] = []
     for k, start, scalar_bool in zip(entries, starts, scalar_bools):
         if scalar_bool:
             new_axes.append(start)
@@ -466,7 +468,7 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
     else:
         bounds = [0, *(_integer("Split", "each index", i) for i in indices_or_sections), length]
     lead = (slice(None),) * axis
-    return [getitem(x, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [getitem(x, lead + (slice(a, b),)) for a, b in pairwise(bounds)]
 
 
 class Pad(Node):
@@ -494,15 +496,15 @@ def pad(x, pad_width) -> Node:
     """
     x = as_node(x)
     try:
-        widths = np.asarray(pad_width)
-        if widths.dtype.kind not in "iu":
-            raise TypeError(f"Pad: pad_width must hold integers, got {widths.dtype} in {pad_width!r}")
-        widths = np.broadcast_to(widths, (x.ndim, 2))
+        table = np.asarray(pad_width)
+        if table.dtype.kind not in "iu":
+            raise TypeError(f"Pad: pad_width must hold integers, got {table.dtype} in {pad_width!r}")
+        table = np.broadcast_to(table, (x.ndim, 2))
     except ValueError:
         raise ValueError(f"Pad: pad_width {pad_width!r} does not fit input of shape {x.shape}") from None
-    if (widths < 0).any():
+    if (table < 0).any():
         raise ValueError(f"Pad: negative pad_width {pad_width!r}")
-    widths = tuple((int(a), int(b)) for a, b in widths)
+    widths = tuple((int(a), int(b)) for a, b in table)
     if not builtins.any(a or b for a, b in widths):
         return x
     return Pad(x, widths=widths)
