@@ -229,3 +229,31 @@ def test_random_keys_differentiate_like_numpy(case):
     if expected is None:  # a 0-d False that does not broadcast with the arrays, say
         return
     check_index(x0, key, finite_differences=expected.size * x0.size <= 200)
+
+
+@st.composite
+def arrays_and_several_keys(draw):
+    shape = draw(SHAPES)
+    x0 = np.random.default_rng(draw(st.integers(0, 2**16))).normal(size=shape)
+    return x0, draw(st.lists(keys(shape), min_size=2, max_size=4))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays_and_several_keys())
+def test_sums_of_indexed_terms_differentiate_like_numpy(case):
+    """Several gathers of one input: their scatters meet in a sum, which simplify may stack."""
+    x0, key_list = case
+    key_list = [key for key in key_list if numpy_result(x0, key) is not None]
+    rng = np.random.default_rng(1)
+    weights = [rng.normal(size=x0[key].shape) for key in key_list]
+    x = ad.Variable(x0)
+    f = ad.sum(x * 0.0)
+    for key, w in zip(key_list, weights):
+        f = f + ad.sum(ad.sin(x[key]) * w)
+    gradient, hessian = np.zeros(x0.size), np.zeros((x0.size, x0.size))
+    for key, w in zip(key_list, weights):
+        flat = selection(x0.shape, key).reshape(w.size, x0.size)
+        gradient += flat.T @ (np.cos(x0[key]) * w).ravel()
+        hessian += flat.T * -(np.sin(x0[key]) * w).ravel() @ flat
+    np.testing.assert_allclose(ad.grad(f, x)(), gradient.reshape(x0.shape), atol=1e-12)
+    np.testing.assert_allclose(ad.hessian(f, x)(), hessian.reshape(x0.shape * 2), atol=1e-12)
