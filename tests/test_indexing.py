@@ -132,8 +132,18 @@ def test_integer_like_entries():
     np.testing.assert_array_equal(x[:, np.int32(-3):np.int64(3):np.int8(2)](), X[:, -3:3:2])
 
 
+@pytest.mark.parametrize(
+    "shape, key",
+    [((0, 3), ([], slice(None))), ((0, 3), (slice(None), [2, 0])), ((2, 0, 3), (0, slice(None), [1, 2])),
+     ((2, 0, 3), ([1, 0], ..., True)), ((0,), np.array([], bool)), ((), None), ((), True), ((), (False, ...))],
+    ids=repr,
+)
+def test_empty_and_0d_inputs(shape, key):
+    check_index(np.ones(shape), key)
+
+
 # -- random keys --------------------------------------------------------------------------------
-SHAPES = st.lists(st.integers(1, 3), min_size=1, max_size=4).map(tuple)
+SHAPES = st.lists(st.integers(1, 3), min_size=0, max_size=4).map(tuple)
 BOOLS = [True, False, np.True_, np.False_, np.array(True), np.array(False)]
 
 

@@ -4,7 +4,9 @@ Indexing with a fixed key (ints, slices, None, `...`, integer or boolean arrays)
 its adjoint `IndexAdjoint` scatters a gradient back into zeros (adding where an integer
 array repeats a position). Indexing by an integer *node* whose values change between calls
 (token ids, say) is `Take`, with adjoint `TakeAdjoint`. Gradients with batch axes get full
-slices in front of the key, so the batch axes stay in front.
+slices in front of the key, so the batch axes stay in front; where NumPy moves the axes of
+advanced indices to the front (a slice, None or `...` between them), the batch axes become
+advanced indices too, broadcast ahead of the others.
 """
 
 from __future__ import annotations
