@@ -365,10 +365,17 @@ def take(x, indices, axis: int = 0) -> Node:
 def getitem(x: Node, key) -> Node:
     """x[key] with NumPy's rules; a key that holds an integer Node gathers with `take`.
 
+    Every NumPy key works: ints, slices, None, `...`, integer arrays (broadcast together;
+    their axes go first when a slice, None or `...` stands between them), boolean masks, and
+    0-d booleans (a new axis of size 1 for True, 0 for False).
+
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.arange(6.0).reshape(2, 3))
     >>> ad.getitem(x, (slice(None), 1))(), x[1, ::2]()
     (array([1., 4.]), array([3., 5.]))
+    >>> x3 = ad.Variable(np.zeros((2, 3, 4)))
+    >>> x3[0, :, [1, 0]].shape, x3[True].shape, x3[..., False].shape
+    ((2, 3), (1, 2, 3, 4), (2, 3, 4, 0))
     """
     key_tuple = key if isinstance(key, tuple) else (key,)
     nodes = [i for i, k in enumerate(key_tuple) if isinstance(k, Node)]
