@@ -28,6 +28,8 @@ BAD = [
     ("index ragged list", lambda: x23[[0, [1, 0]]], ValueError, r"Index: the sequence \[0, \[1, 0\]\] is ragged"),
     ("index float slice", lambda: x23[0.5:], TypeError, r"Index: slice bounds must be integers or None, got slice\(0.5, None, None\)"),
     ("index slice step 0", lambda: x23[::0], ValueError, r"Index: slice step cannot be zero \(input of shape \(2, 3\)\)"),
+    ("node index with an array", lambda: x23[ad.Variable(np.array([0, 1])), np.array([0, 1])], TypeError, r"Index: a node in an index must come alone or with plain ':' slices"),
+    ("node index after an ellipsis", lambda: x234[..., ad.Variable(np.array([0, 1]))], TypeError, r"Index: a node in an index must come alone or with plain ':' slices"),
     ("reshape float size", lambda: ad.reshape(x23, (2.0, 3)), TypeError, r"Reshape: each size in the shape must be an integer, got float 2.0"),
     ("reshape float", lambda: x23.reshape(6.0), TypeError, r"Reshape: each size in the shape must be an integer, got float 6.0"),
     ("reshape bool size", lambda: ad.reshape(x23, (True, 6)), TypeError, r"Reshape: each size in the shape must be an integer, got bool True"),

@@ -129,6 +129,7 @@ def test_integer_like_entries():
     x = ad.Variable(X)
     np.testing.assert_array_equal(x[np.int64(1), np.array(2), np.uint8(0)](), X[1, 2, 0])
     np.testing.assert_array_equal(x[(1, 0),](), X[(1, 0),])
+    np.testing.assert_array_equal(x[:, range(2, -1, -1)](), X[:, range(2, -1, -1)])
     np.testing.assert_array_equal(x[:, np.int32(-3):np.int64(3):np.int8(2)](), X[:, -3:3:2])
 
 

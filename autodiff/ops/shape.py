@@ -160,7 +160,7 @@ def _key_entry(k):
         return _read_only(np.array(k))
     if isinstance(k, (int, np.integer)):
         return int(k)
-    if not isinstance(k, (list, tuple, np.ndarray)):
+    if not isinstance(k, (list, tuple, range, np.ndarray)):
         raise TypeError(f"Index: unsupported index {k!r} of type {type(k).__name__}")
     try:
         array = np.asarray(k)
@@ -381,7 +381,7 @@ def getitem(x: Node, key) -> Node:
     nodes = [i for i, k in enumerate(key_tuple) if isinstance(k, Node)]
     if nodes:
         rest = [k for i, k in enumerate(key_tuple) if i != nodes[0]]
-        if len(nodes) > 1 or builtins.any(k != slice(None) for k in rest):
+        if len(nodes) > 1 or not builtins.all(isinstance(k, slice) and k == slice(None) for k in rest):
             raise TypeError(
                 f"Index: a node in an index must come alone or with plain ':' slices, got {key!r}"
             )
