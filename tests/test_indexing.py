@@ -53,7 +53,9 @@ def check_index(x0: np.ndarray, key, finite_differences: bool = True) -> None:
     np.testing.assert_allclose(
         ad.hessian(f, x)(), (flat.T * curvature @ flat).reshape(x0.shape + x0.shape), atol=1e-12
     )
-    if expected.size * x0.size**2 <= 20_000:  # a tensor Hessian: batch axes on both levels
+    # a tensor Hessian: batch axes on both levels (its graph holds nodes of about
+    # 3 * y.ndim + x.ndim axes, and NumPy broadcasts at most 32)
+    if expected.size * x0.size**2 <= 20_000 and y.ndim + x0.ndim <= 8:
         H = ad.hessian(y**2, x)
         np.testing.assert_allclose(
             H(), 2 * np.einsum("ij,ik->ijk", flat, flat).reshape(y.shape + x0.shape + x0.shape)
@@ -217,7 +219,7 @@ def numpy_result(x0: np.ndarray, key):
         return None
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arrays_and_keys(bad=True))
 def test_random_keys_give_numpy_values_or_its_errors(case):
     x0, key = case
@@ -232,7 +234,7 @@ def test_random_keys_give_numpy_values_or_its_errors(case):
     np.testing.assert_array_equal(y(), expected)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arrays_and_keys())
 def test_random_keys_differentiate_like_numpy(case):
     x0, key = case
@@ -249,7 +251,7 @@ def arrays_and_several_keys(draw):
     return x0, draw(st.lists(keys(shape), min_size=2, max_size=4))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arrays_and_several_keys())
 def test_sums_of_indexed_terms_differentiate_like_numpy(case):
     """Several gathers of one input: their scatters meet in a sum, which simplify may stack."""
