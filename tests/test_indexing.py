@@ -41,11 +41,15 @@ def check_index(x0: np.ndarray, key, finite_differences: bool = True) -> None:
 
     seed = rng.normal(size=(2, *y.shape))
     vjp = ad.grad(y, x, seed=seed)
-    np.testing.assert_allclose(vjp(), (seed.reshape(2, -1) @ flat).reshape(2, *x0.shape), atol=1e-12)
+    np.testing.assert_allclose(
+        vjp(), (seed.reshape(2, -1) @ flat).reshape(2, *x0.shape), atol=1e-12
+    )
 
     direction = rng.normal(size=(2, *x0.shape))
     tangent = ad.jvp(y, x, direction)
-    np.testing.assert_allclose(tangent(), (direction.reshape(2, -1) @ flat.T).reshape(2, *y.shape), atol=1e-12)
+    np.testing.assert_allclose(
+        tangent(), (direction.reshape(2, -1) @ flat.T).reshape(2, *y.shape), atol=1e-12
+    )
 
     weights = rng.normal(size=y.shape)
     f = ad.sum(ad.sin(y) * weights)  # its Hessian is flat.T @ diag(-sin(y) * weights) @ flat
@@ -101,7 +105,9 @@ def test_issue_reproducers_exactly():
     assert J[1, 2, 0, 2, 0] == 1 and J.sum() == 9  # output (1, 2) is x[0, 2, [1, 0, 1][1]]
     assert ad.jacobian(x[0, :, [1, 0]], x)().shape == (2, 3, 2, 3, 2)
     H = ad.hessian(ad.sum(x[0, :, [1, 0]] ** 3), x)()
-    np.testing.assert_allclose(H.reshape(12, 12), np.diag(np.where(np.arange(12) < 6, 6 * X.ravel(), 0)))
+    np.testing.assert_allclose(
+        H.reshape(12, 12), np.diag(np.where(np.arange(12) < 6, 6 * X.ravel(), 0))
+    )
     v = np.ones((4, 2, 3, 2))
     np.testing.assert_array_equal(ad.jvp(x[0, :, [1, 0]], x, v)(), np.ones((4, 2, 3)))
     x4 = ad.Variable(np.arange(16.0).reshape(2, 2, 4))
@@ -110,9 +116,17 @@ def test_issue_reproducers_exactly():
 
 @pytest.mark.parametrize(
     "key, shape",
-    [(True, (1, 2, 3, 2)), (False, (0, 2, 3, 2)), (np.True_, (1, 2, 3, 2)), (np.False_, (0, 2, 3, 2)),
-     (np.array(True), (1, 2, 3, 2)), (np.array(False), (0, 2, 3, 2)), ((..., True), (2, 3, 2, 1)),
-     ((0, False), (0, 3, 2)), ((slice(None), True, None), (2, 1, 1, 3, 2))],
+    [
+        (True, (1, 2, 3, 2)),
+        (False, (0, 2, 3, 2)),
+        (np.True_, (1, 2, 3, 2)),
+        (np.False_, (0, 2, 3, 2)),
+        (np.array(True), (1, 2, 3, 2)),
+        (np.array(False), (0, 2, 3, 2)),
+        ((..., True), (2, 3, 2, 1)),
+        ((0, False), (0, 3, 2)),
+        ((slice(None), True, None), (2, 1, 1, 3, 2)),
+    ],
     ids=repr,
 )
 def test_a_0d_bool_adds_an_axis(key, shape):
@@ -132,13 +146,21 @@ def test_integer_like_entries():
     np.testing.assert_array_equal(x[np.int64(1), np.array(2), np.uint8(0)](), X[1, 2, 0])
     np.testing.assert_array_equal(x[(1, 0),](), X[(1, 0),])
     np.testing.assert_array_equal(x[:, range(2, -1, -1)](), X[:, range(2, -1, -1)])
-    np.testing.assert_array_equal(x[:, np.int32(-3):np.int64(3):np.int8(2)](), X[:, -3:3:2])
+    np.testing.assert_array_equal(x[:, np.int32(-3) : np.int64(3) : np.int8(2)](), X[:, -3:3:2])
 
 
 @pytest.mark.parametrize(
     "shape, key",
-    [((0, 3), ([], slice(None))), ((0, 3), (slice(None), [2, 0])), ((2, 0, 3), (0, slice(None), [1, 2])),
-     ((2, 0, 3), ([1, 0], ..., True)), ((0,), np.array([], bool)), ((), None), ((), True), ((), (False, ...))],
+    [
+        ((0, 3), ([], slice(None))),
+        ((0, 3), (slice(None), [2, 0])),
+        ((2, 0, 3), (0, slice(None), [1, 2])),
+        ((2, 0, 3), ([1, 0], ..., True)),
+        ((0,), np.array([], bool)),
+        ((), None),
+        ((), True),
+        ((), (False, ...)),
+    ],
     ids=repr,
 )
 def test_empty_and_0d_inputs(shape, key):
@@ -162,12 +184,19 @@ def keys(draw, shape: tuple[int, ...], bad: bool = False):
 
     def index_array(n: int):
         dims = draw(st.integers(0 if bad or not common else 1, len(common)))
-        array_shape = tuple(draw(st.sampled_from([m, 1])) for m in common[len(common) - dims:])
+        array_shape = tuple(draw(st.sampled_from([m, 1])) for m in common[len(common) - dims :])
         if bad and draw(st.integers(0, 9)) == 0:
             array_shape = array_shape + (4,)
         low, high = (-n - 1, n) if bad else (-n, n - 1)
-        values = np.array(draw(st.lists(st.integers(low, high), min_size=int(np.prod(array_shape)),
-                                        max_size=int(np.prod(array_shape))))).reshape(array_shape)
+        values = np.array(
+            draw(
+                st.lists(
+                    st.integers(low, high),
+                    min_size=int(np.prod(array_shape)),
+                    max_size=int(np.prod(array_shape)),
+                )
+            )
+        ).reshape(array_shape)
         return values.tolist() if draw(st.booleans()) else values
 
     def segment(axes: list[int]) -> list:
@@ -188,9 +217,14 @@ def keys(draw, shape: tuple[int, ...], bad: bool = False):
                 entries.append(index_array(n))
             else:
                 width = draw(st.integers(1, min(2, len(axes) - i)))
-                mask_shape = tuple(shape[a] for a in axes[i:i + width])
-                mask = draw(st.lists(st.booleans(), min_size=int(np.prod(mask_shape)),
-                                     max_size=int(np.prod(mask_shape))))
+                mask_shape = tuple(shape[a] for a in axes[i : i + width])
+                mask = draw(
+                    st.lists(
+                        st.booleans(),
+                        min_size=int(np.prod(mask_shape)),
+                        max_size=int(np.prod(mask_shape)),
+                    )
+                )
                 entries.append(np.array(mask, bool).reshape(mask_shape))
                 i += width
                 continue

@@ -78,7 +78,8 @@ def _new_axes(op: str, axis, shape: tuple[int, ...]) -> tuple[int, ...]:
         a = _integer(op, "axis", a)
         if not -ndim <= a < ndim:
             raise ValueError(
-                f"{op}: axis {a} is out of bounds for a result of {ndim} axes (input of shape {shape})"
+                f"{op}: axis {a} is out of bounds for a result of {ndim} axes "
+                f"(input of shape {shape})"
             )
         places.append(a % ndim)
     if len(set(places)) != len(places):
@@ -264,7 +265,9 @@ def _batched_key(index: tuple, batch: tuple[int, ...]) -> tuple:
     """
     if not batch or not _advanced_in_front(index):
         return (slice(None),) * len(batch) + index
-    advanced = np.broadcast_shapes(*(np.shape(k) for k in index if isinstance(k, (int, np.ndarray))))
+    advanced = np.broadcast_shapes(
+        *(np.shape(k) for k in index if isinstance(k, (int, np.ndarray)))
+    )
     ndim = len(batch) + len(advanced)
     aranges = tuple(
         _read_only(np.arange(n).reshape((n,) + (1,) * (ndim - 1 - i))) for i, n in enumerate(batch)
@@ -381,7 +384,8 @@ def getitem(x: Node, key) -> Node:
     nodes = [i for i, k in enumerate(key_tuple) if isinstance(k, Node)]
     if nodes:
         rest = [k for i, k in enumerate(key_tuple) if i != nodes[0]]
-        if len(nodes) > 1 or not builtins.all(isinstance(k, slice) and k == slice(None) for k in rest):
+        plain = builtins.all(isinstance(k, slice) and k == slice(None) for k in rest)
+        if len(nodes) > 1 or not plain:
             raise TypeError(
                 f"Index: a node in an index must come alone or with plain ':' slices, got {key!r}"
             )
@@ -507,7 +511,9 @@ def pad(x, pad_width) -> Node:
     try:
         table = np.asarray(pad_width)
         if table.dtype.kind not in "iu":
-            raise TypeError(f"Pad: pad_width must hold integers, got {table.dtype} in {pad_width!r}")
+            raise TypeError(
+                f"Pad: pad_width must hold integers, got {table.dtype} in {pad_width!r}"
+            )
         table = np.broadcast_to(table, (x.ndim, 2))
     except ValueError:
         raise ValueError(f"Pad: pad_width {pad_width!r} does not fit input of shape {x.shape}") from None
