@@ -917,7 +917,7 @@ def _group_key(node: Node):
 def _single_position(index: tuple, length: int | None = None):
     """(axis, position) when `index` is full slices around one integer or one unit-step
     slice, else None; with `length` (of that axis), the position as a range."""
-    picks = [i for i, k in enumerate(index) if k != slice(None)]
+    picks = [i for i, k in enumerate(index) if not (isinstance(k, slice) and k == slice(None))]
     if len(picks) != 1 or not isinstance(index[picks[0]], (int, slice)):
         return None
     axis, key = picks[0], index[picks[0]]

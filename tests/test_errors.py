@@ -45,7 +45,6 @@ BAD = [
     ("index out of bounds", lambda: x23[2], IndexError, r"Index: .*out of bounds.*input of shape \(2, 3\)"),
     ("index float", lambda: x23[1.5], TypeError, r"Index: unsupported index 1.5"),
     ("index float array", lambda: x23[np.array([0.5])], TypeError, r"Index: array indices must be integers or booleans, got float64"),
-    ("index split arrays", lambda: ad.Variable(np.zeros((2, 3, 4)))[np.array([0]), :, np.array([1])], ValueError, r"Index: integer-array indices must stand next to each other"),
     ("take float indices", lambda: x23[ad.Variable(np.array([0.0]))], TypeError, r"Take: indices must be integers, got float64 \(input 1\)"),
     ("node index with other keys", lambda: x23[ids, 1], TypeError, r"Index: a node in an index must come alone or with plain ':' slices"),
     ("concatenate shapes", lambda: ad.concatenate([x23, v4]), ValueError, r"Concatenate: input 1 of shape \(4,\) does not fit input 0 of shape \(2, 3\) along axis 0"),

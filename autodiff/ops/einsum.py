@@ -208,7 +208,7 @@ def normalize_axes(op: str, axis, shape: tuple[int, ...]) -> tuple[int, ...]:
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     result = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)):
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
             raise TypeError(f"{op}: axis must be an integer, got {type(a).__name__}")
         if not -len(shape) <= a < len(shape):
             raise ValueError(f"{op}: axis {a} is out of bounds for input of shape {shape}")
