@@ -268,7 +268,9 @@ class Variable(Leaf):
     made. A new value must have the same shape; it is cast to the dtype, and a cast that would
     lose information (out of range, a fraction, an imaginary part, a finite value becoming
     inf, a string) raises. The Variable keeps its own copy of the value, and `value` is a
-    read-only view of it: writing into an array after setting it changes nothing here.
+    read-only view of it: writing into an array after setting it changes nothing here. An
+    array that is read-only all the way down (``a.flags.writeable = False``, or another
+    Variable's value) is kept as it is, without a copy: a way to hand an array over.
 
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.array([1.0, 2.0]), name="x")
@@ -315,7 +317,8 @@ class Variable(Leaf):
             return
         array = self.check_value(new)
         if array is new or (isinstance(new, np.ndarray) and np.may_share_memory(array, new)):
-            array = array.copy()  # the caller's array stays the caller's
+            if not _frozen(array):
+                array = array.copy()  # the caller's array stays the caller's
         array.flags.writeable = False
         object.__setattr__(self, "_value", array)
 
@@ -348,6 +351,17 @@ class Variable(Leaf):
 
     def __repr__(self) -> str:
         return f"Variable(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+def _frozen(array: np.ndarray) -> bool:
+    """Whether nothing can write into `array`: it and every array it views are read-only."""
+    while isinstance(array, np.ndarray):
+        if array.flags.writeable:
+            return False
+        if array.base is None:
+            return True
+        array = array.base
+    return False  # memory of another object (a buffer, a memory map)
 
 
 def _numeric_dtype(what: str, dtype: Any) -> np.dtype:
