@@ -379,6 +379,10 @@ def _as_array(what: str, value: Any) -> np.ndarray:
     """`value` as an array of numbers (Python ints too large for int64 stay exact objects)."""
     try:
         array = np.asarray(value)
+        if array.dtype.kind == "f" and isinstance(value, (list, tuple)):
+            exact = np.array(value, dtype=object)  # NumPy makes floats of ints beyond int64
+            if all(isinstance(v, int) for v in exact.flat):
+                array = exact
     except (ValueError, TypeError) as error:
         raise ValueError(f"{what}: the value is not an array of numbers ({error})") from None
     if array.dtype.kind == "O":
