@@ -40,7 +40,7 @@ def _one_node(op: str, wrt) -> None:
                         "(concatenate several into one first)")
 
 
-def _as_direction(op: str, what: str, value, like: Node) -> Node:
+def _as_direction(op: str, what: str, value, like: Node | None) -> Node:
     try:
         return as_node(value, like=like)
     except TypeError:

@@ -284,11 +284,10 @@ def test_name_scope_and_derivative_marker_are_per_thread():
 
     worker = threading.Thread(target=other_thread)
     worker.start()
-    with ad.name_scope("main"):
-        with ad.node.building_derivative():
-            inside.set()
-            worker.join()
-            mine = ad.cos(x) * 7.0
+    with ad.name_scope("main"), ad.node.building_derivative():
+        inside.set()
+        worker.join()
+        mine = ad.cos(x) * 7.0
     assert built["node"].scope == () and not built["node"].is_derivative
     assert mine.scope == ("main",) and mine.is_derivative
     assert (ad.tan(x) if hasattr(ad, "tan") else ad.sqrt(x)).scope == ()
