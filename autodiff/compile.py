@@ -18,7 +18,7 @@ import itertools
 import math
 import threading
 from collections import defaultdict
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import opt_einsum
@@ -79,9 +79,9 @@ class Function:
         inplace: bool = True,
     ):
         self.single = isinstance(outputs, Node)
-        if not (self.single or isinstance(outputs, (list, tuple))):
+        if not (self.single or _is_collection(outputs)):
             raise TypeError(f"function: outputs must be a Node or a list of Nodes, got {type(outputs).__name__}")
-        if isinstance(inputs, Node) or not isinstance(inputs, (list, tuple)):
+        if isinstance(inputs, Node) or not _is_collection(inputs):
             raise TypeError(f"function: inputs must be a list of Variables, got {type(inputs).__name__}"
                             + (" (put it in a list: inputs=[x])" if isinstance(inputs, Node) else ""))
         self.outputs = [outputs] if self.single else list(outputs)
@@ -167,6 +167,11 @@ def eval(nodes: Node | Sequence[Node], feed: Mapping[Variable, Any] | None = Non
         if not isinstance(key, Variable):
             raise TypeError(f"eval: feed keys must be Variables, got {getattr(key, 'name', type(key).__name__)}")
     return Function(nodes, list(feed), simplify=False)(*feed.values())
+
+
+def _is_collection(items: Any) -> bool:
+    """Whether `items` holds several things (a list, a tuple, a generator; not a string)."""
+    return isinstance(items, Iterable) and not isinstance(items, (str, bytes, np.ndarray, Node))
 
 
 # -- code generation ---------------------------------------------------------------------------
