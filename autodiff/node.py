@@ -15,6 +15,7 @@ import contextvars
 import functools
 import itertools
 import math
+import types
 import weakref
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -65,7 +66,7 @@ class Node:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         kernel = cls.__dict__.get("eval")
-        if kernel is not None:
+        if isinstance(kernel, types.FunctionType):  # a plain method (not a static one)
             cls.eval = _value_without_arrays(kernel)  # type: ignore[method-assign]
 
     def __new__(cls, *inputs: Node, **params: Any) -> Node:
