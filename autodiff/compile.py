@@ -18,12 +18,12 @@ import itertools
 import math
 import threading
 from collections import defaultdict
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import opt_einsum
 
-from .node import Constant, Node, Variable, toposort
+from .node import Constant, Node, Variable, kernel_of, toposort
 from .ops.einsum import Einsum
 from .ops.elementwise import (
     Abs, Add, Cos, Divide, Elementwise, Exp, Expm1, Eye, Fill, Log, Log1p, Multiply, Negative,
@@ -79,6 +79,11 @@ class Function:
         inplace: bool = True,
     ):
         self.single = isinstance(outputs, Node)
+        if not (self.single or _is_collection(outputs)):
+            raise TypeError(f"function: outputs must be a Node or a list of Nodes, got {type(outputs).__name__}")
+        if isinstance(inputs, Node) or not _is_collection(inputs):
+            raise TypeError(f"function: inputs must be a list of Variables, got {type(inputs).__name__}"
+                            + (" (put it in a list: inputs=[x])" if isinstance(inputs, Node) else ""))
         self.outputs = [outputs] if self.single else list(outputs)
         self.inputs = list(inputs)
         for i, node in enumerate(self.outputs):
@@ -155,8 +160,18 @@ def eval(nodes: Node | Sequence[Node], feed: Mapping[Variable, Any] | None = Non
     >>> ad.eval([x * 3, x + 1], feed={x: 5.0})
     [array(15.), array(6.)]
     """
+    if feed is not None and not isinstance(feed, Mapping):
+        raise TypeError(f"eval: feed must be a mapping from Variables to values, got {type(feed).__name__}")
     feed = dict(feed or {})
+    for key in feed:
+        if not isinstance(key, Variable):
+            raise TypeError(f"eval: feed keys must be Variables, got {getattr(key, 'name', type(key).__name__)}")
     return Function(nodes, list(feed), simplify=False)(*feed.values())
+
+
+def _is_collection(items: Any) -> bool:
+    """Whether `items` holds several things (a list, a tuple, a generator; not a string)."""
+    return isinstance(items, Iterable) and not isinstance(items, (str, bytes, np.ndarray, Node))
 
 
 # -- code generation ---------------------------------------------------------------------------
@@ -208,7 +223,7 @@ def _constant_values(nodes: list[Node], fed: set[int]) -> dict[int, Any]:
     known: dict[int, Any] = {}
     for node in nodes:
         if _is_constant(node) or (node.inputs and all(id(x) in known for x in node.inputs)):
-            value = node.eval(*[known[id(x)] for x in node.inputs])
+            value = kernel_of(node)(*[known[id(x)] for x in node.inputs])
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
             known[id(node)] = value
@@ -248,6 +263,16 @@ def _overwritable(nodes: list[Node], outputs: list[Node], known: dict[int, Any],
         for i, node in enumerate(nodes)
     }
     return free, owners, busy_until
+
+
+def _views_of_variables(nodes: list[Node], fed: set[int]) -> set[int]:
+    """The nodes whose value may be (a view of) the value a Variable holds (not a fed one)."""
+    shared: set[int] = set()
+    for node in nodes:
+        held = isinstance(node, Variable) and id(node) not in fed
+        if held or (not _makes_new_array(node) and any(id(x) in shared for x in node.inputs)):
+            shared.add(id(node))
+    return shared
 
 
 def _shortcuts(nodes: list[Node], outputs: list[Node], known: dict[int, Any]):
@@ -372,7 +397,7 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
             _write_einsum(w, node, operands, v, buffer_for(node))
             w.dtype = None
         else:
-            w.lines.append(f"{v} = {w.bind(node.eval, '_f')}({', '.join(operands)})")
+            w.lines.append(f"{v} = {w.bind(kernel_of(node), '_f')}({', '.join(operands)})")
         dead = [name[id(x)] for x in dict.fromkeys(reads.get(id(node), node.inputs))
                 if last_read[id(x)] == i and id(x) not in kept and name[id(x)] != v]
         if dead:
@@ -383,10 +408,12 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
                 pool[(flat.size, flat.dtype.str)].append(flat)
 
     results = []
+    shared = _views_of_variables(nodes, fed)
     for node in outputs:
         v = name[id(node)]
-        if id(node) in known:
-            results.append(f"_np.array({v})")  # a fresh copy: callers may write into results
+        if id(node) in known or id(node) in shared:
+            # a fresh copy: callers may write into results, and that must not change a value
+            results.append(f"_np.array({v}, order='C')")
         elif node.ndim == 0:
             results.append(f"_asarray({v})")
         elif node.ndim > 1 and not (id(node) in fed or isinstance(node, Variable)):

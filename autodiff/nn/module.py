@@ -134,7 +134,9 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from `state` (name -> array); all are checked before any is set.
 
-        Raises ValueError naming the missing or unexpected names, or a shape that does not fit.
+        Raises ValueError naming the missing or unexpected names, or a shape that does not fit,
+        and, as setting a Variable's value does, where a cast to the parameter's dtype would lose
+        information. Each parameter keeps its own copy of the array it is given.
 
         >>> from autodiff import nn
         >>> a, b = nn.Linear(3, 2, rng=0), nn.Linear(3, 2, rng=1)
@@ -151,13 +153,15 @@ class Module:
             )
         values = {}
         for name, p in params.items():
-            array = np.asarray(state[name])
-            if array.shape != p.shape:
+            if np.shape(state[name]) != p.shape:
                 raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: {name!r} has shape {array.shape}, "
+                    f"{type(self).__name__}.load_state_dict: {name!r} has shape {np.shape(state[name])}, "
                     f"the parameter has shape {p.shape}"
                 )
-            values[name] = np.array(array, dtype=p.dtype)
+            try:  # the same casts as `p.value = ...`: none that loses information
+                values[name] = p.check_value(state[name])
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"{type(self).__name__}.load_state_dict: {name!r}: {error}") from None
         for name, p in params.items():
             p.value = values[name]
 
