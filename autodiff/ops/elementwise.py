@@ -67,6 +67,22 @@ class Eye(Node):
         return ()
 
 
+def dims(op: str, shape) -> tuple[int, ...]:
+    """`shape` (an int or a sequence of ints) as a tuple of non-negative sizes, as NumPy takes it.
+
+    >>> from autodiff.ops.elementwise import dims
+    >>> dims("Full", 3), dims("Full", (2, 0))
+    ((3,), (2, 0))
+    """
+    sizes = shape if isinstance(shape, (tuple, list)) else (shape,)
+    for n in sizes:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: shape {shape!r} must hold integers, got {type(n).__name__}")
+        if n < 0:
+            raise ValueError(f"{op}: negative dimensions are not allowed, got shape {shape!r}")
+    return tuple(int(n) for n in sizes)
+
+
 def full(shape, value: float, dtype=np.float64) -> Node:
     """A Node holding `value` everywhere; like np.full.
 
@@ -74,7 +90,7 @@ def full(shape, value: float, dtype=np.float64) -> Node:
     >>> ad.full((2,), 7.0)()
     array([7., 7.])
     """
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    shape = dims("Full", shape)
     return Fill(dims=shape, value=np.asarray(value, dtype).item(), kind=np.dtype(dtype).str)
 
 
@@ -106,7 +122,8 @@ def eye(n: int, dtype=np.float64) -> Node:
     array([[1., 0.],
            [0., 1.]])
     """
-    return Eye(n=int(n), kind=np.dtype(dtype).str)
+    (n,) = dims("Eye", n)
+    return Eye(n=n, kind=np.dtype(dtype).str)
 
 
 def zeros_like(x: Node) -> Node:
@@ -385,7 +402,8 @@ class LeakyRelu(Elementwise):
 
 
 class Clip(Elementwise):
-    """x limited to [lo, hi]; the gradient passes where lo <= x <= hi."""
+    """x limited to [lo, hi] (numbers of x's dtype, or None for no bound on that side); the
+    gradient passes where lo <= x <= hi."""
 
     float_result = False
 
@@ -394,7 +412,13 @@ class Clip(Elementwise):
 
     def grad(self, g):
         (x,) = self.inputs
-        return (g * (greater_equal(x, self.lo) * less_equal(x, self.hi)),)
+        if self.lo is None:
+            inside = less_equal(x, self.hi)
+        elif self.hi is None:
+            inside = greater_equal(x, self.lo)
+        else:
+            inside = greater_equal(x, self.lo) * less_equal(x, self.hi)
+        return (g * inside,)
 
 
 class Maximum(Elementwise):
@@ -444,18 +468,26 @@ class StopGradient(Elementwise):
 
 
 class Cast(Node):
-    """x converted to another dtype; the gradient is cast back (none for integer inputs)."""
+    """x converted to another dtype; the gradient is cast back.
+
+    A cast to or from an integer or boolean dtype is piecewise constant (or not a function
+    of a real input at all), so no gradient flows through it: its derivative is 0.
+    """
 
     @classmethod
     def infer(cls, x, *, kind):
         return x.shape, np.dtype(kind)
+
+    @property
+    def differentiable(self) -> bool:
+        return self.dtype.kind in "fc" and self.inputs[0].dtype.kind in "fc"
 
     def eval(self, x):
         return x.astype(self.dtype)
 
     def grad(self, g):
         (x,) = self.inputs
-        if x.dtype.kind not in "fc":
+        if not self.differentiable:
             return (None,)
         return (astype(g, x.dtype),)
 
@@ -675,16 +707,49 @@ def leaky_relu(x, alpha: float = 0.01) -> Node:
     return LeakyRelu(as_node(x), alpha=float(alpha))
 
 
-def clip(x, lo: float, hi: float) -> Node:
-    """x limited to the interval [lo, hi] (numbers).
+def clip(x, a_min=None, a_max=None) -> Node:
+    """x limited to the interval [a_min, a_max], as np.clip; either bound may be None.
 
-    >>> import autodiff as ad
+    Bounds may be numbers, arrays or Nodes (broadcast with x). The gradient passes to x where
+    a_min <= x <= a_max and to a bound where it is the result. With array bounds where
+    a_min > a_max the result is a_max, as in NumPy.
+
+    >>> import numpy as np, autodiff as ad
     >>> ad.clip(ad.Variable(5.0), 0, 1)()
     array(1.)
+    >>> ad.clip(ad.Variable(np.array([-2.0, 0.5, 3.0])), None, np.array([0.0, 1.0, 2.0]))()
+    array([-2. ,  0.5,  2. ])
     """
-    if not lo <= hi:
-        raise ValueError(f"Clip: lo={lo} is greater than hi={hi}")
-    return Clip(as_node(x), lo=float(lo), hi=float(hi))
+    x = as_node(x)
+    for name, bound in (("a_min", a_min), ("a_max", a_max)):
+        if bound is not None and not isinstance(bound, (Node, np.ndarray, np.generic, int, float, list)):
+            raise TypeError(f"Clip: {name} must be None, a number, an array or a Node, got {type(bound).__name__}")
+        if isinstance(bound, (bool, np.bool_)):
+            raise TypeError(f"Clip: {name} must be a number, got {bound!r}")
+    if all(bound is None or (not isinstance(bound, Node) and np.ndim(bound) == 0) for bound in (a_min, a_max)):
+        lo = None if a_min is None else np.asarray(a_min).item()
+        hi = None if a_max is None else np.asarray(a_max).item()
+        if lo is not None and hi is not None and not lo <= hi:
+            raise ValueError(f"Clip: a_min={a_min} is greater than a_max={a_max}")
+        dtype = np.result_type(x.dtype, *(b for b in (lo, hi) if b is not None))
+        if x.dtype != dtype:
+            x = astype(x, dtype)
+        if lo is None and hi is None:
+            return x
+        convert = dtype.type
+        return Clip(
+            x,
+            lo=None if lo is None else convert(lo).item(),
+            hi=None if hi is None else convert(hi).item(),
+        )
+    result = x
+    if a_min is not None:
+        lo = as_node(a_min, like=x)
+        result = where(less(result, lo), lo, result)
+    if a_max is not None:
+        hi = as_node(a_max, like=x)
+        result = where(greater(result, hi), hi, result)
+    return result
 
 
 def maximum(x, y) -> Node:
@@ -715,11 +780,16 @@ def where(condition, x, y) -> Node:
     >>> x = ad.Variable(np.array([-1.0, 2.0]))
     >>> ad.where(x > 0, x, 0.0)()
     array([0., 2.])
+    >>> ad.where(x > 0, 1.0, -1.0)()
+    array([-1.,  1.])
     """
     condition = as_node(condition)
     if condition.dtype != bool:
         raise TypeError(f"Where: the condition must be boolean, got {condition.dtype} (input 0)")
-    x, y = _pair(x, y)
+    if isinstance(x, Node) or isinstance(y, Node):
+        x, y = _pair(x, y)
+    else:
+        x, y = as_node(x), as_node(y)
     return Where(condition, x, y)
 
 
