@@ -44,7 +44,7 @@ BAD = [
     ("sum axis bool", lambda: ad.sum(x23, axis=True), TypeError, r"Sum: axis must be an integer, got bool"),
     ("max axis in a tuple bool", lambda: ad.max(x23, axis=(False,)), TypeError, r"Max: axis must be an integer, got bool"),
     ("max of an empty axis", lambda: ad.max(ad.Variable(np.zeros((0, 3))), axis=0), ValueError, r"Max: zero-size reduction over axes \(0,\) of input of shape \(0, 3\)"),
-    ("min of an empty array", lambda: ad.min(ad.Variable(np.zeros((2, 0)))), ValueError, r"Max: zero-size reduction over axes \(0, 1\) of input of shape \(2, 0\)"),
+    ("min of an empty array", lambda: ad.min(ad.Variable(np.zeros((2, 0)))), ValueError, r"Min: zero-size reduction over axes \(0, 1\) of input of shape \(2, 0\)"),
     ("softmax over an empty axis", lambda: ad.softmax(ad.Variable(np.zeros((2, 0)))), ValueError, r"Max: zero-size reduction over axes \(1,\) of input of shape \(2, 0\)"),
     ("transpose axes", lambda: ad.transpose(x23, (0, 0)), ValueError, r"Transpose: axes \(0, 0\) are not a permutation"),
     ("transpose axis out of bounds", lambda: ad.transpose(x23, (0, 5)), ValueError, r"Transpose: axis 5 is out of bounds for input of shape \(2, 3\)"),
@@ -106,6 +106,7 @@ BAD = [
     ("function output kind", lambda: ad.function([x23, 3]), TypeError, r"function: output 1 is a int, not a Node"),
     ("truth value", lambda: bool(x23 > 0), TypeError, r"the truth value of a Greater node is not known when the graph is built"),
     ("len of a scalar", lambda: len(ad.Variable(1.0)), TypeError, r"len\(\) of a 0-d node"),
+    ("integer to a negative power", lambda: ids ** -1, ValueError, r"Pow: integers to negative integer powers are not allowed"),
     ("check_grads order", lambda: ad.check_grads(ad.exp, [np.ones(2)], order=0), ValueError, r"check_grads: order must be at least 1"),
 ]
 

@@ -241,7 +241,16 @@ class Negative(Elementwise):
 
 
 class Power(Elementwise):
-    """x ** y with both x and y nodes (see Pow for a fixed exponent)."""
+    """x ** y with both x and y nodes (see Pow for a fixed exponent); integers stay integers,
+    as in NumPy (booleans give int8)."""
+
+    @classmethod
+    def infer(cls, x, y):
+        shape = broadcast_shapes("Power", x, y)
+        dtype = np.result_type(x.dtype, y.dtype)
+        if dtype == bool:
+            return shape, np.dtype(np.int8)
+        return shape, dtype if dtype.kind in "iu" else float_dtype(dtype)
 
     def eval(self, x, y):
         return np.power(x, y)
@@ -254,7 +263,13 @@ class Power(Elementwise):
 
 
 class Pow(Elementwise):
-    """x ** p for a fixed number p."""
+    """x ** p for a fixed number p; an integer x to a non-negative integer p stays integer."""
+
+    @classmethod
+    def infer(cls, x, *, p):
+        if x.dtype.kind in "iu" and isinstance(p, int):
+            return x.shape, x.dtype
+        return x.shape, float_dtype(x.dtype)
 
     def eval(self, x):
         if self.p == 2:
@@ -385,6 +400,10 @@ class Softplus(Elementwise):
 class Relu(Elementwise):
     float_result = False
 
+    @classmethod
+    def infer(cls, x):
+        return x.shape, np.result_type(x.dtype, 0)  # as np.maximum(x, 0): booleans count
+
     def eval(self, x):
         return np.maximum(x, 0)
 
@@ -422,16 +441,17 @@ class Clip(Elementwise):
 
 
 class Maximum(Elementwise):
-    """Elementwise max; where x == y the gradient is split evenly between them."""
+    """Elementwise max (or min, with `least`); where x == y the gradient is split evenly."""
 
     float_result = False
 
     def eval(self, x, y):
-        return np.maximum(x, y)
+        return np.minimum(x, y) if self.least else np.maximum(x, y)
 
     def grad(self, g):
         x, y = self.inputs
-        share = astype(greater(x, y), g.dtype) + astype(equal(x, y), g.dtype) * 0.5
+        wins = less(x, y) if self.least else greater(x, y)
+        share = astype(wins, g.dtype) + astype(equal(x, y), g.dtype) * 0.5
         return self.to_input(g * share, 0), self.to_input(g * (1 - share), 1)
 
 
@@ -645,13 +665,22 @@ def power(x, y) -> Node:
     array(9.)
     """
     if isinstance(x, Node) and not isinstance(y, Node) and np.ndim(y) == 0:
-        p = float(y)
+        if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)) and x.dtype.kind in "iub":
+            if y < 0:
+                raise ValueError(f"Pow: integers to negative integer powers are not allowed (x ** {y}, dtype {x.dtype})")
+            if x.dtype == bool:
+                x = astype(x, np.result_type(x.dtype, int(y)))
+            p = int(y)
+        else:
+            x, p = _as_float(x), float(y)
         if p == 1:
             return x
         if p == 0:
-            return ones(x.shape, float_dtype(x.dtype))
-        return Pow(_as_float(x), p=p)
+            return ones(x.shape, x.dtype)
+        return Pow(x, p=p)
     x, y = _pair(x, y)
+    if x.dtype.kind in "iub" and y.dtype.kind in "iub":
+        return Power(x, y)
     return Power(_as_float(x), y)
 
 
@@ -694,7 +723,10 @@ def square(x) -> Node:
     >>> ad.square(ad.Variable(3.0))()
     array(9.)
     """
-    return power(as_node(x), 2)
+    x = as_node(x)
+    if x.dtype == bool:
+        x = astype(x, np.int8)  # as np.square
+    return power(x, 2)
 
 
 def leaky_relu(x, alpha: float = 0.01) -> Node:
@@ -759,7 +791,7 @@ def maximum(x, y) -> Node:
     >>> ad.maximum(ad.Variable(1.0), 3)()
     array(3.)
     """
-    return Maximum(*_pair(x, y))
+    return Maximum(*_pair(x, y), least=False)
 
 
 def minimum(x, y) -> Node:
@@ -769,8 +801,7 @@ def minimum(x, y) -> Node:
     >>> ad.minimum(ad.Variable(1.0), 3)()
     array(1.)
     """
-    x, y = _pair(x, y)
-    return negative(maximum(negative(x), negative(y)))
+    return Maximum(*_pair(x, y), least=True)
 
 
 def where(condition, x, y) -> Node:

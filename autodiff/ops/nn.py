@@ -14,9 +14,23 @@ import numpy as np
 
 from ..node import Node
 from .einsum import normalize_axes, sum
-from .elementwise import absolute, as_node, exp, less, log, stop_gradient, where
+from .elementwise import Elementwise, as_node, exp, log
 from .reduce import max
 from .shape import reshape
+
+
+class FiniteShift(Elementwise):
+    """x where it is finite, else 0: the shift subtracted before exp. No gradient flows
+    through it (every function of x built on the shift is independent of it)."""
+
+    float_result = False
+    differentiable = False
+
+    def eval(self, x):
+        return np.where(np.isfinite(x), x, np.zeros((), x.dtype))
+
+    def grad(self, g):
+        return (None,)
 
 
 def shift_by_max(x: Node, axes: tuple[int, ...]) -> tuple[Node, Node]:
@@ -24,8 +38,7 @@ def shift_by_max(x: Node, axes: tuple[int, ...]) -> tuple[Node, Node]:
 
     m carries no gradient: every function of x built here is independent of it.
     """
-    m = max(x, axes, keepdims=True)
-    shift = stop_gradient(where(less(absolute(m), np.inf), m, 0.0))
+    shift = FiniteShift(max(x, axes, keepdims=True))
     return x - shift, shift
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from ..node import Node
 from .einsum import mean, normalize_axes, sum
 from .elementwise import (
-    absolute, as_node, astype, equal, greater, negative, not_equal, power, sqrt, square, where,
+    absolute, as_node, astype, equal, greater, not_equal, power, sqrt, square, where,
 )
 from .shape import reshape
 
@@ -23,13 +23,14 @@ def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...
 
 
 class Max(Node):
-    """The largest element over `axes`; the gradient is shared evenly between ties."""
+    """The largest (or with `least` the smallest) element over `axes`; the gradient is shared
+    evenly between ties."""
 
     @classmethod
-    def infer(cls, x, *, axes, keepdims):
+    def infer(cls, x, *, axes, keepdims, least):
         if any(x.shape[a] == 0 for a in axes):
             raise ValueError(
-                f"Max: zero-size reduction over axes {axes} of input of shape {x.shape} "
+                f"{'Min' if least else 'Max'}: zero-size reduction over axes {axes} of input of shape {x.shape} "
                 "(the maximum of nothing is not defined)"
             )
         shape = _kept_shape(x.shape, axes)
@@ -38,7 +39,8 @@ class Max(Node):
         return shape, x.dtype
 
     def eval(self, x):
-        return np.max(x, axis=self.axes, keepdims=self.keepdims)
+        pick = np.min if self.least else np.max
+        return pick(x, axis=self.axes, keepdims=self.keepdims)
 
     def grad(self, g):
         (x,) = self.inputs
@@ -56,11 +58,15 @@ def max(x, axis=None, keepdims: bool = False) -> Node:
     >>> ad.max(ad.Variable(np.array([[1.0, 5.0], [7.0, 2.0]])), axis=1)()
     array([5., 7.])
     """
+    return _extremum("Max", x, axis, keepdims, least=False)
+
+
+def _extremum(op: str, x, axis, keepdims: bool, least: bool) -> Node:
     x = as_node(x)
-    axes = normalize_axes("Max", axis, x.shape)
+    axes = normalize_axes(op, axis, x.shape)
     if not axes:
         return x
-    return Max(x, axes=axes, keepdims=bool(keepdims))
+    return Max(x, axes=axes, keepdims=bool(keepdims), least=least)
 
 
 def min(x, axis=None, keepdims: bool = False) -> Node:
@@ -70,7 +76,7 @@ def min(x, axis=None, keepdims: bool = False) -> Node:
     >>> ad.min(ad.Variable(np.array([3.0, 1.0, 2.0])))()
     array(1.)
     """
-    return negative(max(negative(as_node(x)), axis, keepdims))
+    return _extremum("Min", x, axis, keepdims, least=True)
 
 
 def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Node:
