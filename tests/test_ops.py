@@ -159,3 +159,128 @@ def test_gradients_w_r_t_a_float_input_beside_integer_inputs(case):
     args = case.args()
     others = [ad.Constant(a) for a in _integer_args(case, "int64")[1:]]
     ad.check_grads(lambda x: case.fn(x, *others), [args[0]], order=2)
+
+
+# -- the issue's reproducers --------------------------------------------------------------
+def _both_plans(nodes):
+    """The values of `nodes` from a simplified plan and from the graph as built."""
+    return ad.function(nodes)(), ad.eval(nodes)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8, bool])
+def test_no_gradient_through_a_cast_to_an_integer(dtype):
+    v = ad.Variable(np.array([1.5, -2.5, 0.25]))
+    y = ad.sum(ad.astype(v, dtype) * 1.0) + ad.sum(ad.astype(ad.astype(v, dtype), np.float64) * v)
+    g = ad.grad(y, v)
+    H = ad.hessian(y, v)
+    expected = ad.astype(ad.astype(v, dtype), np.float64)()
+    for value in _both_plans([g, H]):
+        np.testing.assert_array_equal(value[0], expected)
+        np.testing.assert_array_equal(value[1], np.zeros((3, 3)))
+
+
+def test_a_cast_between_floats_passes_the_gradient():
+    v = ad.Variable(np.array([1.5, -2.5]))
+    g = ad.grad(ad.sum(ad.astype(v, np.float32) ** 2), v)
+    assert g.dtype == np.float64
+    np.testing.assert_allclose(g(), 2 * v.value)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x: ad.std(x, axis=1),
+        lambda x: ad.std(x, axis=-1, keepdims=True) * 2.0,
+        lambda x: ad.std(x - x),
+        lambda x: ad.norm(x - x),
+        lambda x: ad.norm(x * 0.0, axis=0),
+        lambda x: ad.norm(x - x, 3, axis=1),
+        lambda x: ad.norm(x - x, "fro"),
+    ],
+    ids=["std size-1 axis", "std keepdims", "std of equal entries", "norm 0", "norm axis 0", "p-norm 0", "fro 0"],
+)
+def test_std_and_norm_have_derivative_zero_where_they_are_zero(build):
+    """Defined as 0 (the minimum-norm subgradient) at orders 1, 2 and 3, with or without
+    simplification."""
+    x = ad.Variable(np.array([[1.5], [-2.0], [0.5]]))
+    y = build(x)
+    f = ad.sum(y * np.arange(1.0, 1.0 + y.size).reshape(y.shape))
+    g = ad.grad(f, x)
+    H = ad.hessian(f, x)
+    third = ad.grad(ad.sum(H * np.ones(H.shape)), x)
+    with np.errstate(all="raise"):  # no inf or nan anywhere on the way
+        for values in _both_plans([y, g, H, third]):
+            np.testing.assert_array_equal(values[0], np.zeros(y.shape))
+            for value in values[1:]:
+                assert np.all(value == 0), value
+
+
+def test_std_derivative_away_from_zero_is_unchanged():
+    a = np.random.default_rng(4).normal(size=(3, 4))
+    a[1] = 2.0  # one row of equal entries: its std is 0, the others' are not
+    ad.check_grads(lambda x: ad.std(x[::2], axis=1), [a], order=3)
+    x = ad.Variable(a)
+    g = ad.grad(ad.sum(ad.std(x, axis=1)), x)
+    for value in _both_plans(g):
+        np.testing.assert_array_equal(value[1], np.zeros(4))
+        centred = a[0] - a[0].mean()
+        np.testing.assert_allclose(value[0], centred / (4 * np.std(a[0])))
+
+
+def test_logsumexp_of_infinities_matches_scipy():
+    from scipy.special import logsumexp
+
+    a = np.array([[-np.inf, -np.inf, -np.inf], [np.inf, 1.0, -np.inf], [0.0, -np.inf, 1.0], [np.inf, np.inf, 0.0]])
+    x = ad.Variable(a)
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) and inf - inf, as in scipy
+        for axis in (1, None):
+            for keepdims in (False, True):
+                expected = logsumexp(a, axis=axis, keepdims=keepdims)
+                for value in _both_plans(ad.logsumexp(x, axis=axis, keepdims=keepdims)):
+                    np.testing.assert_array_equal(value, expected)
+        np.testing.assert_allclose(ad.log_softmax(x)()[2], a[2] - logsumexp(a[2]), rtol=1e-15)
+
+
+@pytest.mark.parametrize("offset", [1e3, 1e5, 1e7])
+def test_softmax_and_cross_entropy_keep_float32_precision_at_large_offsets(offset):
+    rng = np.random.default_rng(5)
+    logits = (rng.normal(size=(8, 65)) + offset).astype(np.float32)
+    labels = rng.integers(0, 65, size=8)
+    exact = logits.astype(np.float64)
+    exact = exact - exact.max(-1, keepdims=True)
+    exact = exact - np.log(np.exp(exact).sum(-1, keepdims=True))  # log_softmax in float64
+    x = ad.Variable(logits)
+    loss = ad.nn.cross_entropy(x, labels)
+    results = [ad.log_softmax(x), ad.softmax(x), loss, ad.grad(loss, x)]
+    assert all(r.dtype == np.float32 for r in results)
+    log_probs, probs, value, g = ad.function(results)()
+    np.testing.assert_allclose(log_probs, exact, rtol=0, atol=2e-6)
+    np.testing.assert_allclose(probs, np.exp(exact), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(value, -exact[np.arange(8), labels].mean(), rtol=0, atol=1e-6)
+    onehot = np.eye(65)[labels]
+    np.testing.assert_allclose(g, (np.exp(exact) - onehot) / 8, rtol=0, atol=1e-8)
+
+
+def test_softmax_of_equal_huge_logits_in_float64():
+    x = ad.Variable(np.array([1e16, 1e16]))
+    np.testing.assert_array_equal(ad.softmax(x)(), [0.5, 0.5])
+    np.testing.assert_array_equal(ad.log_softmax(x)(), [-np.log(2)] * 2)
+    np.testing.assert_array_equal(ad.nn.cross_entropy(x[None], np.array([1]))(), np.log(2))
+
+
+@pytest.mark.filterwarnings("ignore:Mean of empty slice")
+def test_empty_batches_reduce_as_numpy_does():
+    x = ad.Variable(np.zeros((0, 3)))
+    assert ad.max(x, axis=1)().shape == (0,)
+    assert ad.min(x, axis=-1, keepdims=True)().shape == (0, 1)
+    assert ad.softmax(x)().shape == (0, 3)
+    assert ad.log_softmax(x)().shape == (0, 3)
+    assert ad.logsumexp(x, axis=1)().shape == (0,)
+    labels = np.zeros(0, np.int64)
+    assert ad.nn.cross_entropy(x, labels, reduction="none")().shape == (0,)
+    assert ad.nn.cross_entropy(x, labels, reduction="sum")() == 0
+    with np.errstate(all="ignore"):
+        for axis in (None, 0, 1):
+            np.testing.assert_array_equal(ad.mean(x, axis=axis)(), np.mean(x.value, axis=axis))
+        np.testing.assert_array_equal(ad.nn.cross_entropy(x, labels)(), np.nan)
+    assert ad.grad(ad.nn.cross_entropy(x, labels, reduction="sum"), x)().shape == (0, 3)
