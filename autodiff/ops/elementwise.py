@@ -74,7 +74,7 @@ def dims(op: str, shape) -> tuple[int, ...]:
     >>> dims("Full", 3), dims("Full", (2, 0))
     ((3,), (2, 0))
     """
-    sizes = shape if isinstance(shape, (tuple, list)) else (shape,)
+    sizes = tuple(shape) if isinstance(shape, (tuple, list, np.ndarray)) else (shape,)
     for n in sizes:
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"{op}: shape {shape!r} must hold integers, got {type(n).__name__}")
