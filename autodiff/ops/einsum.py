@@ -19,7 +19,18 @@ import numpy as np
 import opt_einsum
 
 from ..node import Node
-from .elementwise import as_node, astype, dims, eye, float_dtype, full, known_value, multiply, ones, zeros
+from .elementwise import (
+    as_node,
+    astype,
+    dims,
+    eye,
+    float_dtype,
+    full,
+    known_value,
+    multiply,
+    ones,
+    zeros,
+)
 
 _RESERVED = set(",.->")
 
@@ -272,7 +283,9 @@ def transpose(x, axes: Sequence[int] | None = None) -> Node:
         raise ValueError(f"Transpose: axes {given} do not match input of shape {x.shape}")
     axes = tuple(normalize_axes("Transpose", a, x.shape)[0] for a in given)
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"Transpose: axes {given} are not a permutation of the axes of input of shape {x.shape}")
+        raise ValueError(
+            f"Transpose: axes {given} are not a permutation of the axes of input of shape {x.shape}"
+        )
     letters = _letters(x.ndim)
     return einsum(f"{letters}->{''.join(letters[a] for a in axes)}", x)
 
@@ -415,12 +428,14 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
     a, b = (normalize_axes("Diagonal", axis, x.shape)[0] for axis in (axis1, axis2))
     if a == b:
         raise ValueError(f"Diagonal: axis1 and axis2 are both {a} for input of shape {x.shape}")
-    start_a, start_b = builtins.max(-offset, 0), builtins.max(offset, 0)
-    length = builtins.max(0, builtins.min(x.shape[a] - start_a, x.shape[b] - start_b))
+    # the square block whose main diagonal is the wanted one, empty if it lies outside
+    start_a = builtins.min(builtins.max(-offset, 0), x.shape[a])
+    start_b = builtins.min(builtins.max(offset, 0), x.shape[b])
+    length = builtins.min(x.shape[a] - start_a, x.shape[b] - start_b)
     if (start_a, start_b) != (0, 0) or x.shape[a] != x.shape[b]:
         key = [slice(None)] * x.ndim
-        key[a] = slice(builtins.min(start_a, x.shape[a]), builtins.min(start_a, x.shape[a]) + length)
-        key[b] = slice(builtins.min(start_b, x.shape[b]), builtins.min(start_b, x.shape[b]) + length)
+        key[a] = slice(start_a, start_a + length)
+        key[b] = slice(start_b, start_b + length)
         x = getitem(x, tuple(key))
     letters = list(_letters(x.ndim))
     letters[b] = letters[a]

@@ -665,9 +665,13 @@ def power(x, y) -> Node:
     array(9.)
     """
     if isinstance(x, Node) and not isinstance(y, Node) and np.ndim(y) == 0:
-        if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)) and x.dtype.kind in "iub":
+        integer = isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_))
+        if integer and x.dtype.kind in "iub":
             if y < 0:
-                raise ValueError(f"Pow: integers to negative integer powers are not allowed (x ** {y}, dtype {x.dtype})")
+                raise ValueError(
+                    f"Pow: integers to negative integer powers are not allowed "
+                    f"(x ** {y}, dtype {x.dtype})"
+                )
             if x.dtype == bool:
                 x = astype(x, np.result_type(x.dtype, int(y)))
             p = int(y)
@@ -754,11 +758,16 @@ def clip(x, a_min=None, a_max=None) -> Node:
     """
     x = as_node(x)
     for name, bound in (("a_min", a_min), ("a_max", a_max)):
-        if bound is not None and not isinstance(bound, (Node, np.ndarray, np.generic, int, float, list)):
-            raise TypeError(f"Clip: {name} must be None, a number, an array or a Node, got {type(bound).__name__}")
+        kinds = (Node, np.ndarray, np.generic, int, float, list)
+        if bound is not None and not isinstance(bound, kinds):
+            raise TypeError(
+                f"Clip: {name} must be None, a number, an array or a Node, "
+                f"got {type(bound).__name__}"
+            )
         if isinstance(bound, (bool, np.bool_)):
             raise TypeError(f"Clip: {name} must be a number, got {bound!r}")
-    if all(bound is None or (not isinstance(bound, Node) and np.ndim(bound) == 0) for bound in (a_min, a_max)):
+    numbers = (b is None or (not isinstance(b, Node) and np.ndim(b) == 0) for b in (a_min, a_max))
+    if all(numbers):
         lo = None if a_min is None else np.asarray(a_min).item()
         hi = None if a_max is None else np.asarray(a_max).item()
         if lo is not None and hi is not None and not lo <= hi:

@@ -13,7 +13,16 @@ import numpy as np
 from ..node import Node
 from .einsum import mean, normalize_axes, sum
 from .elementwise import (
-    absolute, as_node, astype, equal, greater, not_equal, power, sqrt, square, where,
+    absolute,
+    as_node,
+    astype,
+    equal,
+    greater,
+    not_equal,
+    power,
+    sqrt,
+    square,
+    where,
 )
 from .shape import reshape
 
@@ -29,9 +38,10 @@ class Max(Node):
     @classmethod
     def infer(cls, x, *, axes, keepdims, least):
         if any(x.shape[a] == 0 for a in axes):
+            op = "Min" if least else "Max"
             raise ValueError(
-                f"{'Min' if least else 'Max'}: zero-size reduction over axes {axes} of input of shape {x.shape} "
-                "(the maximum of nothing is not defined)"
+                f"{op}: zero-size reduction over axes {axes} of input of shape {x.shape} "
+                "(the maximum or minimum of nothing is not defined)"
             )
         shape = _kept_shape(x.shape, axes)
         if not keepdims:
@@ -121,8 +131,8 @@ def std(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Node:
 
 
 def _vector_norm(x: Node, ord, axes: tuple[int, ...], keepdims: bool) -> Node:
-    if isinstance(ord, str):
-        raise ValueError(f"Norm: invalid norm order {ord!r} for vectors")
+    if isinstance(ord, str):  # NumPy raises ValueError for a bad order, not TypeError
+        raise ValueError(f"Norm: invalid norm order {ord!r} for vectors")  # noqa: TRY004
     if ord is None or ord == 2:
         return _root(sum(square(x), axes, keepdims), 2)
     if ord == np.inf:
