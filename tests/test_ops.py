@@ -288,6 +288,17 @@ def test_empty_batches_reduce_as_numpy_does():
     assert ad.grad(ad.nn.cross_entropy(x, labels, reduction="sum"), x)().shape == (0, 3)
 
 
+@pytest.mark.parametrize("bound", [0.5, np.float64(0.5), np.array(0.5), np.float32(0.5), 1, np.int64(1)], ids=repr)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int8, bool])
+def test_clip_by_numbers_has_numpy_s_dtype(bound, dtype):
+    a = np.arange(-1, 3).astype(dtype)
+    for lo, hi in ((bound, None), (None, bound), (bound, bound)):
+        expected = np.clip(a, lo, hi)
+        y = ad.clip(ad.Variable(a), lo, hi)
+        assert y.dtype == y().dtype == expected.dtype
+        np.testing.assert_array_equal(y(), expected)
+
+
 # -- properties against NumPy -------------------------------------------------------------
 _ORDS = [None, "fro", 1, -1, 2, -2, np.inf, -np.inf, 0, 3, 0.5, -1.5, "nuc"]
 

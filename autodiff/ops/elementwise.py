@@ -772,7 +772,10 @@ def clip(x, a_min=None, a_max=None) -> Node:
         hi = None if a_max is None else np.asarray(a_max).item()
         if lo is not None and hi is not None and not lo <= hi:
             raise ValueError(f"Clip: a_min={a_min} is greater than a_max={a_max}")
-        dtype = np.result_type(x.dtype, *(b for b in (lo, hi) if b is not None))
+        # Python numbers adapt to x's dtype; NumPy scalars and 0-d arrays keep their own
+        given = [b for b in (a_min, a_max) if b is not None]
+        kinds = [b if type(b) in (int, float) else np.asarray(b).dtype for b in given]
+        dtype = np.result_type(x.dtype, *kinds)
         if x.dtype != dtype:
             x = astype(x, dtype)
         if lo is None and hi is None:
