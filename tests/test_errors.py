@@ -106,6 +106,9 @@ BAD = [
     ("function output kind", lambda: ad.function([x23, 3]), TypeError, r"function: output 1 is a int, not a Node"),
     ("truth value", lambda: bool(x23 > 0), TypeError, r"the truth value of a Greater node is not known when the graph is built"),
     ("len of a scalar", lambda: len(ad.Variable(1.0)), TypeError, r"len\(\) of a 0-d node"),
+    ("negative of booleans", lambda: -(x23 > 0), TypeError, r"Negative: the negative of a boolean node is not supported"),
+    ("booleans minus booleans", lambda: (x23 > 0) - (x23 < 0), TypeError, r"Subtract: boolean minus boolean is not supported"),
+    ("sign of booleans", lambda: ad.sign(x23 > 0), TypeError, r"Sign: boolean input is not supported"),
     ("integer to a negative power", lambda: ids ** -1, ValueError, r"Pow: integers to negative integer powers are not allowed"),
     ("check_grads order", lambda: ad.check_grads(ad.exp, [np.ones(2)], order=0), ValueError, r"check_grads: order must be at least 1"),
 ]

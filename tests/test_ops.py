@@ -140,8 +140,14 @@ def test_integer_and_bool_inputs_match_numpy(case, kind):
     for transcendental functions of booleans is float64 here (as for integers)."""
     args = _integer_args(case, kind)
     expected = _numpy_or_none(case, args)
-    if expected is None:
-        pytest.skip(f"NumPy rejects {kind} inputs here")
+    if expected is None:  # then ours rejects them when the graph is built, or computes
+        try:
+            y = case.fn(*[ad.Variable(a) for a in args])
+        except TypeError:
+            return
+        with np.errstate(all="ignore"):
+            y()  # never fails when evaluated
+        pytest.skip(f"NumPy rejects {kind} inputs here; autodiff takes them as float64")
     y = case.fn(*[ad.Variable(a) for a in args])
     with np.errstate(all="ignore"):
         value = y()

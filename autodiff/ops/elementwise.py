@@ -603,6 +603,8 @@ def subtract(x, y) -> Node:
     array(-1.)
     """
     x, y = _pair(x, y)
+    if x.dtype == bool and y.dtype == bool:
+        raise TypeError("Subtract: boolean minus boolean is not supported (as in NumPy)")
     node = Subtract(x, y)
     if known_value(y) == 0 and _same(x, node):
         return x
@@ -652,6 +654,9 @@ def negative(x: Node) -> Node:
     >>> ad.negative(ad.Variable(3.0))()
     array(-3.)
     """
+    x = as_node(x)
+    if x.dtype == bool:
+        raise TypeError("Negative: the negative of a boolean node is not supported (as in NumPy)")
     if known_value(x) == 0:
         return x
     return Negative(x)
@@ -697,6 +702,8 @@ def _as_float(x: Node) -> Node:
 def _unary(op: type[Elementwise], doc: str):
     def factory(x) -> Node:
         x = as_node(x)
+        if op is Sign and x.dtype == bool:
+            raise TypeError("Sign: boolean input is not supported (as in NumPy)")
         return op(_as_float(x) if op.float_result else x)
 
     factory.__name__ = factory.__qualname__ = op.__name__.lower()

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..node import Node
 from .einsum import normalize_axes, sum
-from .elementwise import Elementwise, as_node, exp, log
+from .elementwise import Elementwise, as_node, astype, exp, log
 from .reduce import max
 from .shape import reshape
 
@@ -36,8 +36,11 @@ class FiniteShift(Elementwise):
 def shift_by_max(x: Node, axes: tuple[int, ...]) -> tuple[Node, Node]:
     """(x - m, m) for the max m over `axes` (kept as size-1 axes), or 0 where it is not finite.
 
-    m carries no gradient: every function of x built here is independent of it.
+    m carries no gradient: every function of x built here is independent of it. Integer and
+    boolean x are taken as float64.
     """
+    if x.dtype.kind not in "fc":
+        x = astype(x, np.float64)
     shift = FiniteShift(max(x, axes, keepdims=True))
     return x - shift, shift
 
