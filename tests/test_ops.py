@@ -305,6 +305,17 @@ def test_clip_by_numbers_has_numpy_s_dtype(bound, dtype):
         np.testing.assert_array_equal(y(), expected)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, bool, np.float32])
+def test_min_and_minimum_of_any_dtype(dtype):
+    """min is not -max(-x): that wraps unsigned integers and fails on booleans."""
+    a = np.array([[0, 2, 1], [3, 0, 255]]).astype(dtype)
+    b = np.array([1, 1, 0]).astype(dtype)
+    x = ad.Variable(a)
+    for y, expected in ((ad.min(x, axis=1), np.min(a, axis=1)), (ad.minimum(x, b), np.minimum(a, b))):
+        assert y.dtype == y().dtype == expected.dtype
+        np.testing.assert_array_equal(y(), expected)
+
+
 # -- properties against NumPy -------------------------------------------------------------
 _ORDS = [None, "fro", 1, -1, 2, -2, np.inf, -np.inf, 0, 3, 0.5, -1.5, "nuc"]
 
