@@ -777,7 +777,7 @@ def clip(x, a_min=None, a_max=None) -> Node:
     if all(numbers):
         lo = None if a_min is None else np.asarray(a_min).item()
         hi = None if a_max is None else np.asarray(a_max).item()
-        if lo is not None and hi is not None and not lo <= hi:
+        if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"Clip: a_min={a_min} is greater than a_max={a_max}")
         # Python numbers adapt to x's dtype; NumPy scalars and 0-d arrays keep their own
         given = [b for b in (a_min, a_max) if b is not None]
