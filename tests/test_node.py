@@ -84,8 +84,8 @@ def test_python_numbers_take_the_dtype_of_the_node():
 
 def test_results_have_the_declared_dtype():
     flags = ad.Variable(np.array([True, False]))
-    for y in (ad.square(flags), flags ** 3, ad.exp(flags)):
-        assert y.dtype == np.float64 and y().dtype == np.float64
+    for y, dtype in ((ad.square(flags), np.int8), (flags ** 3, np.int64), (ad.exp(flags), np.float64)):
+        assert y.dtype == dtype and y().dtype == dtype  # NumPy's, except float64 for float16
 
 
 def test_zero_and_one_folding_at_build_time():

@@ -14,6 +14,7 @@ import numpy as np
 from .. import ops
 from ..node import Constant, Node, Variable
 from ..ops.elementwise import as_node
+from ..ops.nn import log_sum_exp_shifted, shift_by_max
 from .layers import check_range
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -66,7 +67,8 @@ def nll(log_probs: Node, labels, reduction: str = "mean") -> Node:
 def cross_entropy(logits: Node, labels, reduction: str = "mean") -> Node:
     """Softmax cross-entropy of integer `labels` from unnormalised `logits` (``(..., classes)``).
 
-    Computed as ``logsumexp(logits) - logits[label]``, which never overflows.
+    Computed as ``log(sum(exp(logits - m))) - (logits[label] - m)`` with m the row's max, which
+    never overflows and keeps full precision when the logits share a large offset.
 
     >>> import numpy as np, autodiff as ad
     >>> from autodiff import nn
@@ -76,7 +78,9 @@ def cross_entropy(logits: Node, labels, reduction: str = "mean") -> Node:
     """
     logits = as_node(logits)
     labels = _labels("cross_entropy", logits, labels)
-    values = ops.logsumexp(logits, axis=-1) - _pick(logits, labels)
+    shifted, _ = shift_by_max(logits, (logits.ndim - 1,))
+    log_sum = ops.reshape(log_sum_exp_shifted(shifted, (logits.ndim - 1,)), labels.shape)
+    values = log_sum - _pick(shifted, labels)
     return _reduce("cross_entropy", values, reduction)
 
 

@@ -19,7 +19,18 @@ import numpy as np
 import opt_einsum
 
 from ..node import Node
-from .elementwise import as_node, astype, eye, known_value, multiply, ones, zeros
+from .elementwise import (
+    as_node,
+    astype,
+    dims,
+    eye,
+    float_dtype,
+    full,
+    known_value,
+    multiply,
+    ones,
+    zeros,
+)
 
 _RESERVED = set(",.->")
 
@@ -245,11 +256,16 @@ def mean(x, axis=None, keepdims: bool = False) -> Node:
     >>> import numpy as np, autodiff as ad
     >>> ad.mean(ad.Variable(np.array([1.0, 2.0, 6.0])))()
     array(3.)
+    >>> ad.mean(ad.Variable(np.zeros((0, 2))), axis=0)()   # the mean of nothing is nan
+    array([nan, nan])
     """
     x = as_node(x)
     axes = normalize_axes("Mean", axis, x.shape)
     count = int(np.prod([x.shape[a] for a in axes]))
-    return multiply(sum(x, axes, keepdims), 1.0 / builtins.max(count, 1))
+    total = sum(x, axes, keepdims)
+    if count == 0:  # 0 / 0, as NumPy gives it
+        return full(total.shape, np.nan, float_dtype(total.dtype))
+    return multiply(total, 1.0 / count)
 
 
 def transpose(x, axes: Sequence[int] | None = None) -> Node:
@@ -262,9 +278,14 @@ def transpose(x, axes: Sequence[int] | None = None) -> Node:
     x = as_node(x)
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
-    axes = tuple(int(a) % builtins.max(x.ndim, 1) for a in axes)
+    given = tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)
+    if len(given) != x.ndim:
+        raise ValueError(f"Transpose: axes {given} do not match input of shape {x.shape}")
+    axes = tuple(normalize_axes("Transpose", a, x.shape)[0] for a in given)
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"Transpose: axes {axes} are not a permutation of the axes of input of shape {x.shape}")
+        raise ValueError(
+            f"Transpose: axes {given} are not a permutation of the axes of input of shape {x.shape}"
+        )
     letters = _letters(x.ndim)
     return einsum(f"{letters}->{''.join(letters[a] for a in axes)}", x)
 
@@ -387,33 +408,51 @@ def tensordot(x, y, axes=2) -> Node:
     return einsum(f"{''.join(x_letters)},{''.join(y_letters)}->{''.join(out)}", x, y)
 
 
-def diagonal(x, axis1: int = 0, axis2: int = 1) -> Node:
-    """The diagonal over two axes, moved to the end, as np.diagonal (offset 0).
+def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
+    """The diagonal over two axes, moved to the end, as np.diagonal.
+
+    `offset` > 0 takes a diagonal above the main one (entries ``[i, i + offset]``), < 0 one
+    below; the axes may differ in length, and a diagonal outside the array is empty.
 
     >>> import numpy as np, autodiff as ad
     >>> ad.diagonal(ad.Variable(np.arange(4.0).reshape(2, 2)))()
     array([0., 3.])
+    >>> ad.diagonal(ad.Variable(np.arange(6.0).reshape(2, 3)), offset=1)()
+    array([1., 5.])
     """
+    from .shape import getitem
+
     x = as_node(x)
+    if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
+        raise TypeError(f"Diagonal: offset must be an integer, got {type(offset).__name__}")
     a, b = (normalize_axes("Diagonal", axis, x.shape)[0] for axis in (axis1, axis2))
     if a == b:
         raise ValueError(f"Diagonal: axis1 and axis2 are both {a} for input of shape {x.shape}")
-    if x.shape[a] != x.shape[b]:
-        raise ValueError(f"Diagonal: axes {a} and {b} of input of shape {x.shape} differ in size")
+    # the square block whose main diagonal is the wanted one, empty if it lies outside
+    start_a = builtins.min(builtins.max(-offset, 0), x.shape[a])
+    start_b = builtins.min(builtins.max(offset, 0), x.shape[b])
+    length = builtins.min(x.shape[a] - start_a, x.shape[b] - start_b)
+    if (start_a, start_b) != (0, 0) or x.shape[a] != x.shape[b]:
+        key = [slice(None)] * x.ndim
+        key[a] = slice(start_a, start_a + length)
+        key[b] = slice(start_b, start_b + length)
+        x = getitem(x, tuple(key))
     letters = list(_letters(x.ndim))
     letters[b] = letters[a]
     rest = [l for i, l in enumerate(letters) if i not in (a, b)]
     return einsum(f"{''.join(letters)}->{''.join(rest)}{letters[a]}", x)
 
 
-def trace(x, axis1: int = 0, axis2: int = 1) -> Node:
-    """Sum of the diagonal over two axes, as np.trace (offset 0).
+def trace(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
+    """Sum of the diagonal over two axes, as np.trace (see `diagonal` for `offset`).
 
     >>> import numpy as np, autodiff as ad
     >>> ad.trace(ad.Variable(np.eye(3)))()
     array(3.)
+    >>> ad.trace(ad.Variable(np.arange(6.0).reshape(2, 3)), offset=-1)()
+    array(3.)
     """
-    return sum(diagonal(x, axis1, axis2), axis=-1)
+    return sum(diagonal(x, offset, axis1, axis2), axis=-1)
 
 
 def broadcast_to(x, shape: Sequence[int]) -> Node:
@@ -424,7 +463,7 @@ def broadcast_to(x, shape: Sequence[int]) -> Node:
     np.float64(9.0)
     """
     x = as_node(x)
-    shape = tuple(int(n) for n in shape)
+    shape = dims("BroadcastTo", shape)
     try:
         ok = np.broadcast_shapes(x.shape, shape) == shape
     except ValueError:

@@ -67,6 +67,22 @@ class Eye(Node):
         return ()
 
 
+def dims(op: str, shape) -> tuple[int, ...]:
+    """`shape` (an int or a sequence of ints) as a tuple of non-negative sizes, as NumPy takes it.
+
+    >>> from autodiff.ops.elementwise import dims
+    >>> dims("Full", 3), dims("Full", (2, 0))
+    ((3,), (2, 0))
+    """
+    sizes = tuple(shape) if isinstance(shape, (tuple, list, np.ndarray)) else (shape,)
+    for n in sizes:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: shape {shape!r} must hold integers, got {type(n).__name__}")
+        if n < 0:
+            raise ValueError(f"{op}: negative dimensions are not allowed, got shape {shape!r}")
+    return tuple(int(n) for n in sizes)
+
+
 def full(shape, value: float, dtype=np.float64) -> Node:
     """A Node holding `value` everywhere; like np.full.
 
@@ -74,7 +90,7 @@ def full(shape, value: float, dtype=np.float64) -> Node:
     >>> ad.full((2,), 7.0)()
     array([7., 7.])
     """
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    shape = dims("Full", shape)
     return Fill(dims=shape, value=np.asarray(value, dtype).item(), kind=np.dtype(dtype).str)
 
 
@@ -106,7 +122,8 @@ def eye(n: int, dtype=np.float64) -> Node:
     array([[1., 0.],
            [0., 1.]])
     """
-    return Eye(n=int(n), kind=np.dtype(dtype).str)
+    (n,) = dims("Eye", n)
+    return Eye(n=n, kind=np.dtype(dtype).str)
 
 
 def zeros_like(x: Node) -> Node:
@@ -224,7 +241,16 @@ class Negative(Elementwise):
 
 
 class Power(Elementwise):
-    """x ** y with both x and y nodes (see Pow for a fixed exponent)."""
+    """x ** y with both x and y nodes (see Pow for a fixed exponent); integers stay integers,
+    as in NumPy (booleans give int8)."""
+
+    @classmethod
+    def infer(cls, x, y):
+        shape = broadcast_shapes("Power", x, y)
+        dtype = np.result_type(x.dtype, y.dtype)
+        if dtype == bool:
+            return shape, np.dtype(np.int8)
+        return shape, dtype if dtype.kind in "iu" else float_dtype(dtype)
 
     def eval(self, x, y):
         return np.power(x, y)
@@ -237,7 +263,13 @@ class Power(Elementwise):
 
 
 class Pow(Elementwise):
-    """x ** p for a fixed number p."""
+    """x ** p for a fixed number p; an integer x to a non-negative integer p stays integer."""
+
+    @classmethod
+    def infer(cls, x, *, p):
+        if x.dtype.kind in "iu" and isinstance(p, int):
+            return x.shape, x.dtype
+        return x.shape, float_dtype(x.dtype)
 
     def eval(self, x):
         if self.p == 2:
@@ -368,6 +400,10 @@ class Softplus(Elementwise):
 class Relu(Elementwise):
     float_result = False
 
+    @classmethod
+    def infer(cls, x):
+        return x.shape, np.result_type(x.dtype, 0)  # as np.maximum(x, 0): booleans count
+
     def eval(self, x):
         return np.maximum(x, 0)
 
@@ -385,7 +421,8 @@ class LeakyRelu(Elementwise):
 
 
 class Clip(Elementwise):
-    """x limited to [lo, hi]; the gradient passes where lo <= x <= hi."""
+    """x limited to [lo, hi] (numbers of x's dtype, or None for no bound on that side); the
+    gradient passes where lo <= x <= hi."""
 
     float_result = False
 
@@ -394,20 +431,27 @@ class Clip(Elementwise):
 
     def grad(self, g):
         (x,) = self.inputs
-        return (g * (greater_equal(x, self.lo) * less_equal(x, self.hi)),)
+        if self.lo is None:
+            inside = less_equal(x, self.hi)
+        elif self.hi is None:
+            inside = greater_equal(x, self.lo)
+        else:
+            inside = greater_equal(x, self.lo) * less_equal(x, self.hi)
+        return (g * inside,)
 
 
 class Maximum(Elementwise):
-    """Elementwise max; where x == y the gradient is split evenly between them."""
+    """Elementwise max (or min, with `least`); where x == y the gradient is split evenly."""
 
     float_result = False
 
     def eval(self, x, y):
-        return np.maximum(x, y)
+        return np.minimum(x, y) if self.least else np.maximum(x, y)
 
     def grad(self, g):
         x, y = self.inputs
-        share = astype(greater(x, y), g.dtype) + astype(equal(x, y), g.dtype) * 0.5
+        wins = less(x, y) if self.least else greater(x, y)
+        share = astype(wins, g.dtype) + astype(equal(x, y), g.dtype) * 0.5
         return self.to_input(g * share, 0), self.to_input(g * (1 - share), 1)
 
 
@@ -444,18 +488,26 @@ class StopGradient(Elementwise):
 
 
 class Cast(Node):
-    """x converted to another dtype; the gradient is cast back (none for integer inputs)."""
+    """x converted to another dtype; the gradient is cast back.
+
+    A cast to or from an integer or boolean dtype is piecewise constant (or not a function
+    of a real input at all), so no gradient flows through it: its derivative is 0.
+    """
 
     @classmethod
     def infer(cls, x, *, kind):
         return x.shape, np.dtype(kind)
+
+    @property
+    def differentiable(self) -> bool:
+        return self.dtype.kind in "fc" and self.inputs[0].dtype.kind in "fc"
 
     def eval(self, x):
         return x.astype(self.dtype)
 
     def grad(self, g):
         (x,) = self.inputs
-        if x.dtype.kind not in "fc":
+        if not self.differentiable:
             return (None,)
         return (astype(g, x.dtype),)
 
@@ -551,6 +603,8 @@ def subtract(x, y) -> Node:
     array(-1.)
     """
     x, y = _pair(x, y)
+    if x.dtype == bool and y.dtype == bool:
+        raise TypeError("Subtract: boolean minus boolean is not supported (as in NumPy)")
     node = Subtract(x, y)
     if known_value(y) == 0 and _same(x, node):
         return x
@@ -600,6 +654,9 @@ def negative(x: Node) -> Node:
     >>> ad.negative(ad.Variable(3.0))()
     array(-3.)
     """
+    x = as_node(x)
+    if x.dtype == bool:
+        raise TypeError("Negative: the negative of a boolean node is not supported (as in NumPy)")
     if known_value(x) == 0:
         return x
     return Negative(x)
@@ -613,13 +670,26 @@ def power(x, y) -> Node:
     array(9.)
     """
     if isinstance(x, Node) and not isinstance(y, Node) and np.ndim(y) == 0:
-        p = float(y)
+        integer = isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_))
+        if integer and x.dtype.kind in "iub":
+            if y < 0:
+                raise ValueError(
+                    f"Pow: integers to negative integer powers are not allowed "
+                    f"(x ** {y}, dtype {x.dtype})"
+                )
+            if x.dtype == bool:
+                x = astype(x, np.result_type(x.dtype, int(y)))
+            p = int(y)
+        else:
+            x, p = _as_float(x), float(y)
         if p == 1:
             return x
         if p == 0:
-            return ones(x.shape, float_dtype(x.dtype))
-        return Pow(_as_float(x), p=p)
+            return ones(x.shape, x.dtype)
+        return Pow(x, p=p)
     x, y = _pair(x, y)
+    if x.dtype.kind in "iub" and y.dtype.kind in "iub":
+        return Power(x, y)
     return Power(_as_float(x), y)
 
 
@@ -632,6 +702,8 @@ def _as_float(x: Node) -> Node:
 def _unary(op: type[Elementwise], doc: str):
     def factory(x) -> Node:
         x = as_node(x)
+        if op is Sign and x.dtype == bool:
+            raise TypeError("Sign: boolean input is not supported (as in NumPy)")
         return op(_as_float(x) if op.float_result else x)
 
     factory.__name__ = factory.__qualname__ = op.__name__.lower()
@@ -662,7 +734,10 @@ def square(x) -> Node:
     >>> ad.square(ad.Variable(3.0))()
     array(9.)
     """
-    return power(as_node(x), 2)
+    x = as_node(x)
+    if x.dtype == bool:
+        x = astype(x, np.int8)  # as np.square
+    return power(x, 2)
 
 
 def leaky_relu(x, alpha: float = 0.01) -> Node:
@@ -675,16 +750,57 @@ def leaky_relu(x, alpha: float = 0.01) -> Node:
     return LeakyRelu(as_node(x), alpha=float(alpha))
 
 
-def clip(x, lo: float, hi: float) -> Node:
-    """x limited to the interval [lo, hi] (numbers).
+def clip(x, a_min=None, a_max=None) -> Node:
+    """x limited to the interval [a_min, a_max], as np.clip; either bound may be None.
 
-    >>> import autodiff as ad
+    Bounds may be numbers, arrays or Nodes (broadcast with x). The gradient passes to x where
+    a_min <= x <= a_max and to a bound where it is the result. With array bounds where
+    a_min > a_max the result is a_max, as in NumPy.
+
+    >>> import numpy as np, autodiff as ad
     >>> ad.clip(ad.Variable(5.0), 0, 1)()
     array(1.)
+    >>> ad.clip(ad.Variable(np.array([-2.0, 0.5, 3.0])), None, np.array([0.0, 1.0, 2.0]))()
+    array([-2. ,  0.5,  2. ])
     """
-    if not lo <= hi:
-        raise ValueError(f"Clip: lo={lo} is greater than hi={hi}")
-    return Clip(as_node(x), lo=float(lo), hi=float(hi))
+    x = as_node(x)
+    for name, bound in (("a_min", a_min), ("a_max", a_max)):
+        kinds = (Node, np.ndarray, np.generic, int, float, list)
+        if bound is not None and not isinstance(bound, kinds):
+            raise TypeError(
+                f"Clip: {name} must be None, a number, an array or a Node, "
+                f"got {type(bound).__name__}"
+            )
+        if isinstance(bound, (bool, np.bool_)):
+            raise TypeError(f"Clip: {name} must be a number, got {bound!r}")
+    numbers = (b is None or (not isinstance(b, Node) and np.ndim(b) == 0) for b in (a_min, a_max))
+    if all(numbers):
+        lo = None if a_min is None else np.asarray(a_min).item()
+        hi = None if a_max is None else np.asarray(a_max).item()
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"Clip: a_min={a_min} is greater than a_max={a_max}")
+        # Python numbers adapt to x's dtype; NumPy scalars and 0-d arrays keep their own
+        given = [b for b in (a_min, a_max) if b is not None]
+        kinds = [b if type(b) in (int, float) else np.asarray(b).dtype for b in given]
+        dtype = np.result_type(x.dtype, *kinds)
+        if x.dtype != dtype:
+            x = astype(x, dtype)
+        if lo is None and hi is None:
+            return x
+        convert = dtype.type
+        return Clip(
+            x,
+            lo=None if lo is None else convert(lo).item(),
+            hi=None if hi is None else convert(hi).item(),
+        )
+    result = x
+    if a_min is not None:
+        lo = as_node(a_min, like=x)
+        result = where(less(result, lo), lo, result)
+    if a_max is not None:
+        hi = as_node(a_max, like=x)
+        result = where(greater(result, hi), hi, result)
+    return result
 
 
 def maximum(x, y) -> Node:
@@ -694,7 +810,7 @@ def maximum(x, y) -> Node:
     >>> ad.maximum(ad.Variable(1.0), 3)()
     array(3.)
     """
-    return Maximum(*_pair(x, y))
+    return Maximum(*_pair(x, y), least=False)
 
 
 def minimum(x, y) -> Node:
@@ -704,8 +820,7 @@ def minimum(x, y) -> Node:
     >>> ad.minimum(ad.Variable(1.0), 3)()
     array(1.)
     """
-    x, y = _pair(x, y)
-    return negative(maximum(negative(x), negative(y)))
+    return Maximum(*_pair(x, y), least=True)
 
 
 def where(condition, x, y) -> Node:
@@ -715,11 +830,16 @@ def where(condition, x, y) -> Node:
     >>> x = ad.Variable(np.array([-1.0, 2.0]))
     >>> ad.where(x > 0, x, 0.0)()
     array([0., 2.])
+    >>> ad.where(x > 0, 1.0, -1.0)()
+    array([-1.,  1.])
     """
     condition = as_node(condition)
     if condition.dtype != bool:
         raise TypeError(f"Where: the condition must be boolean, got {condition.dtype} (input 0)")
-    x, y = _pair(x, y)
+    if isinstance(x, Node) or isinstance(y, Node):
+        x, y = _pair(x, y)
+    else:
+        x, y = as_node(x), as_node(y)
     return Where(condition, x, y)
 
 
