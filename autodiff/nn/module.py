@@ -151,6 +151,10 @@ class Module:
         >>> bool((a.weight.value == b.weight.value).all())
         True
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict: expected a mapping of names to arrays, got a {type(state).__name__}"
+            )
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
@@ -270,7 +274,10 @@ def _entries(arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
             raise TypeError(f"nn.save: entry names must be non-empty strings, got {name!r}")
         if isinstance(value, Node):
             raise TypeError(f"nn.save: entry {name!r} is a {type(value).__name__} node; save its value (an array)")
-        array = np.asarray(value)
+        try:
+            array = np.asarray(value)
+        except ValueError as error:
+            raise ValueError(f"nn.save: entry {name!r} is not one array ({error})") from None
         if array.dtype.hasobject:
             raise TypeError(
                 f"nn.save: entry {name!r} is an array of Python objects (dtype {array.dtype}), which "
