@@ -558,13 +558,13 @@ class defer_signals:
     """Hold interrupts back while a block runs, and deliver them once it has ended.
 
     Inside ``with optim.defer_signals():`` a SIGINT (Ctrl-C) or SIGTERM does not stop the
-    block halfway: it is only recorded. When the block ends, however it ends, the handlers
-    from before are back and each signal that came is handed to its handler once (for SIGINT
-    that raises KeyboardInterrupt; a second Ctrl-C meanwhile is held too). A training loop
-    wraps each step with its checkpoint in one, and its final save in another, so an
-    interrupt lands only between steps and every checkpoint it writes is whole.
-    `received` lists the signals that came. Off the main thread, where Python runs no signal
-    handlers, and for signals an enclosing `defer_signals` already holds, it does nothing.
+    block halfway: it is only recorded in `received` (a second Ctrl-C too). When the block
+    ends, however it ends, the handlers from before are back and each signal still in
+    `received` is handed to its handler once (for SIGINT that raises KeyboardInterrupt).
+    A block can act on them itself and clear `received`: a training loop checks it at each
+    step boundary, stops there, saves a checkpoint that is whole, and clears it. Off the main
+    thread, where Python runs no signal handlers, and for signals an enclosing
+    `defer_signals` already holds, it does nothing.
 
     >>> import signal
     >>> from autodiff import optim

@@ -240,43 +240,37 @@ def main(argv: Sequence[str] | None = None) -> dict:
     losses: list[float] = []
     bar = tqdm(total=args.steps, initial=min(start, args.steps), unit="step", disable=args.quiet, dynamic_ncols=True)
     began, trained, chars = time.perf_counter(), 0.0, 0
-    interrupted = False
-    try:
+    # Ctrl-C (or SIGTERM) is held back from here to the end of the final save: the loop stops at
+    # the next step boundary, so the state saved is the one an uninterrupted run had there,
+    # and a second Ctrl-C during the final save waits for it too
+    with optim.defer_signals() as deferred:
         for step in range(start, args.steps):
-            if args.minutes is not None and trained >= 60 * args.minutes:
+            if deferred.received or (args.minutes is not None and trained >= 60 * args.minutes):
                 break
-            # a Ctrl-C waits for the step, its bookkeeping and its checkpoint: it lands only
-            # between steps, so the state saved below is the one an uninterrupted run had here
-            with optim.defer_signals():
-                x, y = corpus.batch(rng, args.batch, args.seq_len)
-                tick = time.perf_counter()
-                losses.append(train_step(x, y))
-                trained += time.perf_counter() - tick
-                chars += x.size
-                bar.update(1)
-                bar.set_postfix(loss=f"{losses[-1]:.3f}", chars_s=f"{chars / trained:,.0f}")
-                done = step + 1
-                if done % args.eval_every == 0 or done == args.steps:
-                    record = {"step": done, "seconds": round(seconds + trained, 2), "train_loss": float(np.mean(losses[-args.eval_every:])),
-                              "val_loss": validate(periodic)}
-                    history.append(record)
-                    log(f"step {done}: train {record['train_loss']:.3f}, held-out {record['val_loss']:.3f} nats/char, {record['seconds']:.0f} s")
-                    if args.save:
-                        save_checkpoint(args.save, model, opt, rng, config, history)
-                if args.sample_every and done % args.sample_every == 0:
-                    log("---\n" + sampler(200, args.prime, args.temperature, sample_rng) + "\n---")
-    except KeyboardInterrupt:
-        interrupted = True
-    bar.close()
-
-    try:
-        with optim.defer_signals():  # a second Ctrl-C during the final save waits for it too
-            if args.save and opt.steps > start and (not history or history[-1]["step"] != opt.steps):
-                history.append({"step": opt.steps, "seconds": round(seconds + trained, 2), "train_loss": float(np.mean(losses[-args.eval_every:])),
-                                "val_loss": validate(periodic)})
-                save_checkpoint(args.save, model, opt, rng, config, history)
-    except KeyboardInterrupt:
-        interrupted = True
+            x, y = corpus.batch(rng, args.batch, args.seq_len)
+            tick = time.perf_counter()
+            losses.append(train_step(x, y))
+            trained += time.perf_counter() - tick
+            chars += x.size
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", chars_s=f"{chars / trained:,.0f}")
+            done = step + 1
+            if done % args.eval_every == 0 or done == args.steps:
+                record = {"step": done, "seconds": round(seconds + trained, 2), "train_loss": float(np.mean(losses[-args.eval_every:])),
+                          "val_loss": validate(periodic)}
+                history.append(record)
+                log(f"step {done}: train {record['train_loss']:.3f}, held-out {record['val_loss']:.3f} nats/char, {record['seconds']:.0f} s")
+                if args.save:
+                    save_checkpoint(args.save, model, opt, rng, config, history)
+            if args.sample_every and done % args.sample_every == 0:
+                log("---\n" + sampler(200, args.prime, args.temperature, sample_rng) + "\n---")
+        bar.close()
+        if args.save and opt.steps > start and (not history or history[-1]["step"] != opt.steps):
+            history.append({"step": opt.steps, "seconds": round(seconds + trained, 2), "train_loss": float(np.mean(losses[-args.eval_every:])),
+                            "val_loss": validate(periodic)})
+            save_checkpoint(args.save, model, opt, rng, config, history)
+        interrupted = deferred.received[0] if deferred.received else None
+        deferred.received.clear()  # handled: the run stops here, with exit status 128 + the signal
     result = {"losses": losses, "history": history, "steps": opt.steps, "interrupted": interrupted,
               "chars_per_sec": chars / trained if trained else math.nan, "elapsed": time.perf_counter() - began}
     if args.history:
@@ -284,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
             json.dump(history, file, indent=1)
     if interrupted:  # stop now: no final validation over all held-out text, no sample, no plot
         saved = f"; {args.save} holds the state after it" if args.save and opt.steps > start else ""
-        print(f"interrupted after step {opt.steps}{saved}", file=sys.stderr, flush=True)
+        print(f"interrupted ({interrupted.name}) after step {opt.steps}{saved}", file=sys.stderr, flush=True)
         return result
     result["val_loss"] = validate(valid)
     print(f"held-out loss {result['val_loss']:.3f} nats/char after {opt.steps} steps; {result['chars_per_sec']:,.0f} chars/s while training")
@@ -316,4 +310,5 @@ def plot(history: list[dict], path: str, title: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(130 if main()["interrupted"] else 0)  # 130 = 128 + SIGINT, the shell's code for Ctrl-C
+    stopped_by = main()["interrupted"]
+    sys.exit(128 + stopped_by if stopped_by else 0)  # 130 after Ctrl-C (SIGINT), as shells report it

@@ -126,8 +126,8 @@ def text_file(tmp_path_factory):
     return str(path)
 
 
-def interrupted_run(text_file: str, path: str, gaps: list[float]) -> tuple[int, str]:
-    """Train in a subprocess until the first checkpoint exists, then send a SIGINT after each gap;
+def interrupted_run(text_file: str, path: str, gaps: list[float], signum: int = signal.SIGINT) -> tuple[int, str]:
+    """Train in a subprocess until the first checkpoint exists, then send `signum` after each gap;
     the exit status and stderr."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
     process = subprocess.Popen(
@@ -142,7 +142,7 @@ def interrupted_run(text_file: str, path: str, gaps: list[float]) -> tuple[int, 
             time.sleep(0.005)
         for gap in gaps:
             time.sleep(gap)
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signum)
         _, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
@@ -162,14 +162,14 @@ def check_resumes_exactly(example, text_file: str, path: str, tmp_path) -> int:
     return steps
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_a_ctrl_c_at_a_random_moment_saves_a_consistent_checkpoint(text_file, tmp_path, seed):
+@pytest.mark.parametrize("seed, signum", [(0, signal.SIGINT), (1, signal.SIGINT), (2, signal.SIGINT), (3, signal.SIGTERM)])
+def test_a_ctrl_c_at_a_random_moment_saves_a_consistent_checkpoint(text_file, tmp_path, seed, signum):
     example = char_rnn()
     path = str(tmp_path / "run.npz")
-    status, err = interrupted_run(text_file, path, [random.Random(seed).uniform(0, 0.25)])
-    assert status == 130, err
+    status, err = interrupted_run(text_file, path, [random.Random(seed).uniform(0, 0.25)], signum)
+    assert status == 128 + signum, err
     steps = check_resumes_exactly(example, text_file, path, tmp_path)
-    assert f"interrupted after step {steps}; {path} holds the state after it" in err
+    assert f"interrupted ({signum.name}) after step {steps}; {path} holds the state after it" in err
     # the checkpoint also equals the uninterrupted run's at that step, array for array
     stopped = str(tmp_path / "stopped.npz")
     example.main(["--text", text_file, *TINY, "--steps", str(steps), "--save", stopped])
@@ -188,5 +188,5 @@ def test_a_second_ctrl_c_during_the_final_save_does_not_lose_it(text_file, tmp_p
     status, err = interrupted_run(text_file, path, [draw.uniform(0, 0.2), draw.uniform(0, 0.003)])
     assert status in (130, -signal.SIGINT), err  # the second may come after the save, at the exit
     steps = check_resumes_exactly(example, text_file, path, tmp_path)
-    assert f"interrupted after step {steps}; {path} holds the state after it" in err
+    assert f"interrupted (SIGINT) after step {steps}; {path} holds the state after it" in err
     assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
