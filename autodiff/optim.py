@@ -204,8 +204,6 @@ class Optimizer:
         for option, value in (("clip_value", clip_value), ("clip_norm", clip_norm)):
             if value is not None and not _real(name, option, value) > 0:
                 raise ValueError(f"{name}: {option} must be positive, got {value}")
-        if nonfinite not in (None, "raise", "skip"):
-            raise ValueError(f"{name}: nonfinite must be 'raise', 'skip' or None, got {nonfinite!r}")
         self.lr = lr
         self.clip_value, self.clip_norm = clip_value, clip_norm
         self.nonfinite = nonfinite
@@ -223,6 +221,17 @@ class Optimizer:
         if not callable(value):
             _positive(type(self).__name__, "lr", value)
         self._lr = value
+
+    @property
+    def nonfinite(self) -> NonFinite:
+        """What a step does with a gradient holding nan or inf: "raise", "skip" or None."""
+        return self._nonfinite
+
+    @nonfinite.setter
+    def nonfinite(self, value: NonFinite) -> None:
+        if value not in (None, "raise", "skip"):
+            raise ValueError(f"{type(self).__name__}: nonfinite must be 'raise', 'skip' or None, got {value!r}")
+        self._nonfinite = value
 
     @property
     def steps(self) -> int:

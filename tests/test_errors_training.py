@@ -81,6 +81,7 @@ BAD = [
     ("betas of one", lambda tmp: optim.Adam([w()], betas=(0.9, 1.0)), ValueError, r"Adam: betas must be in \[0, 1\), got 1.0"),
     ("clip_norm a string", lambda tmp: optim.SGD([w()], clip_norm="5"), TypeError, r"SGD: clip_norm must be a real number, got '5' \(str\)"),
     ("nonfinite unknown", lambda tmp: optim.SGD([w()], nonfinite="warn"), ValueError, r"SGD: nonfinite must be 'raise', 'skip' or None, got 'warn'"),
+    ("nonfinite set to True", lambda tmp: setattr(adam(), "nonfinite", True), ValueError, r"Adam: nonfinite must be 'raise', 'skip' or None, got True"),
     ("params one Variable", lambda tmp: optim.SGD(w()), TypeError, r"SGD: params must be a list of ad.Variables, got a Variable"),
     ("params a module", lambda tmp: optim.SGD(nn.Linear(2, 2)), TypeError, r"SGD: params must be a list of ad.Variables, got a Linear"),
     # -- steps

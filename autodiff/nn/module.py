@@ -235,10 +235,11 @@ def save(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
     """Write named arrays to an ``.npz`` file atomically: a crash mid-write leaves the old file.
 
     The data goes to a new temporary file beside `path` (``path.<8 hex digits>.tmp``), is
-    flushed to disk, and then replaces `path` in one step (`os.replace`). After that, such
-    temporary files of `path` that a killed earlier save left behind (older than this
-    process's import of autodiff) are removed. Every entry is checked first: names are
-    non-empty strings, and arrays of Python objects, which `load` never reads, raise TypeError.
+    flushed to disk, and then replaces `path` in one step (`os.replace`), whose directory is
+    flushed too. After that, such temporary files of `path` that a killed earlier save left
+    behind (older than this process's import of autodiff) are removed. Every entry is
+    checked first: names are non-empty strings, and arrays of Python objects, which `load`
+    never reads, raise TypeError.
 
     >>> import numpy as np, os, tempfile
     >>> from autodiff import nn
@@ -261,7 +262,22 @@ def save(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+    _sync_directory(path)
     _remove_stale_temporaries(path)
+
+
+def _sync_directory(path: str) -> None:
+    """Flush the directory entry of `path` too, so that the rename outlives a power cut (POSIX)."""
+    try:
+        handle = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:  # not possible on this system (Windows): the rename is as durable as it gets
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
 
 
 def _entries(arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
