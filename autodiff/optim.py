@@ -287,6 +287,7 @@ class Optimizer:
             self._steps -= 1
             raise
         for p, value in zip(self.params, values):
+            value.flags.writeable = False  # handed over: the Variable keeps it without a copy
             p.value = value
         self.state = states
 
