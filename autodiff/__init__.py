@@ -8,23 +8,88 @@
 415.4287934927351
 """
 
+from . import nn, optim
 from .check import GradientError, check_grads, numerical_grad
 from .checkpoint import checkpoint
 from .compile import Function, eval, function
 from .grad import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
+from .ops import (
+    abs,
+    absolute,
+    add,
+    astype,
+    broadcast_to,
+    clip,
+    concatenate,
+    cos,
+    diagonal,
+    divide,
+    dot,
+    einsum,
+    equal,
+    exp,
+    expand_dims,
+    expm1,
+    eye,
+    full,
+    getitem,
+    greater,
+    greater_equal,
+    inner,
+    leaky_relu,
+    less,
+    less_equal,
+    log,
+    log1p,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    multiply,
+    negative,
+    norm,
+    not_equal,
+    ones,
+    ones_like,
+    outer,
+    pad,
+    permute_dims,
+    power,
+    ravel,
+    relu,
+    reshape,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    softplus,
+    split,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
+    stop_gradient,
+    subtract,
+    sum,
+    take,
+    tanh,
+    tensordot,
+    trace,
+    transpose,
+    var,
+    vdot,
+    where,
+    zeros,
+    zeros_like,
+)
 from .plotting import plot, plot_html, to_dot
 from .simplify import simplify
-from . import nn, optim  # noqa: E402  (subpackages built on the names above)
-from .ops import (
-    abs, absolute, add, astype, broadcast_to, clip, concatenate, cos, diagonal, divide, dot, einsum,
-    equal, exp, expand_dims, expm1, eye, full, getitem, greater, greater_equal, inner,
-    leaky_relu, less, less_equal, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
-    mean, min, minimum, multiply, negative, norm, not_equal, ones, ones_like, outer, pad,
-    permute_dims, power, ravel, relu, reshape, sigmoid, sign, sin, softmax, softplus, split,
-    sqrt, square, squeeze, stack, std, stop_gradient, subtract, sum, take, tanh, tensordot,
-    trace, transpose, var, vdot, where, zeros, zeros_like,
-)
 
 __all__ = [
     # graph

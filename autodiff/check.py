@@ -8,7 +8,7 @@ finite-difference gradients for small problems.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -33,7 +33,7 @@ def _variables(args: Sequence) -> list[Variable]:
 def _directional(h: Node, variables: list[Variable], directions: list[np.ndarray]) -> Node:
     """sum_i <dh/dx_i, v_i>: the derivative of the scalar h along the directions."""
     total = None
-    for dx, v in zip(grad(h, variables), directions):
+    for dx, v in zip(grad(h, variables), directions, strict=True):
         term = sum(multiply(dx, v))
         total = term if total is None else add(total, term)
     return total
@@ -43,14 +43,14 @@ def _central(h: Node, variables: list[Variable], directions: list[np.ndarray], e
     plan = function(h)
     start = [x.value for x in variables]
     try:
-        for x, x0, v in zip(variables, start, directions):
+        for x, x0, v in zip(variables, start, directions, strict=True):
             x.value = x0 + eps * v
         up = float(plan())
-        for x, x0, v in zip(variables, start, directions):
+        for x, x0, v in zip(variables, start, directions, strict=True):
             x.value = x0 - eps * v
         down = float(plan())
     finally:
-        for x, x0 in zip(variables, start):
+        for x, x0 in zip(variables, start, strict=True):
             x.value = x0
     return (up - down) / (2 * eps)
 

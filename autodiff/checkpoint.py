@@ -10,7 +10,7 @@ go through ordinary nodes.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -50,7 +50,7 @@ class Segment(Node):
 
     def grad(self, g):
         fresh = [After(x, g) for x in self.inputs]
-        (body,) = substitute([self.body], dict(zip(self.slots, fresh)))
+        (body,) = substitute([self.body], dict(zip(self.slots, fresh, strict=True)))
         return grad(body, fresh, seed=g)
 
 
@@ -78,12 +78,12 @@ def checkpoint(fn: Callable[..., Node | Sequence[Node]]) -> Callable[..., Node |
         inside = {id(s) for s in slots}
         captured = [n for n in toposort(outputs) if isinstance(n, Variable) and id(n) not in inside]
         own = [Variable(np.zeros(v.shape, v.dtype), name=v.name) for v in captured]
-        outputs = substitute(outputs, dict(zip(captured, own)))
+        outputs = substitute(outputs, dict(zip(captured, own, strict=True)))
         body = outputs[0] if single else concatenate([ravel(y) for y in outputs])
         packed = Segment(*args, *captured, body=body, slots=tuple(slots + own))
         if single:
             return packed
         pieces = split(packed, list(np.cumsum([y.size for y in outputs])[:-1]))
-        return [reshape(p, y.shape) for p, y in zip(pieces, outputs)]
+        return [reshape(p, y.shape) for p, y in zip(pieces, outputs, strict=True)]
 
     return segment

@@ -15,8 +15,9 @@ import math
 import numbers
 import signal
 import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Callable, Iterable, Literal, Mapping, Self, Sequence
+from typing import Any, Literal, Self
 
 import numpy as np
 
@@ -31,8 +32,18 @@ NonFinite = Literal["raise", "skip"] | None
 
 # -- clipping ------------------------------------------------------------------------------
 __all__ = [
-    "Optimizer", "SGD", "Adagrad", "RMSProp", "Adam", "AdamW", "TrainStep",
-    "clip_by_value", "clip_by_global_norm", "global_norm", "step_decay", "cosine_decay",
+    "Optimizer",
+    "SGD",
+    "Adagrad",
+    "RMSProp",
+    "Adam",
+    "AdamW",
+    "TrainStep",
+    "clip_by_value",
+    "clip_by_global_norm",
+    "global_norm",
+    "step_decay",
+    "cosine_decay",
     "defer_signals",
 ]
 
@@ -61,7 +72,9 @@ def global_norm(grads: Sequence[np.ndarray]) -> float:
     return math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
 
 
-def clip_by_global_norm(grads: Sequence[np.ndarray], max_norm: float) -> tuple[list[np.ndarray], float]:
+def clip_by_global_norm(
+    grads: Sequence[np.ndarray], max_norm: float
+) -> tuple[list[np.ndarray], float]:
     """All gradients scaled by one factor so that their global norm is at most `max_norm`.
 
     Returns the clipped gradients and the global norm before clipping.
@@ -99,8 +112,10 @@ def step_decay(lr: float, every: int, factor: float = 0.1) -> Schedule:
     return schedule
 
 
-def cosine_decay(lr: float, total_steps: int, final_lr: float = 0.0, warmup_steps: int = 0) -> Schedule:
-    """A linear warm-up to `lr` over `warmup_steps`, then a cosine down to `final_lr` at `total_steps`.
+def cosine_decay(
+    lr: float, total_steps: int, final_lr: float = 0.0, warmup_steps: int = 0
+) -> Schedule:
+    """A linear warm-up to `lr` over `warmup_steps`, then a cosine to `final_lr` at `total_steps`.
 
     >>> from autodiff import optim
     >>> schedule = optim.cosine_decay(1.0, total_steps=100, warmup_steps=10)
@@ -108,7 +123,10 @@ def cosine_decay(lr: float, total_steps: int, final_lr: float = 0.0, warmup_step
     (0.1, 1.0, 0.5, 0.0, 0.0)
     """
     if not 0 <= warmup_steps < total_steps:
-        raise ValueError(f"cosine_decay: need 0 <= warmup_steps < total_steps, got {warmup_steps} and {total_steps}")
+        raise ValueError(
+            f"cosine_decay: need 0 <= warmup_steps < total_steps, "
+            f"got {warmup_steps} and {total_steps}"
+        )
 
     def schedule(step: int) -> float:
         if step < warmup_steps:
@@ -123,14 +141,18 @@ def cosine_decay(lr: float, total_steps: int, final_lr: float = 0.0, warmup_step
 def _real(owner: str, field: str, value: Any) -> float:
     """`value` as a float; TypeError unless it is a real number (a bool is not one)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {field} must be a real number, got {value!r} ({type(value).__name__})")
+        raise TypeError(
+            f"{owner}: {field} must be a real number, got {value!r} ({type(value).__name__})"
+        )
     return float(value)
 
 
 def _count(owner: str, field: str, value: Any) -> int:
     """`value` as an int; TypeError unless it is an integer, ValueError if it is negative."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {field} must be an integer, got {value!r} ({type(value).__name__})")
+        raise TypeError(
+            f"{owner}: {field} must be an integer, got {value!r} ({type(value).__name__})"
+        )
     if value < 0:
         raise ValueError(f"{owner}: {field} must not be negative, got {value}")
     return int(value)
@@ -186,19 +208,33 @@ class Optimizer:
     state_names: tuple[str, ...] = ()  # per-parameter state arrays, zero at the start
     non_negative_states: tuple[str, ...] = ()  # those that are sums of squares, never below 0
 
-    def __init__(self, params: Sequence[Variable], lr: float | Schedule, *, clip_value: float | None = None,
-                 clip_norm: float | None = None, nonfinite: NonFinite = None):
+    def __init__(
+        self,
+        params: Sequence[Variable],
+        lr: float | Schedule,
+        *,
+        clip_value: float | None = None,
+        clip_norm: float | None = None,
+        nonfinite: NonFinite = None,
+    ):
         name = type(self).__name__
         if isinstance(params, (Node, np.ndarray, str)) or not isinstance(params, Iterable):
-            raise TypeError(f"{name}: params must be a list of ad.Variables, got a {type(params).__name__}")
+            raise TypeError(
+                f"{name}: params must be a list of ad.Variables, got a {type(params).__name__}"
+            )
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{name}: no parameters to optimize")
         for i, p in enumerate(self.params):
             if not isinstance(p, Variable):
-                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not an ad.Variable")
+                raise TypeError(
+                    f"{name}: parameter {i} is a {type(p).__name__}, not an ad.Variable"
+                )
             if p.dtype.kind != "f":
-                raise TypeError(f"{name}: parameter {i} ({p.name!r}) has dtype {p.dtype}; only floating parameters can be optimized")
+                raise TypeError(
+                    f"{name}: parameter {i} ({p.name!r}) has dtype {p.dtype}; "
+                    "only floating parameters can be optimized"
+                )
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError(f"{name}: a parameter is listed twice")
         for option, value in (("clip_value", clip_value), ("clip_norm", clip_norm)):
@@ -209,7 +245,9 @@ class Optimizer:
         self.nonfinite = nonfinite
         self.steps = 0
         self.skipped = 0
-        self.state = [{key: np.zeros(p.shape, p.dtype) for key in self.state_names} for p in self.params]
+        self.state = [
+            {key: np.zeros(p.shape, p.dtype) for key in self.state_names} for p in self.params
+        ]
 
     @property
     def lr(self) -> float | Schedule:
@@ -230,7 +268,9 @@ class Optimizer:
     @nonfinite.setter
     def nonfinite(self, value: NonFinite) -> None:
         if value not in (None, "raise", "skip"):
-            raise ValueError(f"{type(self).__name__}: nonfinite must be 'raise', 'skip' or None, got {value!r}")
+            raise ValueError(
+                f"{type(self).__name__}: nonfinite must be 'raise', 'skip' or None, got {value!r}"
+            )
         self._nonfinite = value
 
     @property
@@ -260,13 +300,21 @@ class Optimizer:
         name = type(self).__name__
         grads = list(grads)
         if len(grads) != len(self.params):
-            raise ValueError(f"{name}: got {len(grads)} gradients for {len(self.params)} parameters")
-        for i, (p, g) in enumerate(zip(self.params, grads)):
+            raise ValueError(
+                f"{name}: got {len(grads)} gradients for {len(self.params)} parameters"
+            )
+        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             if np.shape(g) != p.shape:
-                raise ValueError(f"{name}: gradient {i} has shape {np.shape(g)}, parameter {p.name!r} has {p.shape}")
+                raise ValueError(
+                    f"{name}: gradient {i} has shape {np.shape(g)}, "
+                    f"parameter {p.name!r} has {p.shape}"
+                )
             if np.asarray(g).dtype.kind not in "biuf":
-                raise TypeError(f"{name}: gradient {i} (parameter {p.name!r}) has dtype {np.asarray(g).dtype}; gradients must be real numbers")
-        grads = [np.asarray(g, p.dtype) for p, g in zip(self.params, grads)]
+                raise TypeError(
+                    f"{name}: gradient {i} (parameter {p.name!r}) has dtype {np.asarray(g).dtype}; "
+                    "gradients must be real numbers"
+                )
+        grads = [np.asarray(g, p.dtype) for p, g in zip(self.params, grads, strict=True)]
         if self.nonfinite is not None and not self._all_finite(grads):
             return
         if self.clip_value is not None:
@@ -277,8 +325,9 @@ class Optimizer:
         values, states = [], []
         self._steps += 1  # the rules see the count of this step (Adam's bias correction)
         try:
-            for p, g, state in zip(self.params, grads, self.state):
-                value = np.array(p.value)  # a private copy: arrays handed out earlier stay as they were
+            for p, g, state in zip(self.params, grads, self.state, strict=True):
+                # a private copy: arrays handed out earlier stay as they were
+                value = np.array(p.value)
                 state = {key: array.copy() for key, array in state.items()}
                 self.update(value, g, state, lr)
                 values.append(value)
@@ -286,28 +335,31 @@ class Optimizer:
         except BaseException:
             self._steps -= 1
             raise
-        for p, value in zip(self.params, values):
+        for p, value in zip(self.params, values, strict=True):
             value.flags.writeable = False  # handed over: the Variable keeps it without a copy
             p.value = value
         self.state = states
 
     def _all_finite(self, grads: Sequence[np.ndarray]) -> bool:
         """Whether every gradient is finite; if not, raise or count a skipped step (`nonfinite`)."""
-        for i, (p, g) in enumerate(zip(self.params, grads)):
+        for i, (p, g) in enumerate(zip(self.params, grads, strict=True)):
             finite = np.isfinite(g)
             if finite.all():
                 continue
             if self.nonfinite == "raise":
                 nan = int(np.isnan(g).sum())
                 raise ValueError(
-                    f"{type(self).__name__}: gradient {i} (parameter {p.name!r}) has {g.size - int(finite.sum())} "
+                    f"{type(self).__name__}: gradient {i} (parameter {p.name!r}) "
+                    f"has {g.size - int(finite.sum())} "
                     f"non-finite entries ({nan} nan) at step {self.steps}"
                 )
             self.skipped += 1
             return False
         return True
 
-    def update(self, value: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], lr: float) -> None:
+    def update(
+        self, value: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], lr: float
+    ) -> None:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -327,17 +379,25 @@ class Optimizer:
         """
         owner = f"{type(self).__name__}.load_state_dict"
         if not isinstance(arrays, Mapping):
-            raise TypeError(f"{owner}: expected a mapping of names to arrays, got a {type(arrays).__name__}")
-        expected = ["steps"] + [f"{i}.{key}" for i in range(len(self.params)) for key in self.state_names]
+            raise TypeError(
+                f"{owner}: expected a mapping of names to arrays, got a {type(arrays).__name__}"
+            )
+        expected = ["steps"] + [
+            f"{i}.{key}" for i in range(len(self.params)) for key in self.state_names
+        ]
         missing = [key for key in expected if key not in arrays]
         unexpected = [key for key in arrays if key not in expected]
         if missing or unexpected:
             raise ValueError(f"{owner}: missing {missing}, unexpected {unexpected}")
         steps = np.asarray(arrays["steps"])
         if steps.shape != ():
-            raise ValueError(f"{owner}: 'steps' must be one integer, got an array of shape {steps.shape}")
+            raise ValueError(
+                f"{owner}: 'steps' must be one integer, got an array of shape {steps.shape}"
+            )
         if steps.dtype.kind not in "iu":
-            raise TypeError(f"{owner}: 'steps' must be an integer, got {steps.item()!r} (dtype {steps.dtype})")
+            raise TypeError(
+                f"{owner}: 'steps' must be an integer, got {steps.item()!r} (dtype {steps.dtype})"
+            )
         steps = _count(owner, "'steps'", steps.item())
         new = []
         for i, p in enumerate(self.params):
@@ -346,16 +406,25 @@ class Optimizer:
                 entry = f"'{i}.{key}'"
                 array = np.asarray(arrays[f"{i}.{key}"])
                 if array.shape != p.shape:
-                    raise ValueError(f"{owner}: {entry} has shape {array.shape}, parameter {i} has {p.shape}")
+                    raise ValueError(
+                        f"{owner}: {entry} has shape {array.shape}, parameter {i} has {p.shape}"
+                    )
                 if array.dtype.kind not in "biuf":
-                    raise TypeError(f"{owner}: {entry} has dtype {array.dtype}; state arrays hold real numbers")
+                    raise TypeError(
+                        f"{owner}: {entry} has dtype {array.dtype}; state arrays hold real numbers"
+                    )
                 with np.errstate(over="ignore"):  # a value too large for the dtype is caught next
                     value = np.array(array, p.dtype)
                 bad = int(np.count_nonzero(~np.isfinite(value)))
                 if bad:
-                    raise ValueError(f"{owner}: {entry} has {bad} non-finite entries (as {p.dtype})")
+                    raise ValueError(
+                        f"{owner}: {entry} has {bad} non-finite entries (as {p.dtype})"
+                    )
                 if key in self.non_negative_states and value.size and value.min() < 0:
-                    raise ValueError(f"{owner}: {entry} is a sum of squares but has negative entries (the least is {value.min()})")
+                    raise ValueError(
+                        f"{owner}: {entry} is a sum of squares but has negative entries "
+                        f"(the least is {value.min()})"
+                    )
                 state[key] = value
             new.append(state)
         self.steps = steps
@@ -375,7 +444,15 @@ class SGD(Optimizer):
     array([0.9, 2.1])
     """
 
-    def __init__(self, params, lr: float | Schedule = 0.01, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0, **options):
+    def __init__(
+        self,
+        params,
+        lr: float | Schedule = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        **options,
+    ):
         _fraction("SGD", "momentum", momentum)
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov needs a momentum above 0")
@@ -433,7 +510,9 @@ class RMSProp(Optimizer):
     state_names = ("mean_square",)
     non_negative_states = ("mean_square",)
 
-    def __init__(self, params, lr: float | Schedule = 0.001, rho: float = 0.9, eps: float = 1e-8, **options):
+    def __init__(
+        self, params, lr: float | Schedule = 0.001, rho: float = 0.9, eps: float = 1e-8, **options
+    ):
         self.rho = _fraction("RMSProp", "rho", rho)
         self.eps = _positive("RMSProp", "eps", eps)
         super().__init__(params, lr, **options)
@@ -460,7 +539,15 @@ class Adam(Optimizer):
     non_negative_states = ("v",)
     decoupled = False
 
-    def __init__(self, params, lr: float | Schedule = 0.001, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0, **options):
+    def __init__(
+        self,
+        params,
+        lr: float | Schedule = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        **options,
+    ):
         name = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas!r}")
@@ -498,7 +585,15 @@ class AdamW(Adam):
 
     decoupled = True
 
-    def __init__(self, params, lr: float | Schedule = 0.001, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01, **options):
+    def __init__(
+        self,
+        params,
+        lr: float | Schedule = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.01,
+        **options,
+    ):
         super().__init__(params, lr, betas, eps, weight_decay, **options)
 
 
@@ -525,29 +620,48 @@ class TrainStep:
     True
     """
 
-    def __init__(self, losses: Node | Sequence[Node], optimizers: Optimizer | Sequence[Optimizer], inputs: Sequence[Variable] = ()):
+    def __init__(
+        self,
+        losses: Node | Sequence[Node],
+        optimizers: Optimizer | Sequence[Optimizer],
+        inputs: Sequence[Variable] = (),
+    ):
         self.single = isinstance(losses, Node)
         self.losses = [losses] if self.single else list(losses)
         self.optimizers = [optimizers] if isinstance(optimizers, Optimizer) else list(optimizers)
         if len(self.losses) != len(self.optimizers):
-            raise ValueError(f"TrainStep: {len(self.losses)} losses for {len(self.optimizers)} optimizers; pair them up")
-        for i, (loss, optimizer) in enumerate(zip(self.losses, self.optimizers)):
+            raise ValueError(
+                f"TrainStep: {len(self.losses)} losses for {len(self.optimizers)} optimizers; "
+                "pair them up"
+            )
+        for i, (loss, optimizer) in enumerate(zip(self.losses, self.optimizers, strict=True)):
             if not isinstance(loss, Node) or loss.ndim != 0:
                 raise ValueError(f"TrainStep: loss {i} must be a scalar Node, got {loss!r}")
             if not isinstance(optimizer, Optimizer):
-                raise TypeError(f"TrainStep: optimizer {i} is a {type(optimizer).__name__}, not an Optimizer")
+                raise TypeError(
+                    f"TrainStep: optimizer {i} is a {type(optimizer).__name__}, not an Optimizer"
+                )
         self.inputs = list(inputs)
-        grads = [g for loss, optimizer in zip(self.losses, self.optimizers) for g in grad(loss, optimizer.params)]
+        grads = [
+            g
+            for loss, optimizer in zip(self.losses, self.optimizers, strict=True)
+            for g in grad(loss, optimizer.params)
+        ]
         self.plan = function(self.losses + grads, inputs=self.inputs)
         self.noises = [node for node in toposort(self.losses) if isinstance(node, Noise)]
 
     def __call__(self, *arrays: Any) -> float | list[float]:
         if len(arrays) != len(self.inputs):
-            raise TypeError(f"TrainStep: expected {len(self.inputs)} input arrays, got {len(arrays)}")
-        for i, (variable, array) in enumerate(zip(self.inputs, arrays)):
+            raise TypeError(
+                f"TrainStep: expected {len(self.inputs)} input arrays, got {len(arrays)}"
+            )
+        for i, (variable, array) in enumerate(zip(self.inputs, arrays, strict=True)):
             kind = np.asarray(array).dtype.kind
             if variable.dtype.kind in "iu" and kind not in "iu":
-                raise TypeError(f"TrainStep: input {i} ({variable.name!r}) takes integers, got an array of dtype {np.asarray(array).dtype}")
+                raise TypeError(
+                    f"TrainStep: input {i} ({variable.name!r}) takes integers, "
+                    f"got an array of dtype {np.asarray(array).dtype}"
+                )
         for noise in self.noises:
             noise.resample()
         values = self.plan(*arrays)
@@ -607,7 +721,12 @@ class defer_signals:
                 _held.add(signum)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         previous, self._previous = self._previous, {}
         for signum in reversed(list(previous)):  # SIGINT, listed first, is restored last
             signal.signal(signum, previous[signum])

@@ -7,7 +7,7 @@ logits in a numerically stable way. `reduction` is "mean" (the default), "sum" o
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -86,7 +86,10 @@ def cross_entropy(logits: Node, labels, reduction: str = "mean") -> Node:
 
 def _same_shape(loss: str, prediction: Node, target: Node) -> None:
     if prediction.shape != target.shape:
-        raise ValueError(f"{loss}: prediction of shape {prediction.shape} and target of shape {target.shape} differ")
+        raise ValueError(
+            f"{loss}: prediction of shape {prediction.shape} "
+            f"and target of shape {target.shape} differ"
+        )
 
 
 def mse(prediction: Node, target, reduction: str = "mean") -> Node:
@@ -118,13 +121,17 @@ def binary_cross_entropy_with_logits(logits: Node, targets, reduction: str = "me
     logits = as_node(logits)
     targets = as_node(targets, like=logits)
     _same_shape(name, logits, targets)
-    if isinstance(targets, Constant) and targets.size and (targets.value.min() < 0 or targets.value.max() > 1):
+    if (
+        isinstance(targets, Constant)
+        and targets.size
+        and (targets.value.min() < 0 or targets.value.max() > 1)
+    ):
         raise ValueError(f"{name}: targets must lie in [0, 1]")
     return _reduce(name, ops.softplus(logits) - logits * targets, reduction)
 
 
 def multiclass_hinge(scores: Node, labels, margin: float = 1.0, reduction: str = "mean") -> Node:
-    """Multiclass SVM loss (Weston-Watkins): ``sum over j != label of max(0, s_j - s_label + margin)``.
+    """Multiclass SVM loss (Weston-Watkins): ``sum_{j != label} max(0, s_j - s_label + margin)``.
 
     >>> import numpy as np, autodiff as ad
     >>> from autodiff import nn

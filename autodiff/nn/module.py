@@ -19,7 +19,8 @@ import secrets
 import stat
 import time
 import zipfile
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ _IMPORTED = time.time()  # temporary files older than this are no save of this p
 
 
 class Module:
-    """Base class of layers and models: subclasses set attributes in `__init__` and define `forward`.
+    """Base class of layers and models: subclasses set attributes in `__init__`, define `forward`.
 
     >>> import numpy as np, autodiff as ad
     >>> from autodiff import nn
@@ -155,7 +156,8 @@ class Module:
         """
         if not isinstance(state, Mapping):
             raise TypeError(
-                f"{type(self).__name__}.load_state_dict: expected a mapping of names to arrays, got a {type(state).__name__}"
+                f"{type(self).__name__}.load_state_dict: expected a mapping of names to arrays, "
+                f"got a {type(state).__name__}"
             )
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
@@ -168,13 +170,16 @@ class Module:
         for name, p in params.items():
             if np.shape(state[name]) != p.shape:
                 raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: {name!r} has shape {np.shape(state[name])}, "
+                    f"{type(self).__name__}.load_state_dict: {name!r} "
+                    f"has shape {np.shape(state[name])}, "
                     f"the parameter has shape {p.shape}"
                 )
             try:  # the same casts as `p.value = ...`: none that loses information
                 values[name] = p.check_value(state[name])
             except (TypeError, ValueError) as error:
-                raise type(error)(f"{type(self).__name__}.load_state_dict: {name!r}: {error}") from None
+                raise type(error)(
+                    f"{type(self).__name__}.load_state_dict: {name!r}: {error}"
+                ) from None
         for name, p in params.items():
             p.value = values[name]
 
@@ -183,7 +188,7 @@ class Module:
         save(path, self.state_dict())
 
     def load(self, path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> None:
-        """Read the parameters from an ``.npz`` file written by `save` (`max_bytes`: see `nn.load`)."""
+        """Read the parameters from an ``.npz`` file written by `save` (`max_bytes`: `nn.load`)."""
         self.load_state_dict(load(path, max_bytes))
 
     # -- display -------------------------------------------------------------------------
@@ -214,7 +219,9 @@ class Sequential(Module):
     def __init__(self, *layers: Callable[[Any], Any]):
         for i, layer in enumerate(layers):
             if not callable(layer):
-                raise TypeError(f"Sequential: layer {i} is a {type(layer).__name__}, not a module or a function")
+                raise TypeError(
+                    f"Sequential: layer {i} is a {type(layer).__name__}, not a module or a function"
+                )
         self.layers = list(layers)
 
     def forward(self, x: Node) -> Node:
@@ -287,21 +294,26 @@ def _sync_directory(path: str) -> None:
 def _entries(arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The arrays `save` is to write, checked: string names, no arrays of Python objects."""
     if not isinstance(arrays, Mapping):
-        raise TypeError(f"nn.save: expected a mapping of names to arrays, got a {type(arrays).__name__}")
+        raise TypeError(
+            f"nn.save: expected a mapping of names to arrays, got a {type(arrays).__name__}"
+        )
     entries = {}
     for name, value in arrays.items():
         if not isinstance(name, str) or not name:
             raise TypeError(f"nn.save: entry names must be non-empty strings, got {name!r}")
         if isinstance(value, Node):
-            raise TypeError(f"nn.save: entry {name!r} is a {type(value).__name__} node; save its value (an array)")
+            raise TypeError(
+                f"nn.save: entry {name!r} is a {type(value).__name__} node; "
+                "save its value (an array)"
+            )
         try:
             array = np.asarray(value)
         except ValueError as error:
             raise ValueError(f"nn.save: entry {name!r} is not one array ({error})") from None
         if array.dtype.hasobject:
             raise TypeError(
-                f"nn.save: entry {name!r} is an array of Python objects (dtype {array.dtype}), which "
-                "nn.load never reads; save numbers, booleans or strings"
+                f"nn.save: entry {name!r} is an array of Python objects (dtype {array.dtype}), "
+                "which nn.load never reads; save numbers, booleans or strings"
             )
         entries[name] = array
     return entries
@@ -352,7 +364,7 @@ def load(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> dict[str, np.nd
     >>> nn.load(path, max_bytes=4000)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: nn.load: ... declares 8128 bytes of arrays by entry 'w' (shape (1000,), float64), more than max_bytes=4000; ...
+    ValueError: nn.load: ... declares 8128 bytes ... entry 'w' ... more than max_bytes=4000; ...
     """
     path = os.fspath(path)
     if isinstance(max_bytes, (bool, np.bool_)) or not isinstance(max_bytes, numbers.Integral):
@@ -373,8 +385,9 @@ def load(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> dict[str, np.nd
             total += max(math.prod(shape) * dtype.itemsize, info.file_size)
             if total > max_bytes:
                 raise ValueError(
-                    f"nn.load: {path!r} declares {total} bytes of arrays by entry {name!r} (shape {shape}, "
-                    f"{dtype}), more than max_bytes={max_bytes}; pass a larger max_bytes if the file is trusted"
+                    f"nn.load: {path!r} declares {total} bytes of arrays by entry {name!r} "
+                    f"(shape {shape}, {dtype}), more than max_bytes={max_bytes}; "
+                    "pass a larger max_bytes if the file is trusted"
                 )
         arrays = {}
         for info in members:
@@ -383,7 +396,9 @@ def load(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> dict[str, np.nd
                 with archive.open(info) as member:
                     arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
             except (ValueError, EOFError, OSError, zipfile.BadZipFile) as error:
-                raise ValueError(f"nn.load: entry {name!r} of {path!r} is damaged ({error})") from None
+                raise ValueError(
+                    f"nn.load: entry {name!r} of {path!r} is damaged ({error})"
+                ) from None
         return arrays
 
 
@@ -403,7 +418,12 @@ def _read_header(path: str, name: str, member: Any) -> tuple[tuple[int, ...], np
         else:
             shape, _, dtype = np.lib.format.read_array_header_2_0(member)
     except (ValueError, EOFError, OSError, zipfile.BadZipFile) as error:
-        raise ValueError(f"nn.load: entry {name!r} of {path!r} is not a valid .npy array ({error})") from None
+        raise ValueError(
+            f"nn.load: entry {name!r} of {path!r} is not a valid .npy array ({error})"
+        ) from None
     if dtype.hasobject:
-        raise ValueError(f"nn.load: entry {name!r} of {path!r} holds Python objects (dtype {dtype}), which are never loaded")
+        raise ValueError(
+            f"nn.load: entry {name!r} of {path!r} holds Python objects (dtype {dtype}), "
+            "which are never loaded"
+        )
     return shape, dtype

@@ -88,7 +88,7 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
 
         with np.errstate(all="ignore"):  # a page that shows nan/inf beats an error while debugging
             results = function(view.shown)()
-        arrays = {id(n): a for n, a in zip(view.shown, results)}
+        arrays = {id(n): a for n, a in zip(view.shown, results, strict=True)}
 
     clusters = cluster_ids(
         node.scope[:k] for node in view.shown for k in range(1, len(node.scope) + 1)
