@@ -17,7 +17,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, cast
 
 import numpy as np
 
@@ -398,7 +398,7 @@ class Optimizer:
             raise TypeError(
                 f"{owner}: 'steps' must be an integer, got {steps.item()!r} (dtype {steps.dtype})"
             )
-        steps = _count(owner, "'steps'", steps.item())
+        count = _count(owner, "'steps'", steps.item())
         new = []
         for i, p in enumerate(self.params):
             state = {}
@@ -427,7 +427,7 @@ class Optimizer:
                     )
                 state[key] = value
             new.append(state)
-        self.steps = steps
+        self.steps = count
         self.state = new
 
 
@@ -627,7 +627,7 @@ class TrainStep:
         inputs: Sequence[Variable] = (),
     ):
         self.single = isinstance(losses, Node)
-        self.losses = [losses] if self.single else list(losses)
+        self.losses: list[Node] = [losses] if isinstance(losses, Node) else list(losses)
         self.optimizers = [optimizers] if isinstance(optimizers, Optimizer) else list(optimizers)
         if len(self.losses) != len(self.optimizers):
             raise ValueError(
@@ -664,13 +664,13 @@ class TrainStep:
                 )
         for noise in self.noises:
             noise.resample()
-        values = self.plan(*arrays)
-        losses, grads = values[: len(self.losses)], values[len(self.losses) :]
+        values = cast(list[np.ndarray], self.plan(*arrays))  # a plan of a list returns a list
+        grads = values[len(self.losses) :]
         for optimizer in self.optimizers:
             count = len(optimizer.params)
             optimizer.step(grads[:count])
             grads = grads[count:]
-        losses = [float(v) for v in losses]
+        losses = [float(v) for v in values[: len(self.losses)]]
         return losses[0] if self.single else losses
 
 

@@ -32,16 +32,18 @@ class CheckRange(Node):
     """
 
     differentiable = False
+    n: int
+    what: str
 
     @classmethod
-    def infer(cls, x, *, n, what):
+    def infer(cls, x, *, n, what):  # type: ignore[override]  # an op names its own inputs
         if x.dtype.kind not in "iu":
             raise TypeError(f"{what} must be integers, got dtype {x.dtype}")
         if isinstance(x, Constant):
-            _check_range(x.value, n, what)
+            _check_range(x.eval(), n, what)
         return x.shape, x.dtype
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]
         _check_range(x, self.n, self.what)
         return x
 
@@ -209,6 +211,8 @@ class Noise(Variable):
     >>> bool((noise.value != before).all())
     True
     """
+
+    _draw: Callable[[], np.ndarray]
 
     def __init__(self, draw: Callable[[], np.ndarray], name: str = "noise"):
         super().__init__(draw(), name=name)

@@ -124,7 +124,7 @@ def binary_cross_entropy_with_logits(logits: Node, targets, reduction: str = "me
     if (
         isinstance(targets, Constant)
         and targets.size
-        and (targets.value.min() < 0 or targets.value.max() > 1)
+        and (targets.eval().min() < 0 or targets.eval().max() > 1)
     ):
         raise ValueError(f"{name}: targets must lie in [0, 1]")
     return _reduce(name, ops.softplus(logits) - logits * targets, reduction)
