@@ -917,7 +917,7 @@ def _group_key(node: Node):
 def _single_position(index: tuple, length: int | None = None):
     """(axis, position) when `index` is full slices around one integer or one unit-step
     slice, else None; with `length` (of that axis), the position as a range."""
-    picks = [i for i, k in enumerate(index) if k != slice(None)]
+    picks = [i for i, k in enumerate(index) if not _is_full_slice(k)]
     if len(picks) != 1 or not isinstance(index[picks[0]], (int, slice)):
         return None
     axis, key = picks[0], index[picks[0]]
@@ -926,6 +926,11 @@ def _single_position(index: tuple, length: int | None = None):
     if length is None:
         return axis, key
     return axis, range(length)[key] if isinstance(key, slice) else range(length)[key:key + 1 or None]
+
+
+def _is_full_slice(key) -> bool:
+    """Whether an index entry is ``:`` (an entry may be an integer array, compared by identity)."""
+    return isinstance(key, slice) and key == slice(None)
 
 
 def _stacked_bytes(node: Node) -> int:

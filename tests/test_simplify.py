@@ -249,3 +249,27 @@ def test_random_graphs_keep_their_values(outputs):
     if not all(np.all(np.isfinite(b)) and np.max(np.abs(b), initial=0) < 1e8 for b in before):
         return
     same_values(outputs, simplify(outputs), rtol=1e-7)
+
+
+# -- more than 64 indexed elements, gathers by integer arrays and masks (issue 8, item 12) ------------
+def test_gradient_of_more_than_64_indexed_elements():
+    v = ad.Variable(np.arange(65.0))
+    g = ad.grad(sum(v[i] * v[i] for i in range(65)), v)
+    np.testing.assert_array_equal(g(), 2 * np.arange(65.0))
+    np.testing.assert_array_equal(ad.function(g)(), ad.eval(g))
+
+
+def test_loop_written_rosenbrock_in_66_dimensions():
+    v = ad.Variable(np.linspace(-1.0, 1.0, 66))
+    f = sum(100.0 * (v[i + 1] - v[i] ** 2) ** 2 + (1.0 - v[i]) ** 2 for i in range(65))
+    g, h = ad.grad(f, v), ad.hessian(f, v)
+    np.testing.assert_allclose(g(), ad.eval(g), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(h(), ad.eval(h), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("key", [[2, 0, 1], np.array([1, 1, 0]), np.array([True, False, True])])
+def test_gather_of_a_node_used_elsewhere_too(key):
+    v = ad.Variable(np.array([1.0, 2.0, 3.0]))
+    picked = v[key]
+    g = ad.grad(ad.sum(picked * v[: picked.shape[0]]) + ad.sum(v[key] * 2.0), v)
+    np.testing.assert_array_equal(g(), ad.eval(g))
