@@ -19,7 +19,7 @@ import numpy as np
 import opt_einsum
 
 from ..node import Node
-from .elementwise import as_node, astype, eye, known_value, multiply, ones, zeros
+from .elementwise import as_node, astype, eye, multiply, ones, structural_zero, zeros
 
 _RESERVED = set(",.->")
 
@@ -188,7 +188,7 @@ def einsum(equation: str, *operands) -> Node:
         raise TypeError(f"Einsum: the equation must be a string, got {type(equation).__name__}")
     operands = [as_node(x) for x in operands]
     canonical, shape = parse(equation, tuple(x.shape for x in operands))
-    if any(known_value(x) == 0 for x in operands):
+    if any(structural_zero(x) for x in operands):
         return zeros(shape, np.result_type(*(x.dtype for x in operands)))
     lhs, out = canonical.split("->")
     if len(operands) == 1 and lhs == out:
