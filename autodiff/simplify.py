@@ -621,7 +621,7 @@ def _local_rules(kind: type) -> list[Rule]:
 # region there. A polynomial keeps the atoms it was read from, so that an atom that cancels
 # out is written back as ``0 * atom``: nan where the atom is nan (atoms are kept by id).
 class _Poly:
-    __slots__ = ("terms", "atoms")
+    __slots__ = ("atoms", "terms")
 
     def __init__(self, terms: dict, atoms: frozenset = frozenset()):
         self.terms = terms
