@@ -173,7 +173,7 @@ def _uniform(x: Node):
 
 
 def _static_bound(x: Node) -> float:
-    """A bound on ``|x|`` that `x` alone shows (inf where it shows none); nan is not bounded."""
+    """A bound on ``|x|`` (where x is not nan) that `x` alone shows; inf where it shows none."""
     if isinstance(x, (Tanh, Sin, Cos, Sigmoid, Eye)):
         return 1.0
     value = _uniform(x)
@@ -186,8 +186,8 @@ def _static_bound(x: Node) -> float:
 
 
 def _absorbed(x: Node) -> bool:
-    """Whether ``0 * x`` is 0: `x` is a constant without inf or nan (tanh(nan) is nan)."""
-    return _is_constant(x) and _static_bound(x) < _FINITE
+    """Whether ``0 * x`` is 0: `x` holds integers, or is a constant without inf or nan."""
+    return x.dtype.kind in "biu" or (_is_constant(x) and _static_bound(x) < _FINITE)
 
 
 def _bound(node: Node, bounds: list[float]) -> float:
