@@ -83,8 +83,17 @@ class Rule:
 def simplify(outputs: Node | Sequence[Node]) -> Node | list[Node]:
     """An equivalent, smaller graph for `outputs` (a node or a list; the same structure back).
 
+    Equivalent for every input, nan and inf included (the rule is in the module's docstring):
+    an identity that fails at inf or nan (``x*0 -> 0``, ``x - x -> 0``, ``x*y + x*z ->
+    x*(y + z)``) is used only where the graph shows the values cannot be inf, and an atom
+    that cancels out stays as ``0 * atom``, so that nan stays nan.
+
     >>> import numpy as np, autodiff as ad
     >>> from autodiff.simplify import simplify
+    >>> v = ad.Variable(np.array([np.nan, np.inf, 2.0]))
+    >>> with np.errstate(invalid="ignore"):
+    ...     simplify(v - v)(), simplify(v * 0.0)()
+    (array([nan, nan,  0.]), array([nan, nan,  0.]))
     >>> x = ad.Variable(np.array(0.5), name="x")
     >>> d = ad.tanh(x)
     >>> for _ in range(4):
@@ -209,7 +218,8 @@ def _bound(node: Node, bounds: list[float]) -> float:
     elif isinstance(node, (Negative, Reshape, Index, Take, Concatenate, Abs, Relu, StopGradient)):
         bound = max(bounds)
     elif isinstance(node, Pow) and node.p == int(node.p) and node.p >= 0:
-        bound = bounds[0] ** int(node.p) if bounds[0] < _FINITE ** (1 / max(node.p, 1)) else math.inf
+        p = max(int(node.p), 1)
+        bound = bounds[0] ** int(node.p) if bounds[0] < _FINITE ** (1 / p) else math.inf
     elif isinstance(node, Einsum):
         terms, out = _split(node.equation)
         sizes = {l: n for t, x in zip(terms, node.inputs) for l, n in zip(t, x.shape)}
@@ -422,7 +432,9 @@ def _reshape_eye(node: Node, ctx: _Pass) -> Node | None:
 def _einsum_fill(node: Node, ctx: _Pass) -> Node | None:
     terms, out = _split(node.equation)
     fills = [i for i, x in enumerate(node.inputs) if _uniform(x) is not None]
-    if not fills or node.dtype.kind not in "iuf" or not all(_absorbed(node.inputs[i]) for i in fills):
+    if not fills or node.dtype.kind not in "iuf":
+        return None
+    if not all(_absorbed(node.inputs[i]) for i in fills):
         return None
     if len(fills) == 1 and _uniform(node.inputs[fills[0]]) == 1:
         others = set("".join(t for i, t in enumerate(terms) if i != fills[0]))

@@ -113,8 +113,8 @@ def main() -> None:
             times = " | ".join(f"{r[p]:.2f} s" for p in PHASES)
             memory = " / ".join(f"{r[p + ' MiB']:.0f}" for p in PHASES)
             per_node = 1e6 * r["simplify"] / r["nodes"]
-            print(f"| {name} | {r['nodes']} | {r['simplified']} | {times} | {per_node:.0f} | {memory} |",
-                  flush=True)
+            row = f"| {name} | {r['nodes']} | {r['simplified']} | {times} | {per_node:.0f} |"
+            print(f"{row} {memory} |", flush=True)
 
 
 if __name__ == "__main__":

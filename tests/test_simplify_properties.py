@@ -91,14 +91,16 @@ def graphs(draw):
         if draw(st.booleans()):
             fn, args = draw(st.sampled_from(UNARY)), [draw(st.sampled_from(pool))]
         else:
-            fn, args = draw(st.sampled_from(BINARY)), [draw(st.sampled_from(pool)) for _ in range(2)]
+            fn = draw(st.sampled_from(BINARY))
+            args = [draw(st.sampled_from(pool)) for _ in range(2)]
         try:
             pool.append(fn(*args))
         except (ValueError, IndexError, TypeError):  # shapes that do not fit this op
             pass
     root = pool[-1]
     other = draw(st.sampled_from(pool))  # a repeated subexpression, where the shapes fit
-    if draw(st.booleans()) and other.ndim <= root.ndim and other.shape in ((), root.shape[-other.ndim:]):
+    fits = other.ndim <= root.ndim and other.shape in ((), root.shape[-other.ndim:])
+    if draw(st.booleans()) and fits:
         root = root * other
     wrt = draw(st.sampled_from([leaf for leaf in leaves if leaf in ad.toposort([root])] or leaves))
     u = ad.Constant(np.random.default_rng(1).standard_normal(root.shape))
@@ -112,9 +114,9 @@ def assert_same(actual, expected, scale):
     """Same nan and inf (with sign) in the same places; finite values equal to rounding."""
     actual, expected = np.asarray(actual), np.asarray(expected)
     assert actual.shape == expected.shape and actual.dtype == expected.dtype
-    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg="nan differs")
-    np.testing.assert_array_equal(np.isposinf(actual), np.isposinf(expected), err_msg="inf differs")
-    np.testing.assert_array_equal(np.isneginf(actual), np.isneginf(expected), err_msg="-inf differs")
+    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected), err_msg="nan")
+    np.testing.assert_array_equal(np.isposinf(actual), np.isposinf(expected), err_msg="inf")
+    np.testing.assert_array_equal(np.isneginf(actual), np.isneginf(expected), err_msg="-inf")
     finite = np.isfinite(expected)
     np.testing.assert_allclose(actual[finite], expected[finite], rtol=1e-6, atol=1e-6 * scale)
 
