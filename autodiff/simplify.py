@@ -32,6 +32,9 @@ identity holds for every float, or where the graph shows it does for the values 
   hold that fold; a Constant zero (``x * 0.0``) is an IEEE number everywhere. The one rewrite
   that treats a graph node as structural is the identity: ``einsum(eye, y)`` selects ``y``
   (the jacobian seed), as a jacobian should, where a plan without it gives nan at inf.
+- Not yet exact: fused einsums contract in the order opt_einsum picks, and a factor can move
+  out of a sum (``sum_k s * c_k -> s * sum_k c_k``); where an operand holds inf, one order
+  can give +-inf and the other nan.
 """
 
 from __future__ import annotations
