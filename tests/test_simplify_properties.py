@@ -2,10 +2,10 @@
 
 Each example draws a random graph (mixed ops, indexing by integers, slices, integer arrays and
 masks, repeated subexpressions, sums, products, einsums, stacks and constants past every
-threshold of `autodiff.simplify`) over leaves that hold nan, inf, -inf, zeros and values with huge offsets,
-and checks that the simplified plan, the unsimplified plan and `ad.eval` agree on the values
-and on first and second derivatives: the same nan and inf in the same places, finite values
-equal to rounding.
+threshold of `autodiff.simplify`) over leaves that hold nan, inf, -inf, zeros and values
+with huge offsets, and checks that the simplified plan, the unsimplified plan and `ad.eval`
+agree on the values and on first and second derivatives: the same nan and inf in the same
+places, finite values equal to rounding.
 """
 
 import numpy as np
