@@ -15,7 +15,26 @@ The driver visits the graph in topological order, rebuilding each node from its 
 inputs, and repeats whole passes until the outputs no longer change. Every pass is
 iterative and linear in the size of the graph.
 
-Identities are used for finite values: ``x - x -> 0`` is not applied as ``inf - inf``.
+Values are kept exactly, nan and inf included: a simplified graph and the graph it came from
+give the same numbers (to float rounding) for every input. A rewrite is made only where its
+identity holds for every float, or where the graph shows it does for the values at hand:
+
+- ``x * 0 -> 0``, ``0 / y -> 0`` and einsums with a zero operand fold only with constant,
+  finite partners (``nan * 0`` is nan); ``log(exp(x)) -> x`` only where exp cannot overflow.
+- The term collector does its full algebra (``x - x -> 0``, expanding products of sums,
+  factoring ``x*y + x*z -> x*(y + z)``) only in regions that the graph bounds (built from
+  tanh, sin, cos, sigmoid and finite constants), which never hold inf; an atom that cancels
+  out there is kept as ``0 * atom`` so that nan stays nan. Elsewhere it only reorders terms and
+  factors, gathers powers, merges like terms of one sign and combines constants, and factors
+  a sum only by a bounded atom.
+- What the graph was *built* with stays as built: the factories fold a structural zero (a
+  Fill of zeros: `zeros` and the zero cotangents of `grad`) with anything, so both graphs
+  hold that fold; a Constant zero (``x * 0.0``) is an IEEE number everywhere. The one rewrite
+  that treats a graph node as structural is the identity: ``einsum(eye, y)`` selects ``y``
+  (the jacobian seed), as a jacobian should, where a plan without it gives nan at inf.
+- Not yet exact: fused einsums contract in the order opt_einsum picks, and a factor can move
+  out of a sum (``sum_k s * c_k -> s * sum_k c_k``); where an operand holds inf, one order
+  can give +-inf and the other nan.
 """
 
 from __future__ import annotations
@@ -32,12 +51,15 @@ import numpy as np
 import opt_einsum
 
 from .node import Constant, Leaf, Node, _counter as _ids, toposort
-from .ops.einsum import Einsum, broadcast_to, einsum
+from .ops.einsum import Einsum, broadcast_to, parse
+from .ops.einsum import einsum as _einsum_factory
 from .ops.elementwise import (
-    Abs, Add, Divide, Elementwise, Exp, Eye, Fill, Log, Multiply, Negative, Pow, Relu, Sigmoid,
-    Softplus, Sqrt, StopGradient, Subtract, add, divide, full, known_value, multiply, negative,
+    Abs, Add, Cos, Divide, Elementwise, Exp, Eye, Fill, Log, Multiply, Negative, Pow, Relu,
+    Sigmoid, Sin, Softplus, Sqrt, StopGradient, Subtract, Tanh, add, full, known_value, negative,
     power, subtract, zeros,
 )
+from .ops.elementwise import divide as _divide_factory
+from .ops.elementwise import multiply as _multiply_factory
 from .ops.shape import (
     Concatenate, Index, IndexAdjoint, Pad, Reshape, Take, TakeAdjoint, concatenate, reshape,
 )
@@ -47,6 +69,8 @@ _MAX_OPERANDS = 8  # einsum fusion stops at this many operands
 _MAX_PASSES = 12
 _SMALL = 64  # constant results up to this many elements are folded into Constants
 _STACK_BYTES = 1 << 20  # stacks up to this size: many small arrays, where calls cost the most
+_MAX_FACTORS = 32  # a monomial of more atoms than this ends a collected region
+_FINITE = 1e300  # a node whose values the graph bounds by less than this is never inf
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,8 +86,17 @@ class Rule:
 def simplify(outputs: Node | Sequence[Node]) -> Node | list[Node]:
     """An equivalent, smaller graph for `outputs` (a node or a list; the same structure back).
 
+    Equivalent for every input, nan and inf included (the rule is in the module's docstring):
+    an identity that fails at inf or nan (``x*0 -> 0``, ``x - x -> 0``, ``x*y + x*z ->
+    x*(y + z)``) is used only where the graph shows the values cannot be inf, and an atom
+    that cancels out stays as ``0 * atom``, so that nan stays nan.
+
     >>> import numpy as np, autodiff as ad
     >>> from autodiff.simplify import simplify
+    >>> v = ad.Variable(np.array([np.nan, np.inf, 2.0]))
+    >>> with np.errstate(invalid="ignore"):
+    ...     simplify(v - v)(), simplify(v * 0.0)()
+    (array([nan, nan,  0.]), array([nan, nan,  0.]))
     >>> x = ad.Variable(np.array(0.5), name="x")
     >>> d = ad.tanh(x)
     >>> for _ in range(4):
@@ -151,6 +184,82 @@ def _uniform(x: Node):
     return known_value(x)
 
 
+def _static_bound(x: Node) -> float:
+    """A bound on ``|x|`` (where x is not nan) that `x` alone shows; inf where it shows none."""
+    if isinstance(x, (Tanh, Sin, Cos, Sigmoid, Eye)):
+        return 1.0
+    value = _uniform(x)
+    if value is not None:
+        return abs(value) if math.isfinite(value) else math.inf
+    if isinstance(x, Constant) and x.size <= _SMALL and x.dtype.kind in "biuf":
+        largest = float(np.max(np.abs(x.value), initial=0.0))
+        return largest if math.isfinite(largest) else math.inf
+    return math.inf
+
+
+def _absorbed(x: Node) -> bool:
+    """Whether ``0 * x`` is 0: `x` holds integers, or is a constant without inf or nan."""
+    return x.dtype.kind in "biu" or (_is_constant(x) and _static_bound(x) < _FINITE)
+
+
+def _bound(node: Node, bounds: list[float]) -> float:
+    """A bound on ``|node|`` from bounds on its inputs (inf where there is none).
+
+    A finite bound means the node and every node of its collected region hold finite values
+    or nan, never inf: there the collector's algebra (x - x -> 0, factoring) is exact.
+    """
+    bound = _static_bound(node)
+    if bound < math.inf or not bounds:
+        return bound
+    if isinstance(node, (Add, Subtract)):
+        bound = bounds[0] + bounds[1]
+    elif isinstance(node, Multiply):
+        bound = bounds[0] * bounds[1]
+    elif isinstance(node, Divide):
+        value = _uniform(node.inputs[1])
+        bound = bounds[0] / abs(value) if value and math.isfinite(value) else math.inf
+    elif isinstance(node, (Negative, Reshape, Index, Take, Concatenate, Abs, Relu, StopGradient)):
+        bound = max(bounds)
+    elif isinstance(node, Pow) and node.p == int(node.p) and node.p >= 0:
+        p = max(int(node.p), 1)
+        bound = bounds[0] ** int(node.p) if bounds[0] < _FINITE ** (1 / p) else math.inf
+    elif isinstance(node, Einsum):
+        terms, out = _split(node.equation)
+        sizes = {l: n for t, x in zip(terms, node.inputs) for l, n in zip(t, x.shape)}
+        bound = math.prod(bounds) * math.prod(sizes[l] for l in set("".join(terms)) - set(out))
+    else:
+        return math.inf
+    return bound if bound < _FINITE else math.inf  # (a nan bound, from inf * 0, is none)
+
+
+def multiply(x: Node, y: Node) -> Node:
+    """x * y through the factory, but a zero absorbs only a finite constant factor.
+
+    (The factory folds a structural zero whatever the other factor holds; a graph being
+    simplified keeps its IEEE values: ``zeros * nan`` stays nan if the graph computes it.)
+    """
+    if (known_value(x) == 0 and not _absorbed(y)) or (known_value(y) == 0 and not _absorbed(x)):
+        return Multiply(x, y)
+    return _multiply_factory(x, y)
+
+
+def divide(x: Node, y: Node) -> Node:
+    """x / y through the factory, but 0 / y -> 0 only where y is a finite nonzero number."""
+    value = _uniform(y)
+    if known_value(x) == 0 and not (value and math.isfinite(value)):
+        return Divide(x, y)
+    return _divide_factory(x, y)
+
+
+def einsum(equation: str, *operands: Node) -> Node:
+    """The einsum factory, but a zero operand absorbs only finite constant operands."""
+    zero = [known_value(x) == 0 for x in operands]
+    if any(zero) and not all(z or _absorbed(x) for z, x in zip(zero, operands)):
+        canonical, _ = parse(equation, tuple(x.shape for x in operands))
+        return Einsum(*operands, equation=canonical)
+    return _einsum_factory(equation, *operands)
+
+
 def _constant(value, dtype) -> Node:
     return Constant(np.asarray(value, dtype=dtype))
 
@@ -226,7 +335,8 @@ def _uniform_value(node: Node, values: list):
 
 def _zero_propagation(node: Node, ctx: _Pass) -> Node | None:
     zero = [_uniform(x) == 0 for x in node.inputs]
-    linear_in_all = isinstance(node, (Multiply, Einsum)) and any(zero)
+    others_finite = all(z or _absorbed(x) for z, x in zip(zero, node.inputs))
+    linear_in_all = isinstance(node, (Multiply, Einsum)) and any(zero) and others_finite
     linear_in_first = isinstance(node, _LINEAR_IN_FIRST) and zero[0]
     if linear_in_all or linear_in_first or (isinstance(node, Concatenate) and all(zero)):
         return zeros(node.shape, node.dtype)
@@ -253,7 +363,7 @@ def _double_negation(node: Node, ctx: _Pass) -> Node | None:
 
 def _log_exp(node: Node, ctx: _Pass) -> Node | None:
     (x,) = node.inputs
-    if isinstance(x, Exp) and x.inputs[0].dtype == node.dtype:
+    if isinstance(x, Exp) and x.inputs[0].dtype == node.dtype and _static_bound(x.inputs[0]) <= 700:
         return x.inputs[0]
     return None
 
@@ -326,6 +436,8 @@ def _einsum_fill(node: Node, ctx: _Pass) -> Node | None:
     terms, out = _split(node.equation)
     fills = [i for i, x in enumerate(node.inputs) if _uniform(x) is not None]
     if not fills or node.dtype.kind not in "iuf":
+        return None
+    if not all(_absorbed(node.inputs[i]) for i in fills):
         return None
     if len(fills) == 1 and _uniform(node.inputs[fills[0]]) == 1:
         others = set("".join(t for i, t in enumerate(terms) if i != fills[0]))
@@ -517,42 +629,69 @@ def _local_rules(kind: type) -> list[Rule]:
 # A monomial is a sorted tuple of ((atom id, inverse), power); a polynomial maps monomials to
 # float coefficients. An atom is a node of the new graph; "inverse" atoms stand for 1/atom,
 # kept apart from the atom so that x/x is never cancelled (it is not 1 at x = 0).
+#
+# Where a region may hold inf (`exact`), only what holds for every float is done: terms are
+# reordered, products gathered into powers, like terms of one sign merged and constants
+# combined; a cancellation (x - x, 2x - x), a product of sums and a product with zero end the
+# region there. A polynomial keeps the atoms it was read from, so that an atom that cancels
+# out is written back as ``0 * atom``: nan where the atom is nan (atoms are kept by id).
 class _Poly:
-    __slots__ = ("terms",)
+    __slots__ = ("atoms", "terms")
 
-    def __init__(self, terms: dict):
+    def __init__(self, terms: dict, atoms: frozenset = frozenset()):
         self.terms = terms
+        self.atoms = atoms
 
     @staticmethod
     def constant(value: float) -> _Poly:
         return _Poly({(): float(value)} if value != 0 else {})
 
-    def __add__(self, other: _Poly) -> _Poly:
+    def is_nonzero_constant(self) -> bool:
+        return len(self.terms) == 1 and () in self.terms
+
+    def add(self, other: _Poly, exact: bool) -> _Poly | None:
+        atoms = _join(self.atoms, other.atoms)
+        if atoms is None:
+            return None
         terms = dict(self.terms)
         for mono, c in other.terms.items():
-            total = terms.get(mono, 0.0) + c
+            before = terms.get(mono)
+            if before is None:
+                terms[mono] = c
+                continue
+            if exact and mono and (before > 0) != (c > 0):
+                return None  # inf - inf is nan, not 0
+            total = before + c
             if total == 0:
-                terms.pop(mono, None)
+                del terms[mono]
             else:
                 terms[mono] = total
-        return _Poly(terms)
+        return _Poly(terms, atoms)
 
     def scale(self, factor: float) -> _Poly:
-        return _Poly({m: c * factor for m, c in self.terms.items()} if factor != 0 else {})
+        return _Poly({m: c * factor for m, c in self.terms.items()}, self.atoms)
 
-    def __mul__(self, other: _Poly) -> _Poly | None:
+    def mul(self, other: _Poly, exact: bool) -> _Poly | None:
         if len(self.terms) * len(other.terms) > _MAX_TERMS:
+            return None
+        if exact and not (self.is_nonzero_constant() or other.is_nonzero_constant()
+                          or len(self.terms) == len(other.terms) == 1):
+            return None  # (x + y) * z and x * 0 differ from their expansions at inf
+        atoms = _join(self.atoms, other.atoms)
+        if atoms is None:
             return None
         terms: dict = {}
         for m1, c1 in self.terms.items():
             for m2, c2 in other.terms.items():
                 mono = _mono_mul(m1, m2)
+                if len(mono) > _MAX_FACTORS:
+                    return None
                 terms[mono] = terms.get(mono, 0.0) + c1 * c2
-        return _Poly({m: c for m, c in terms.items() if c != 0})
+        return _Poly({m: c for m, c in terms.items() if c != 0}, atoms)
 
-    def power(self, k: int) -> _Poly | None:
+    def power(self, k: int, exact: bool) -> _Poly | None:
         if k == 0:
-            return _Poly.constant(1.0)
+            return _Poly(_Poly.constant(1.0).terms, self.atoms)
         if len(self.terms) == 1:
             ((mono, c),) = self.terms.items()
             if k < 0:
@@ -560,13 +699,23 @@ class _Poly:
                     return None
                 mono, c = _mono_inverse(mono), 1.0 / c
                 k = -k
-            return _Poly({tuple((a, p * k) for a, p in mono): c**k})
+            return _Poly({tuple((a, p * k) for a, p in mono): c**k}, self.atoms)
         if k < 0:
             return None
-        result: _Poly | None = _Poly.constant(1.0)
+        result: _Poly | None = _Poly({(): 1.0}, self.atoms)
         for _ in range(k):
-            result = result * self if result is not None else None
+            result = result.mul(self, exact) if result is not None else None
         return result
+
+
+def _join(a: frozenset, b: frozenset) -> frozenset | None:
+    """The atoms of two polynomials together (None: too many to keep a region)."""
+    if not b or a is b:
+        return a
+    if not a:
+        return b
+    joined = a | b
+    return joined if len(joined) <= 4 * _MAX_TERMS else None
 
 
 def _mono_mul(m1: tuple, m2: tuple) -> tuple:
@@ -607,11 +756,15 @@ class _Pass:
                 self.uses[id(x)] += 1
         for node in roots:
             self.uses[id(node)] += 1
+        self.bounds: dict[int, float] = {}  # id(old node) -> a bound on its values (or inf)
+        for node in self.order:
+            self.bounds[id(node)] = _bound(node, [self.bounds[id(x)] for x in node.inputs])
         self.new: dict[int, Node] = {}  # id(old node) -> its simplified node
         self.new_uses: dict[int, int] = defaultdict(int)
         self.polys: dict[int, _Poly] = {}  # id(old node) -> its collected polynomial
         self.region_cost: dict[int, int] = {}
         self.atoms: dict[int, Node] = {}  # atom id -> node
+        self.atom_bounds: dict[int, float] = {}  # atom id -> a bound on its values (or inf)
         self.inlined: set[int] = set()  # old nodes read into a consumer's polynomial
 
     def run(self) -> list[Node]:
@@ -689,15 +842,18 @@ class _Pass:
             node = result
 
     # -- collecting ---------------------------------------------------------------------------
-    def _atom(self, node: Node, inverse: bool = False) -> _Poly:
+    def _atom(self, node: Node, inverse: bool = False, bound: float = math.inf) -> _Poly:
         value = _uniform(node)
-        if value is not None and not inverse:
+        if value is not None and not inverse and math.isfinite(value):
             return _Poly.constant(value)
         broadcast = _implicit_broadcast(node)
         if broadcast is not None:
             node = broadcast
         self.atoms[node._id] = node
-        return _Poly({(((node._id, inverse), 1),): 1.0})
+        if not inverse:
+            self.atom_bounds[node._id] = min(bound, _static_bound(node))
+        key = (node._id, inverse)
+        return _Poly({((key, 1),): 1.0}, frozenset((node._id,)))
 
     def _input(self, x: Node, consumer: Node) -> tuple[_Poly, int]:
         """x as a polynomial for `consumer`, and the cost of the region it brings along."""
@@ -707,31 +863,32 @@ class _Pass:
         ):
             self.inlined.add(id(x))
             return poly, self.region_cost[id(x)]
-        return self._atom(self.get(x)), 0
+        return self._atom(self.get(x), bound=self.bounds[id(x)]), 0
 
     def _collect(self, old: Node) -> _Poly | None:
         inputs = [self._input(x, old) for x in old.inputs]
         self.region_cost[id(old)] = _size(old) + sum(cost for _, cost in inputs)
         polys = [p for p, _ in inputs]
+        exact = not self.bounds[id(old)] < _FINITE  # the region may hold inf
         kind = type(old)
         if kind is Add:
-            result = polys[0] + polys[1]
+            result = polys[0].add(polys[1], exact)
         elif kind is Subtract:
-            result = polys[0] + polys[1].scale(-1.0)
+            result = polys[0].add(polys[1].scale(-1.0), exact)
         elif kind is Negative:
             result = polys[0].scale(-1.0)
         elif kind is Multiply:
-            result = polys[0] * polys[1]
+            result = polys[0].mul(polys[1], exact)
         elif kind is Divide:
             if not polys[1].terms:
                 return None  # x / 0 keeps its inf and nan
             if len(polys[1].terms) == 1:
-                inverse = polys[1].power(-1)
+                inverse = polys[1].power(-1, exact)
             else:
                 inverse = self._atom(self.get(old.inputs[1]), inverse=True)
-            result = polys[0] * inverse
+            result = polys[0].mul(inverse, exact) if inverse is not None else None
         else:
-            result = polys[0].power(_integer_power(old))
+            result = polys[0].power(_integer_power(old), exact)
         if result is None or len(result.terms) > _MAX_TERMS:
             return None
         return result
@@ -739,11 +896,21 @@ class _Pass:
     # -- writing collected regions back --------------------------------------------------------
     def _write(self, old: Node) -> Node:
         """The node for a collected region: the factored sum, unless that costs more."""
-        items = sorted(self.polys[id(old)].terms.items())
-        key = (tuple(items), old.shape, old.dtype.str)
+        poly = self.polys[id(old)]
+        items = sorted(poly.terms.items())
+        present = {key[0] for mono, _ in items for key, _ in mono}
+        vanished = tuple(sorted(poly.atoms - present))  # cancelled out: kept as 0 * atom
+        factored = self.bounds[id(old)] < _FINITE
+        key = (tuple(items), vanished, factored, old.shape, old.dtype.str)
         if key not in self.written:
             before = next(_ids)
-            written = _Writer(self, old).sum(items)
+            written = _Writer(self, old, factored).sum(items)
+            if vanished:
+                guard = self.atoms[vanished[0]]
+                for atom in vanished[1:]:
+                    guard = add(guard, self.atoms[atom])
+                guard = multiply(_constant(0, old.dtype), guard)
+                written = guard if written is None else add(written, guard)
             if written is None:
                 written = zeros(old.shape, old.dtype)
             written = _conform(written, old)
@@ -776,9 +943,10 @@ class _Pass:
 class _Writer:
     """Writes a polynomial as nodes: factored sums, grouped stacks, ordered products."""
 
-    def __init__(self, ctx: _Pass, like: Node):
+    def __init__(self, ctx: _Pass, like: Node, factored: bool):
         self.ctx = ctx
         self.dtype = like.dtype
+        self.factored = factored  # sums may be factored: the region holds no inf
 
     def node(self, key) -> Node:
         return self.ctx.atoms[key[0]]
@@ -797,7 +965,7 @@ class _Writer:
         for mono, _ in items:
             for key, _ in mono:
                 counts[key] += 1
-        shared = [k for k, n in counts.items() if n >= 2]
+        shared = [k for k, n in counts.items() if n >= 2 and self.may_factor(k)]
         if not shared:  # smaller terms first, then in the order they are computed in
             ordered = sorted(items, key=lambda item: (self.monomial_size(item[0]), self.place(item[0])))
             running = len(ordered) >= 3  # a running sum: each term is added as soon as it exists
@@ -826,6 +994,11 @@ class _Writer:
         if len(rest) == 1:
             return self.combine(product, *rest[0])
         return add(product, self.sum(rest))
+
+    def may_factor(self, key) -> bool:
+        """x*y + x*z -> x*(y + z) is exact unless x is inf (inf*0 + inf*1 is nan, inf*1 is not)."""
+        atom, inverse = key
+        return self.factored or (not inverse and self.ctx.atom_bounds.get(atom, math.inf) < _FINITE)
 
     def combine(self, result: Node, mono: tuple, c: float, soon=lambda node: node) -> Node:
         if c < 0:
@@ -917,7 +1090,7 @@ def _group_key(node: Node):
 def _single_position(index: tuple, length: int | None = None):
     """(axis, position) when `index` is full slices around one integer or one unit-step
     slice, else None; with `length` (of that axis), the position as a range."""
-    picks = [i for i, k in enumerate(index) if not (isinstance(k, slice) and k == slice(None))]
+    picks = [i for i, k in enumerate(index) if not _is_full_slice(k)]
     if len(picks) != 1 or not isinstance(index[picks[0]], (int, slice)):
         return None
     axis, key = picks[0], index[picks[0]]
@@ -926,6 +1099,11 @@ def _single_position(index: tuple, length: int | None = None):
     if length is None:
         return axis, key
     return axis, range(length)[key] if isinstance(key, slice) else range(length)[key:key + 1 or None]
+
+
+def _is_full_slice(key) -> bool:
+    """Whether an index entry is ``:`` (an entry may be an integer array, compared by identity)."""
+    return isinstance(key, slice) and key == slice(None)
 
 
 def _stacked_bytes(node: Node) -> int:

@@ -29,6 +29,7 @@ from .elementwise import (
     known_value,
     multiply,
     ones,
+    structural_zero,
     zeros,
 )
 
@@ -199,7 +200,7 @@ def einsum(equation: str, *operands) -> Node:
         raise TypeError(f"Einsum: the equation must be a string, got {type(equation).__name__}")
     operands = [as_node(x) for x in operands]
     canonical, shape = parse(equation, tuple(x.shape for x in operands))
-    if any(known_value(x) == 0 for x in operands):
+    if any(structural_zero(x) for x in operands):
         return zeros(shape, np.result_type(*(x.dtype for x in operands)))
     lhs, out = canonical.split("->")
     if len(operands) == 1 and lhs == out:

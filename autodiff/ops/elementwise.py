@@ -146,6 +146,17 @@ def ones_like(x: Node) -> Node:
     return ones(x.shape, float_dtype(x.dtype))
 
 
+def structural_zero(x: Node) -> bool:
+    """Whether `x` is a Fill of zeros (`zeros`, a zero cotangent of `grad`): an exact zero.
+
+    The factories fold ``x * zeros``, ``zeros / y`` and an einsum with such an operand into
+    zeros when the graph is built, whatever `x` and `y` hold (nan and inf included): that is
+    the value of a derivative that does not depend on an input. A Constant zero (``x * 0.0``)
+    is an IEEE number and folds nothing: ``nan * 0.0`` is nan.
+    """
+    return isinstance(x, Fill) and x.value == 0
+
+
 def known_value(x: Node) -> float | None:
     """The single value `x` holds everywhere, if the graph says so (a Fill or 0-d Constant)."""
     if isinstance(x, Fill):
@@ -622,7 +633,7 @@ def multiply(x, y) -> Node:
     """
     x, y = _pair(x, y)
     node = Multiply(x, y)
-    if known_value(x) == 0 or known_value(y) == 0:
+    if structural_zero(x) or structural_zero(y):
         return zeros(node.shape, node.dtype)
     if known_value(y) == 1 and _same(x, node):
         return x
@@ -640,7 +651,7 @@ def divide(x, y) -> Node:
     """
     x, y = _pair(x, y)
     node = Divide(x, y)
-    if known_value(x) == 0:
+    if structural_zero(x):
         return zeros(node.shape, node.dtype)
     if known_value(y) == 1 and _same(x, node):
         return x
