@@ -236,12 +236,16 @@ def sum(x, axis=None, keepdims: bool = False) -> Node:
     >>> import numpy as np, autodiff as ad
     >>> ad.sum(ad.Variable(np.ones((2, 3))), axis=0)()
     array([2., 2., 2.])
+    >>> ad.sum(ad.Variable(np.full(4, 200, np.uint8)))()   # no wrap-around, as in NumPy
+    array(800, dtype=uint64)
     """
     from .shape import reshape
 
     x = as_node(x)
-    if x.dtype == bool:  # count, as np.sum does (einsum would take a logical or)
-        x = astype(x, np.int64)
+    if x.dtype.kind in "biu" and x.dtype.itemsize < 8:
+        # as np.sum: booleans are counted (einsum would take a logical or), and narrow
+        # integers add up in 64 bits (a uint8 image's sum does not wrap around)
+        x = astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)
     axes = normalize_axes("Sum", axis, x.shape)
     letters = _letters(x.ndim)
     out = "".join(l for i, l in enumerate(letters) if i not in axes)

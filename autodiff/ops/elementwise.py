@@ -267,9 +267,11 @@ class Power(Elementwise):
         return np.power(x, y)
 
     def grad(self, g):
+        # x ** 0 has derivative 0 in x, and 0 ** y (y > 0) derivative 0 in y: the exponent
+        # y - 1 and the log are taken where they are finite there (not 0 * inf = nan)
         x, y = self.inputs
-        dx = g * y * power(x, y - 1)
-        dy = g * self * log(x)
+        dx = g * y * power(x, where(equal(y, 0), 1, y - 1))
+        dy = g * self * log(where(equal(x, 0), 1, x))
         return self.to_input(dx, 0), self.to_input(dy, 1)
 
 

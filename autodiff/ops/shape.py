@@ -17,7 +17,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from ..node import Node
+from ..node import Constant, Node
 from .elementwise import as_node
 
 
@@ -348,20 +348,37 @@ class TakeAdjoint(Node):
         return Take(g, self.inputs[1], axis=self.axis + nb), None
 
 
-def take(x, indices, axis: int = 0) -> Node:
-    """Elements of x at integer `indices` (a node or array) along `axis`, as np.take.
+def take(x, indices, axis: int | None = None) -> Node:
+    """Elements of x at integer `indices` (a node or array) along `axis`, as np.take
+    (`axis` None: of x flattened).
+
+    Indices known when the graph is built (arrays, Constants) are checked then; those of a
+    Variable are checked when it is evaluated.
 
     >>> import numpy as np, autodiff as ad
     >>> E = ad.Variable(np.arange(6.0).reshape(3, 2))
     >>> ids = ad.Variable(np.array([2, 0]))
-    >>> ad.take(E, ids)()
+    >>> ad.take(E, ids, axis=0)()
     array([[4., 5.],
            [0., 1.]])
+    >>> ad.take(E, np.array([1, 4]))()
+    array([1., 4.])
     """
     from .einsum import normalize_axes
 
     x, indices = as_node(x), as_node(indices)
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
     (axis,) = normalize_axes("Take", axis, x.shape)
+    if isinstance(indices, Constant) and indices.dtype.kind in "iu" and indices.size:
+        length = x.shape[axis]
+        low, high = int(indices.value.min()), int(indices.value.max())
+        if low < -length or high >= length:
+            bad = high if high >= length else low
+            raise IndexError(
+                f"Take: index {bad} is out of bounds for axis {axis} of size {length} "
+                f"(input of shape {x.shape})"
+            )
     return Take(x, indices, axis=axis)
 
 
@@ -424,18 +441,22 @@ class Concatenate(Node):
         return grads
 
 
-def concatenate(xs: Sequence, axis: int = 0) -> Node:
-    """Join nodes along an existing axis, as np.concatenate.
+def concatenate(xs: Sequence, axis: int | None = 0) -> Node:
+    """Join nodes along an existing axis, as np.concatenate (`axis` None: flattened first).
 
     >>> import numpy as np, autodiff as ad
     >>> ad.concatenate([ad.Variable(np.zeros((2, 3))), np.ones((1, 3))]).shape
     (3, 3)
+    >>> ad.concatenate([ad.Variable(np.zeros((2, 3))), np.ones(2)], axis=None).shape
+    (8,)
     """
     from .einsum import normalize_axes
 
     xs = [as_node(x) for x in xs]
     if not xs:
         raise ValueError("Concatenate: needs at least one input")
+    if axis is None:
+        xs, axis = [reshape(x, (-1,)) for x in xs], 0
     if xs[0].ndim == 0:
         raise ValueError("Concatenate: 0-d inputs cannot be concatenated")
     (axis,) = normalize_axes("Concatenate", axis, xs[0].shape)
