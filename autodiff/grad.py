@@ -40,11 +40,18 @@ def _one_node(op: str, wrt) -> None:
                         "(concatenate several into one first)")
 
 
-def _as_direction(op: str, what: str, value, like: Node | None) -> Node:
+def _as_direction(op: str, what: str, value, like: Node) -> Node:
+    """`value` as a Node; a number or array (not a Node) takes the floating dtype of `like`,
+    so a float64 direction on a float32 graph gives float32 derivatives."""
+    if isinstance(value, Node):
+        return value
     try:
-        return as_node(value, like=like)
+        node = as_node(value, like=like)
     except TypeError:
         raise TypeError(f"{op}: {what} must be a Node, a number or an array, got {type(value).__name__}") from None
+    if node.dtype.kind in "biuf" and node.dtype != float_dtype(like.dtype):
+        node = as_node(np.asarray(value, dtype=float_dtype(like.dtype)))
+    return node
 
 
 def grad(y: Node, wrt: Node | Sequence[Node], seed=None) -> Node | list[Node]:
@@ -74,7 +81,7 @@ def grad(y: Node, wrt: Node | Sequence[Node], seed=None) -> Node | list[Node]:
 def _grad(y: Node, wrt_list: list[Node], single: bool, seed) -> Node | list[Node]:
     if seed is None:
         seed = ones(y.shape, float_dtype(y.dtype))
-    seed = _as_direction("grad", "the seed", seed, like=None)
+    seed = _as_direction("grad", "the seed", seed, like=y)
     if seed.shape[seed.ndim - y.ndim:] != y.shape or seed.ndim < y.ndim:
         raise ValueError(f"grad: seed of shape {seed.shape} does not end with the shape {y.shape} of y")
     batch = seed.shape[: seed.ndim - y.ndim]

@@ -75,3 +75,12 @@ def test_concatenate_axis_none_flattens():
     y = ad.concatenate([x, b], axis=None)
     np.testing.assert_array_equal(y(), np.concatenate([a, b], axis=None))
     np.testing.assert_array_equal(ad.grad(ad.sum(y * np.arange(8.0)), x)(), np.arange(6.0).reshape(2, 3))
+
+
+def test_numpy_directions_take_the_graph_dtype():
+    x = ad.Variable(np.ones(3, np.float32))
+    y = ad.sum(x**3)
+    for node in [ad.hvp(y, x, np.ones(3)), ad.jvp(x**2, x, np.ones(3)), ad.grad(x**2, x, seed=np.ones((2, 3)))]:
+        assert node.dtype == np.float32
+        assert node().dtype == np.float32
+    np.testing.assert_allclose(ad.hvp(y, x, np.arange(3.0))(), 6 * np.arange(3.0))
