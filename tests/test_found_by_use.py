@@ -8,7 +8,9 @@ import pytest
 import autodiff as ad
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.int8, np.int16, np.int32, np.bool_])
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, np.uint16, np.uint32, np.int8, np.int16, np.int32, np.bool_]
+)
 def test_narrow_integer_sums_do_not_wrap(dtype):
     values = np.full((4, 4), 1 if dtype == np.bool_ else 100, dtype)
     x = ad.Variable(values)
@@ -48,7 +50,9 @@ def test_power_of_zero_base_has_derivative_in_the_exponent():
 
 
 def test_power_with_node_exponent_matches_finite_differences():
-    ad.check_grads(lambda x, y: x**y, [np.array([0.7, 1.3, 2.0]), np.array([0.5, 2.0, -1.5])], order=2)
+    ad.check_grads(
+        lambda x, y: x**y, [np.array([0.7, 1.3, 2.0]), np.array([0.5, 2.0, -1.5])], order=2
+    )
 
 
 def test_take_flattens_by_default_as_numpy():
@@ -74,13 +78,33 @@ def test_concatenate_axis_none_flattens():
     x = ad.Variable(a)
     y = ad.concatenate([x, b], axis=None)
     np.testing.assert_array_equal(y(), np.concatenate([a, b], axis=None))
-    np.testing.assert_array_equal(ad.grad(ad.sum(y * np.arange(8.0)), x)(), np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(
+        ad.grad(ad.sum(y * np.arange(8.0)), x)(), np.arange(6.0).reshape(2, 3)
+    )
 
 
 def test_numpy_directions_take_the_graph_dtype():
     x = ad.Variable(np.ones(3, np.float32))
     y = ad.sum(x**3)
-    for node in [ad.hvp(y, x, np.ones(3)), ad.jvp(x**2, x, np.ones(3)), ad.grad(x**2, x, seed=np.ones((2, 3)))]:
+    for node in [
+        ad.hvp(y, x, np.ones(3)),
+        ad.jvp(x**2, x, np.ones(3)),
+        ad.grad(x**2, x, seed=np.ones((2, 3))),
+    ]:
         assert node.dtype == np.float32
         assert node().dtype == np.float32
     np.testing.assert_allclose(ad.hvp(y, x, np.arange(3.0))(), 6 * np.arange(3.0))
+
+
+@pytest.mark.parametrize("equation", ["i$->i", "i1->i", "i,->i", "i;->i"])
+def test_einsum_rejects_subscripts_numpy_rejects(equation):
+    A = ad.Variable(np.ones((2, 2)))
+    operands = [A, A] if "," in equation else [A]
+    with pytest.raises(ValueError, match=r"Einsum"):
+        ad.einsum(equation, *operands)
+
+
+@pytest.mark.parametrize("dtype", ["foo", object, "U3"])
+def test_astype_names_itself_for_bad_dtypes(dtype):
+    with pytest.raises(TypeError, match=r"Cast: "):
+        ad.astype(ad.Variable(np.ones(2)), dtype)

@@ -33,9 +33,6 @@ from .elementwise import (
     zeros,
 )
 
-_RESERVED = set(",.->")
-
-
 @functools.lru_cache(maxsize=4096)
 def contraction(equation: str, shapes: tuple[tuple[int, ...], ...]):
     """The opt_einsum expression for `equation` on `shapes`, planned once and reused."""
@@ -53,7 +50,7 @@ def _tokens(term: str, equation: str) -> list[str]:
     head, dots, tail = term.partition("...")
     tokens = list(head) + (["..."] if dots else []) + list(tail)
     for t in tokens:
-        if t != "..." and (t in _RESERVED or t.isspace() or t.isdigit()):
+        if t != "..." and t.isascii() and not t.isalpha():  # '$', digits, spaces, ',', '-'...
             raise ValueError(f"Einsum {equation!r}: invalid subscript character {t!r}")
     return tokens
 

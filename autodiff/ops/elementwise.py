@@ -533,7 +533,12 @@ def astype(x, dtype) -> Node:
     array([0., 1.])
     """
     x = as_node(x)
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Cast: {dtype!r} is not a dtype (input of shape {x.shape}, {x.dtype})") from None
+    if dtype.kind not in "biufc":
+        raise TypeError(f"Cast: cannot cast to {dtype}, not a number type (input of shape {x.shape})")
     if x.dtype == dtype:
         return x
     return Cast(x, kind=dtype.str)
