@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
+from collections.abc import Callable
 
 import numpy as np
 import opt_einsum
@@ -57,6 +59,15 @@ _FINITE = 1e300  # a node whose values the graph bounds by less than this is nev
 
 _ALGEBRA = (Add, Subtract, Multiply, Divide, Negative, Pow)  # what the collector reads
 
+# Op parameters and a node's serial number, read through these because the classes do not
+# declare them (a type checker cannot see them); plain attribute reads once they do.
+_serial: Callable[[Node], int] = operator.attrgetter("_id")  # larger than its inputs' numbers
+_equation: Callable[[Node], str] = operator.attrgetter("equation")  # of an Einsum (canonical)
+_exponent: Callable[[Node], float] = operator.attrgetter("p")  # of a Pow
+_index: Callable[[Node], tuple] = operator.attrgetter("index")  # of an Index or IndexAdjoint
+_out_shape: Callable[[Node], tuple[int, ...]] = operator.attrgetter("out_shape")  # IndexAdjoint
+_eye_kind: Callable[[Node], str] = operator.attrgetter("kind")  # the dtype of an Eye
+
 
 def _size(x: Node) -> int:
     return math.prod(x.shape)
@@ -81,7 +92,7 @@ def _static_bound(x: Node) -> float:
     if value is not None:
         return abs(value) if math.isfinite(value) else math.inf
     if isinstance(x, Constant) and x.size <= _SMALL and x.dtype.kind in "biuf":
-        largest = float(np.max(np.abs(x.value), initial=0.0))
+        largest = float(np.max(np.abs(x.eval()), initial=0.0))
         return largest if math.isfinite(largest) else math.inf
     return math.inf
 
@@ -109,13 +120,19 @@ def _bound(node: Node, bounds: list[float]) -> float:
         bound = bounds[0] / abs(value) if value and math.isfinite(value) else math.inf
     elif isinstance(node, (Negative, Reshape, Index, Take, Concatenate, Abs, Relu, StopGradient)):
         bound = max(bounds)
-    elif isinstance(node, Pow) and node.p == int(node.p) and node.p >= 0:
-        p = max(int(node.p), 1)
-        bound = bounds[0] ** int(node.p) if bounds[0] < _FINITE ** (1 / p) else math.inf
+    elif isinstance(node, Pow) and _exponent(node) == int(_exponent(node)) and _exponent(node) >= 0:
+        p = max(int(_exponent(node)), 1)
+        bound = bounds[0] ** int(_exponent(node)) if bounds[0] < _FINITE ** (1 / p) else math.inf
     elif isinstance(node, Einsum):
-        terms, out = _split(node.equation)
-        sizes = {l: n for t, x in zip(terms, node.inputs) for l, n in zip(t, x.shape)}
-        bound = math.prod(bounds) * math.prod(sizes[l] for l in set("".join(terms)) - set(out))
+        terms, out = _split(_equation(node))
+        sizes = {
+            label: n
+            for t, x in zip(terms, node.inputs, strict=True)
+            for label, n in zip(t, x.shape, strict=False)
+        }
+        bound = math.prod(bounds) * math.prod(
+            sizes[label] for label in set("".join(terms)) - set(out)
+        )
     else:
         return math.inf
     return bound if bound < _FINITE else math.inf  # (a nan bound, from inf * 0, is none)
@@ -143,7 +160,7 @@ def divide(x: Node, y: Node) -> Node:
 def einsum(equation: str, *operands: Node) -> Node:
     """The einsum factory, but a zero operand absorbs only finite constant operands."""
     zero = [known_value(x) == 0 for x in operands]
-    if any(zero) and not all(z or _absorbed(x) for z, x in zip(zero, operands)):
+    if any(zero) and not all(z or _absorbed(x) for z, x in zip(zero, operands, strict=True)):
         canonical, _ = parse(equation, tuple(x.shape for x in operands))
         return Einsum(*operands, equation=canonical)
     return _einsum_factory(equation, *operands)
@@ -175,18 +192,24 @@ def _fresh_labels(used: set[str]):
 
 def _rebuild(old: Node, inputs: list[Node]) -> Node:
     """`old`'s op applied to new inputs, through the factories that fold the obvious cases."""
-    if all(a is b for a, b in zip(inputs, old.inputs)):
+    if all(a is b for a, b in zip(inputs, old.inputs, strict=True)):
         return old
     kind = type(old)
     if kind in _FACTORIES:
         return _FACTORIES[kind](*inputs)
     if kind is Einsum:
-        return einsum(old.equation, *inputs)
+        return einsum(_equation(old), *inputs)
     if kind is Reshape:
         return reshape(inputs[0], old.shape)
     if kind is Pow:
-        return power(inputs[0], old.p)
+        return power(inputs[0], _exponent(old))
     return old.with_inputs(inputs)
 
 
-_FACTORIES = {Add: add, Subtract: subtract, Multiply: multiply, Divide: divide, Negative: negative}
+_FACTORIES: dict[type, Callable[..., Node]] = {
+    Add: add,
+    Subtract: subtract,
+    Multiply: multiply,
+    Divide: divide,
+    Negative: negative,
+}

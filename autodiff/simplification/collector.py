@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import opt_einsum
@@ -45,8 +45,13 @@ from .base import (
     _STACK_BYTES,
     _conform,
     _constant,
+    _equation,
+    _exponent,
     _fresh_labels,
+    _index,
+    _out_shape,
     _rebuild,
+    _serial,
     _size,
     _split,
     _static_bound,
@@ -210,8 +215,12 @@ def _mono_inverse(mono: tuple) -> tuple:
 
 
 def _integer_power(node: Node) -> int | None:
-    if isinstance(node, Pow) and node.p == int(node.p) and abs(node.p) <= 8:
-        return int(node.p)
+    if (
+        isinstance(node, Pow)
+        and _exponent(node) == int(_exponent(node))
+        and abs(_exponent(node)) <= 8
+    ):
+        return int(_exponent(node))
     return None
 
 
@@ -248,11 +257,11 @@ class Collecting:
         broadcast = _implicit_broadcast(node)
         if broadcast is not None:
             node = broadcast
-        self.atoms[node._id] = node
+        self.atoms[_serial(node)] = node
         if not inverse:
-            self.atom_bounds[node._id] = min(bound, _static_bound(node))
-        key = (node._id, inverse)
-        return _Poly({((key, 1),): 1.0}, frozenset((node._id,)))
+            self.atom_bounds[_serial(node)] = min(bound, _static_bound(node))
+        key = (_serial(node), inverse)
+        return _Poly({((key, 1),): 1.0}, frozenset((_serial(node),)))
 
     def _input(self, x: Node, consumer: Node) -> tuple[_Poly, int]:
         """x as a polynomial for `consumer`, and the cost of the region it brings along."""
@@ -289,7 +298,7 @@ class Collecting:
                 inverse = self._atom(self.get(old.inputs[1]), inverse=True)
             result = polys[0].mul(inverse, exact) if inverse is not None else None
         else:
-            result = polys[0].power(_integer_power(old), exact)
+            result = polys[0].power(cast(int, _integer_power(old)), exact)  # (collectable)
         if result is None or len(result.terms) > _MAX_TERMS:
             return None
         return result
@@ -330,9 +339,9 @@ class Collecting:
         total, stack, seen = 0, [root], set()
         while stack:
             node = stack.pop()
-            if id(node) in seen or node._id in self.atoms or not node.inputs:
+            if id(node) in seen or _serial(node) in self.atoms or not node.inputs:
                 continue
-            if node._id < before and id(node) not in self.inlined:
+            if _serial(node) < before and id(node) not in self.inlined:
                 continue
             seen.add(id(node))
             if not isinstance(node, (Reshape, Index)):
@@ -353,15 +362,19 @@ class _Writer:
         return self.ctx.atoms[key[0]]
 
     def sum(self, items: list) -> Node | None:
+        """The sum of the terms `items` (None for none)."""
         if not items:
             return None
+        return self.nonempty_sum(items)
+
+    def nonempty_sum(self, items: list) -> Node:
         items = self.stack(items)
         if len(items) == 1:
             return self.monomial(*items[0])
         common = abs(items[0][1])
         if common != 1 and all(abs(c) == common for _, c in items):  # c*x + c*y -> c*(x + y)
-            inner = self.sum([(mono, c / common) for mono, c in items])
-            return multiply(inner, _constant(common, self.dtype))
+            scaled = self.nonempty_sum([(mono, c / common) for mono, c in items])
+            return multiply(scaled, _constant(common, self.dtype))
         counts: dict = defaultdict(int)
         for mono, _ in items:
             for key, _ in mono:
@@ -387,7 +400,7 @@ class _Writer:
             else:
                 rest.append((mono, c))
         factor = self.power(self.node(key), low)
-        inner_node = self.sum(inner)
+        inner_node = self.nonempty_sum(inner)
         if key[1]:
             product = divide(inner_node, factor)
         else:
@@ -396,7 +409,7 @@ class _Writer:
             return product
         if len(rest) == 1:
             return self.combine(product, *rest[0])
-        return add(product, self.sum(rest))
+        return add(product, self.nonempty_sum(rest))
 
     def may_factor(self, key) -> bool:
         """x*y + x*z -> x*(y + z) is exact unless x is inf (inf*0 + inf*1 is nan, inf*1 is not)."""
@@ -427,8 +440,12 @@ class _Writer:
 
     def monomial(self, mono: tuple, c: float) -> Node:
         factors = [(self.power(self.node(k), p), k[1]) for k, p in mono]
-        top = sorted((f for f, inverse in factors if not inverse), key=lambda f: (_size(f), f._id))
-        bottom = sorted((f for f, inverse in factors if inverse), key=lambda f: (_size(f), f._id))
+        top = sorted(
+            (f for f, inverse in factors if not inverse), key=lambda f: (_size(f), _serial(f))
+        )
+        bottom = sorted(
+            (f for f, inverse in factors if inverse), key=lambda f: (_size(f), _serial(f))
+        )
         if top:
             first = top[0]
             if c == -1 and first.dtype == self.dtype:
@@ -460,7 +477,9 @@ class _Writer:
         for (key, c), indices in groups.items():
             if len(indices) < 2:
                 continue
-            nodes = sorted((self.node(items[i][0][0][0]) for i in indices), key=lambda x: -x._id)
+            nodes = sorted(
+                (self.node(items[i][0][0][0]) for i in indices), key=lambda x: -_serial(x)
+            )
             if key[0] != "scatter" and sum(_stacked_bytes(x) for x in nodes) > _STACK_BYTES:
                 continue  # a stack keeps every term alive until the end; fine when small
             merged = _merge(key[0], nodes)
@@ -479,17 +498,17 @@ def _group_key(node: Node):
     if isinstance(node, Einsum):
         return (
             "einsum",
-            node.equation,
+            _equation(node),
             tuple(x.shape for x in node.inputs),
             tuple(x.dtype for x in node.inputs),
         )
     if isinstance(node, IndexAdjoint):
-        place = _single_position(node.index)
+        place = _single_position(_index(node))
         if place is not None:
             axis = place[0]
             g = node.inputs[0]
             keep = g.shape[:axis] + g.shape[axis + (1 if isinstance(place[1], slice) else 0) :]
-            return ("scatter", node.out_shape, axis, keep, node.dtype)
+            return ("scatter", _out_shape(node), axis, keep, node.dtype)
         return None
     return ("sum", node.shape, node.dtype)
 
@@ -530,8 +549,8 @@ def _stack(nodes: list[Node], axis: int = 0) -> Node:
 def _merge(kind: str, nodes: list[Node]) -> Node | None:
     """One node for the sum of `nodes` (all with the same group key), or None if not cheaper."""
     if kind == "einsum":
-        terms, out = _split(nodes[0].equation)
-        label = next(_fresh_labels(set(nodes[0].equation)))
+        terms, out = _split(_equation(nodes[0]))
+        label = next(_fresh_labels(set(_equation(nodes[0]))))
         new_terms, operands, copied = [], [], 0
         for k, term in enumerate(terms):
             column = [x.inputs[k] for x in nodes]
@@ -547,41 +566,41 @@ def _merge(kind: str, nodes: list[Node]) -> Node | None:
         return einsum(",".join(new_terms) + "->" + out, *operands)
     if kind == "scatter":
         first = nodes[0]
-        axis, _ = _single_position(first.index)
-        length = first.out_shape[axis]
+        axis, _ = _single_position(_index(first))
+        length = _out_shape(first)[axis]
         ranges = sorted(
-            ((_single_position(x.index, length)[1], x) for x in nodes),
+            ((_single_position(_index(x), length)[1], x) for x in nodes),
             key=lambda item: item[0].start,
         )
         blocks = []  # each value with the axis it fills
         for r, x in ranges:
             g = x.inputs[0]
-            if isinstance(_single_position(x.index)[1], int):
+            if isinstance(_single_position(_index(x))[1], int):
                 g = reshape(g, g.shape[:axis] + (1,) + g.shape[axis:])
             blocks.append((r, g))
-        if any(a[0].stop > b[0].start for a, b in zip(blocks, blocks[1:])):
+        if any(a[0].stop > b[0].start for a, b in zip(blocks, blocks[1:], strict=False)):
             return None  # overlapping positions
-        if all(isinstance(_single_position(x.index)[1], int) for x in nodes) and (
+        if all(isinstance(_single_position(_index(x))[1], int) for x in nodes) and (
             [r.start for r, _ in blocks] != list(range(length))
         ):
             index = (
-                first.index[:axis]
+                _index(first)[:axis]
                 + (np.array([r.start for r, _ in blocks]),)
-                + first.index[axis + 1 :]
+                + _index(first)[axis + 1 :]
             )
             return IndexAdjoint(
                 _stack([x.inputs[0] for _, x in ranges], axis),
                 index=index,
-                out_shape=first.out_shape,
+                out_shape=_out_shape(first),
             )
-        if any(a[0].stop != b[0].start for a, b in zip(blocks, blocks[1:])):
+        if any(a[0].stop != b[0].start for a, b in zip(blocks, blocks[1:], strict=False)):
             return None  # gaps between the blocks
         joined = concatenate([g for _, g in blocks], axis=axis)
         start, stop = blocks[0][0].start, blocks[-1][0].stop
         if (start, stop) == (0, length):
             return joined
-        index = first.index[:axis] + (slice(start, stop),) + first.index[axis + 1 :]
-        return IndexAdjoint(joined, index=index, out_shape=first.out_shape)
+        index = _index(first)[:axis] + (slice(start, stop),) + _index(first)[axis + 1 :]
+        return IndexAdjoint(joined, index=index, out_shape=_out_shape(first))
     if len(nodes) < 4:
         return None
     first = nodes[0]

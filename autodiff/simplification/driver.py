@@ -18,9 +18,9 @@ from collections.abc import Iterator, Sequence
 
 from ..node import Leaf, Node, toposort
 from . import collector, rules_algebra, rules_einsum, rules_shape
-from .base import _MAX_PASSES, _bound, _rebuild, _size
+from .base import _MAX_PASSES, _bound, _rebuild, _serial, _size
 from .collector import Collecting, _collectable, _Poly
-from .registry import Rule
+from .registry import Rewrite, Rule
 
 __all__ = ["RULES", "paused_gc", "simplify", "simplify_in_order"]
 
@@ -57,7 +57,7 @@ def simplify(outputs: Node | Sequence[Node]) -> Node | list[Node]:
     True
     """
     single = isinstance(outputs, Node)
-    roots, _ = simplify_in_order([outputs] if single else list(outputs))
+    roots, _ = simplify_in_order([outputs] if isinstance(outputs, Node) else list(outputs))
     return roots[0] if single else roots
 
 
@@ -84,7 +84,7 @@ def simplify_in_order(outputs: Sequence[Node]) -> tuple[list[Node], list[Node]]:
     with paused_gc():
         for _ in range(_MAX_PASSES):
             new_roots = _Pass(roots, written, place).run()
-            if all(a is b for a, b in zip(new_roots, roots)):
+            if all(a is b for a, b in zip(new_roots, roots, strict=True)):
                 break
             roots = new_roots
         return roots, _schedule(roots, place)
@@ -102,7 +102,9 @@ def _schedule(roots: list[Node], place: dict) -> list[Node]:
     for node in nodes:
         ready = max((key[id(x)] for x in node.inputs), default=())
         own = place.get(id(node))
-        key[id(node)] = (own[0],) if own is not None and (own[0],) > ready else ready + (node._id,)
+        key[id(node)] = (
+            (own[0],) if own is not None and (own[0],) > ready else ready + (_serial(node),)
+        )
     return sorted(nodes, key=lambda node: key[id(node)])
 
 
@@ -118,13 +120,14 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-_LOCAL: dict[type, list[Rule]] = {}
+_LOCAL: dict[type, list[Rewrite]] = {}
 
 
-def _local_rules(kind: type) -> list[Rule]:
+def _local_rules(kind: type) -> list[Rewrite]:
+    """The rewrites of the rules that look at nodes of class `kind`, in the order of `RULES`."""
     rules = _LOCAL.get(kind)
     if rules is None:
-        rules = [r for r in RULES if r.rewrite is not None and issubclass(kind, r.ops)]
+        rules = [r.rewrite for r in RULES if r.rewrite is not None and issubclass(kind, r.ops)]
         _LOCAL[kind] = rules
     return rules
 
@@ -180,11 +183,11 @@ class _Pass(Collecting):
         self.new[id(old)] = node
         self.new_uses[id(node)] += self.uses[id(old)]
         if id(node) not in self.place:  # (the node is kept: its id stays its own)
-            self.place[id(node)] = (self.place.get(id(old), (old._id,))[0], node)
+            self.place[id(node)] = (self.place.get(id(old), (_serial(old),))[0], node)
 
     def place_of(self, node: Node) -> int:
         known = self.place.get(id(node))
-        return known[0] if known is not None else node._id
+        return known[0] if known is not None else _serial(node)
 
     def as_soon_as_ready(self, node: Node) -> Node:
         """Place a node a rewrite made right after the last of its inputs."""
@@ -198,7 +201,7 @@ class _Pass(Collecting):
         first_reader: dict[int, int] = {}
         for node in reversed(nodes):
             if id(node) not in self.place:
-                self.place[id(node)] = (first_reader.get(id(node), node._id), node)
+                self.place[id(node)] = (first_reader.get(id(node), _serial(node)), node)
             for x in node.inputs:
                 first_reader[id(x)] = min(
                     first_reader.get(id(x), math.inf), self.place[id(node)][0]
@@ -219,8 +222,8 @@ class _Pass(Collecting):
     def _apply_rules(self, node: Node) -> Node:
         seen = {id(node): node}  # (the nodes are kept so that their ids stay theirs)
         while True:
-            for rule in _local_rules(type(node)):
-                result = rule.rewrite(node, self)
+            for rewrite in _local_rules(type(node)):
+                result = rewrite(node, self)
                 if result is not None and result is not node:
                     break
             else:

@@ -42,6 +42,8 @@ from .base import (
     _SMALL,
     _absorbed,
     _constant,
+    _equation,
+    _exponent,
     _is_constant,
     _size,
     _split,
@@ -89,12 +91,16 @@ def fold_constants(node: Node, ctx: Context) -> Node | None:
 def _uniform_value(node: Node, values: list):
     """The value of `node` when every input holds one value everywhere."""
     if isinstance(node, Elementwise):
-        arrays = [np.asarray(v, dtype=x.dtype) for v, x in zip(values, node.inputs)]
+        arrays = [np.asarray(v, dtype=x.dtype) for v, x in zip(values, node.inputs, strict=True)]
         return np.asarray(node.eval(*arrays)).item()
     if isinstance(node, Einsum):
-        terms, out = _split(node.equation)
-        sizes = {l: n for t, x in zip(terms, node.inputs) for l, n in zip(t, x.shape)}
-        count = math.prod(sizes[l] for l in set("".join(terms)) - set(out))
+        terms, out = _split(_equation(node))
+        sizes = {
+            label: n
+            for t, x in zip(terms, node.inputs, strict=True)
+            for label, n in zip(t, x.shape, strict=False)
+        }
+        count = math.prod(sizes[label] for label in set("".join(terms)) - set(out))
         return np.asarray(math.prod(values) * count, dtype=node.dtype).item()
     return values[0]  # Reshape, Index: the same value, rearranged
 
@@ -108,7 +114,7 @@ def _uniform_value(node: Node, values: list):
 )
 def zero_propagation(node: Node, ctx: Context) -> Node | None:
     zero = [_uniform(x) == 0 for x in node.inputs]
-    others_finite = all(z or _absorbed(x) for z, x in zip(zero, node.inputs))
+    others_finite = all(z or _absorbed(x) for z, x in zip(zero, node.inputs, strict=True))
     linear_in_all = isinstance(node, (Multiply, Einsum)) and any(zero) and others_finite
     linear_in_first = isinstance(node, _LINEAR_IN_FIRST) and zero[0]
     if linear_in_all or linear_in_first or (isinstance(node, Concatenate) and all(zero)):
@@ -121,11 +127,11 @@ def zero_propagation(node: Node, ctx: Context) -> Node | None:
     *_ALGEBRA,
 )
 def add_zero_multiply_one(node: Node, ctx: Context) -> Node | None:
-    """Rebuild through the factory, which folds x+0, x-0, 0-x, x*1, x/1, x**1 (same shape, dtype)."""
+    """Rebuild through the factory, which folds the identities (same shape and dtype)."""
     kind = type(node)
     if kind in _FACTORIES:
         return _FACTORIES[kind](*node.inputs)
-    return power(node.inputs[0], node.p)
+    return power(node.inputs[0], _exponent(node))
 
 
 @rule(
@@ -166,11 +172,11 @@ def _nonnegative(x: Node, depth: int = 6) -> bool:
     if isinstance(x, (Exp, Sigmoid, Softplus, Sqrt, Abs, Relu)):
         return True
     if isinstance(x, Pow):
-        return x.p == int(x.p) and int(x.p) % 2 == 0
+        return _exponent(x) == int(_exponent(x)) and int(_exponent(x)) % 2 == 0
     if _uniform(x) is not None:
         return _uniform(x) >= 0
     if isinstance(x, Constant):
-        return bool(np.all(x.value >= 0))
+        return bool(np.all(x.eval() >= 0))
     if isinstance(x, (Add, Multiply, Divide)) and depth > 0:
         return all(_nonnegative(y, depth - 1) for y in x.inputs)
     return False

@@ -23,6 +23,7 @@ from .base import (
     _MAX_OPERANDS,
     _absorbed,
     _constant,
+    _equation,
     _fresh_labels,
     _split,
     _uniform,
@@ -50,7 +51,7 @@ rule = TABLE.rule
     Einsum,
 )
 def einsum_fill(node: Node, ctx: Context) -> Node | None:
-    terms, out = _split(node.equation)
+    terms, out = _split(_equation(node))
     fills = [i for i, x in enumerate(node.inputs) if _uniform(x) is not None]
     if not fills or node.dtype.kind not in "iuf":
         return None
@@ -59,19 +60,25 @@ def einsum_fill(node: Node, ctx: Context) -> Node | None:
     if len(fills) == 1 and _uniform(node.inputs[fills[0]]) == 1:
         others = set("".join(t for i, t in enumerate(terms) if i != fills[0]))
         own = terms[fills[0]]
-        if len(set(own)) == len(own) and all(l in out and l not in others for l in own):
+        if len(set(own)) == len(own) and all(label in out and label not in others for label in own):
             return None  # already just the ones that broadcast to the output
-    sizes = {l: n for t, x in zip(terms, node.inputs) for l, n in zip(t, x.shape)}
-    kept = [(t, x) for i, (t, x) in enumerate(zip(terms, node.inputs)) if i not in fills]
+    sizes = {
+        label: n
+        for t, x in zip(terms, node.inputs, strict=True)
+        for label, n in zip(t, x.shape, strict=False)
+    }
+    kept = [
+        (t, x) for i, (t, x) in enumerate(zip(terms, node.inputs, strict=True)) if i not in fills
+    ]
     provided = set("".join(t for t, _ in kept))
     scale = 1
     for i in fills:
         scale *= _uniform(node.inputs[i])
     private = set("".join(terms[i] for i in fills)) - provided
-    scale *= math.prod(sizes[l] for l in private if l not in out)
-    broadcast = "".join(l for l in out if l in private)
+    scale *= math.prod(sizes[label] for label in private if label not in out)
+    broadcast = "".join(label for label in out if label in private)
     if broadcast:
-        kept.append((broadcast, full(tuple(sizes[l] for l in broadcast), 1, node.dtype)))
+        kept.append((broadcast, full(tuple(sizes[label] for label in broadcast), 1, node.dtype)))
     if not kept or np.result_type(*(x.dtype for _, x in kept)) != node.dtype:
         return None  # constants only (fold_constants), or the sum would change its dtype
     result = einsum(",".join(t for t, _ in kept) + "->" + out, *(x for _, x in kept))
@@ -85,11 +92,11 @@ def einsum_fill(node: Node, ctx: Context) -> Node | None:
     Einsum,
 )
 def einsum_eye(node: Node, ctx: Context) -> Node | None:
-    terms, out = _split(node.equation)
+    terms, out = _split(_equation(node))
     for i, x in enumerate(node.inputs):
         if not isinstance(x, Eye):
             continue
-        p, q = terms[i]
+        p, q = tuple(terms[i])
         rest = terms[:i] + terms[i + 1 :]
         operands = list(node.inputs[:i] + node.inputs[i + 1 :])
         if p != q and (q in out) and (p in out):
@@ -111,21 +118,23 @@ def _implicit_broadcast(node: Node) -> Node | None:
     """For an einsum that only repeats x along new axes: x reshaped to broadcast the same way."""
     if not isinstance(node, Einsum):
         return None
-    terms, out = _split(node.equation)
-    own = [(t, x) for t, x in zip(terms, node.inputs) if _uniform(x) != 1]
+    terms, out = _split(_equation(node))
+    own = [(t, x) for t, x in zip(terms, node.inputs, strict=True) if _uniform(x) != 1]
     if len(own) != 1 or _uniform(own[0][1]) is not None:
         return None
     term, x = own[0]
-    positions = [out.find(l) for l in term]
+    positions = [out.find(label) for label in term]
     if len(set(term)) != len(term) or -1 in positions or positions != sorted(positions):
         return None
-    return reshape(x, tuple(n if l in term else 1 for l, n in zip(out, node.shape)))
+    return reshape(
+        x, tuple(n if label in term else 1 for label, n in zip(out, node.shape, strict=True))
+    )
 
 
 def _is_view_einsum(x: Node) -> bool:
     if not isinstance(x, Einsum) or len(x.inputs) != 1:
         return False
-    term, out = x.equation.split("->")
+    term, out = _equation(x).split("->")
     return sorted(term) == sorted(out)
 
 
@@ -134,19 +143,19 @@ def _is_view_einsum(x: Node) -> bool:
     Einsum,
 )
 def einsum_einsum(node: Node, ctx: Context) -> Node | None:
-    terms, out = _split(node.equation)
+    terms, out = _split(_equation(node))
     for i, x in enumerate(node.inputs):
         if not isinstance(x, Einsum) or len(node.inputs) + len(x.inputs) - 1 > _MAX_OPERANDS:
             continue
         if not (ctx.single_use(x) or _is_view_einsum(x)):
             continue
-        inner, inner_out = _split(x.equation)
-        fresh = _fresh_labels(set(node.equation))
-        rename = dict(zip(inner_out, terms[i]))
+        inner, inner_out = _split(_equation(x))
+        fresh = _fresh_labels(set(_equation(node)))
+        rename = dict(zip(inner_out, terms[i], strict=False))
         for label in dict.fromkeys("".join(inner)):
             if label not in rename:
                 rename[label] = next(fresh)
-        merged = terms[:i] + ["".join(rename[l] for l in t) for t in inner] + terms[i + 1 :]
+        merged = terms[:i] + ["".join(rename[label] for label in t) for t in inner] + terms[i + 1 :]
         operands = node.inputs[:i] + x.inputs + node.inputs[i + 1 :]
         return einsum(",".join(merged) + "->" + out, *operands)
     return None
@@ -165,7 +174,7 @@ TABLE.row(
     Einsum,
 )
 def einsum_multiply(node: Node, ctx: Context) -> Node | None:
-    terms, out = _split(node.equation)
+    terms, out = _split(_equation(node))
     for i, x in enumerate(node.inputs):
         if not isinstance(x, Multiply) or len(node.inputs) + 1 > _MAX_OPERANDS:
             continue
@@ -186,7 +195,7 @@ def einsum_multiply(node: Node, ctx: Context) -> Node | None:
     Einsum,
 )
 def einsum_to_multiply(node: Node, ctx: Context) -> Node | None:
-    terms, out = _split(node.equation)
+    terms, out = _split(_equation(node))
     if len(terms) < 2 or any(isinstance(x, Einsum) for x in node.inputs):
         return None
     for term in terms:

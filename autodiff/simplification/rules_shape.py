@@ -12,7 +12,7 @@ import opt_einsum
 from ..node import Node
 from ..ops.elementwise import Eye
 from ..ops.shape import Index, Reshape
-from .base import einsum
+from .base import _eye_kind, _index, einsum
 from .registry import Context, RuleTable
 
 __all__ = ["TABLE", "index_reshape", "reshape_eye", "reshape_reshape"]
@@ -43,8 +43,8 @@ def index_reshape(node: Node, ctx: Context) -> Node | None:
     if not isinstance(x, Index) or node.shape != tuple(n for n in x.shape if n != 1):
         return None
     key, axis = [], 0
-    full_key = x.index + (slice(None),) * (x.inputs[0].ndim - len(x.index))
-    for k, n in zip(full_key, x.inputs[0].shape):
+    full_key = _index(x) + (slice(None),) * (x.inputs[0].ndim - len(_index(x)))
+    for k, n in zip(full_key, x.inputs[0].shape, strict=False):
         if isinstance(k, int):
             key.append(k)
         elif isinstance(k, slice):
@@ -71,5 +71,5 @@ def reshape_eye(node: Node, ctx: Context) -> Node | None:
         return None
     letters = [opt_einsum.get_symbol(i) for i in range(node.ndim)]
     terms = [letters[i] + letters[half + i] for i in range(half)]
-    eyes = [Eye(n=n, kind=x.kind) for n in dims]
+    eyes = [Eye(n=n, kind=_eye_kind(x)) for n in dims]
     return einsum(",".join(terms) + "->" + "".join(letters), *eyes)
