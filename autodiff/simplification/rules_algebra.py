@@ -68,10 +68,7 @@ rule = TABLE.rule
 _LINEAR_IN_FIRST = (Negative, Reshape, Index, IndexAdjoint, Take, TakeAdjoint, Pad, StopGradient)
 
 
-@rule(
-    "an op on constants only is a constant: a fill where every element is one value",
-    Node,
-)
+@rule("an op on constants only is a constant: a fill where every element is one value", Node)
 def fold_constants(node: Node, ctx: Context) -> Node | None:
     if not node.inputs or not all(_is_constant(x) for x in node.inputs):
         return None
@@ -134,10 +131,7 @@ def add_zero_multiply_one(node: Node, ctx: Context) -> Node | None:
     return power(node.inputs[0], _exponent(node))
 
 
-@rule(
-    "-(-x) -> x",
-    Negative,
-)
+@rule("-(-x) -> x", Negative)
 def double_negation(node: Node, ctx: Context) -> Node | None:
     (x,) = node.inputs
     if isinstance(x, Negative):
@@ -145,10 +139,7 @@ def double_negation(node: Node, ctx: Context) -> Node | None:
     return None
 
 
-@rule(
-    "log(exp(x)) -> x (exact)",
-    Log,
-)
+@rule("log(exp(x)) -> x (exact)", Log)
 def log_exp(node: Node, ctx: Context) -> Node | None:
     (x,) = node.inputs
     if isinstance(x, Exp) and x.inputs[0].dtype == node.dtype and _static_bound(x.inputs[0]) <= 700:
@@ -156,10 +147,7 @@ def log_exp(node: Node, ctx: Context) -> Node | None:
     return None
 
 
-@rule(
-    "exp(log(x)) -> x where the graph shows x >= 0",
-    Exp,
-)
+@rule("exp(log(x)) -> x where the graph shows x >= 0", Exp)
 def exp_log(node: Node, ctx: Context) -> Node | None:
     (x,) = node.inputs
     if isinstance(x, Log) and x.inputs[0].dtype == node.dtype and _nonnegative(x.inputs[0]):

@@ -87,10 +87,7 @@ def einsum_fill(node: Node, ctx: Context) -> Node | None:
     return result
 
 
-@rule(
-    "an identity operand of an einsum renames one of its labels to the other",
-    Einsum,
-)
+@rule("an identity operand of an einsum renames one of its labels to the other", Einsum)
 def einsum_eye(node: Node, ctx: Context) -> Node | None:
     terms, out = _split(_equation(node))
     for i, x in enumerate(node.inputs):
@@ -138,10 +135,7 @@ def _is_view_einsum(x: Node) -> bool:
     return sorted(term) == sorted(out)
 
 
-@rule(
-    "an einsum operand used once (or a transpose) merges into one n-ary einsum",
-    Einsum,
-)
+@rule("an einsum operand used once (or a transpose) merges into one n-ary einsum", Einsum)
 def einsum_einsum(node: Node, ctx: Context) -> Node | None:
     terms, out = _split(_equation(node))
     for i, x in enumerate(node.inputs):
@@ -190,10 +184,7 @@ def einsum_multiply(node: Node, ctx: Context) -> Node | None:
     return None
 
 
-@rule(
-    "an einsum that only multiplies with NumPy broadcasting is a Multiply",
-    Einsum,
-)
+@rule("an einsum that only multiplies with NumPy broadcasting is a Multiply", Einsum)
 def einsum_to_multiply(node: Node, ctx: Context) -> Node | None:
     terms, out = _split(_equation(node))
     if len(terms) < 2 or any(isinstance(x, Einsum) for x in node.inputs):
@@ -209,10 +200,7 @@ def einsum_to_multiply(node: Node, ctx: Context) -> Node | None:
     return result
 
 
-@rule(
-    "x * y where x is an einsum used once becomes one einsum (then fused)",
-    Multiply,
-)
+@rule("x * y where x is an einsum used once becomes one einsum (then fused)", Multiply)
 def multiply_into_einsum(node: Node, ctx: Context) -> Node | None:
     if any(_uniform(x) is not None for x in node.inputs):
         return None  # a scale factor stays a coefficient of the collector

@@ -21,10 +21,7 @@ TABLE = RuleTable(__name__)
 rule = TABLE.rule
 
 
-@rule(
-    "reshape(reshape(x)) -> reshape(x); reshape(x) to x's own shape -> x",
-    Reshape,
-)
+@rule("reshape(reshape(x)) -> reshape(x); reshape(x) to x's own shape -> x", Reshape)
 def reshape_reshape(node: Node, ctx: Context) -> Node | None:
     (x,) = node.inputs
     if x.shape == node.shape:
@@ -34,10 +31,7 @@ def reshape_reshape(node: Node, ctx: Context) -> Node | None:
     return None
 
 
-@rule(
-    "x[a:a+1] reshaped without that axis -> x[a]",
-    Reshape,
-)
+@rule("x[a:a+1] reshaped without that axis -> x[a]", Reshape)
 def index_reshape(node: Node, ctx: Context) -> Node | None:
     (x,) = node.inputs
     if not isinstance(x, Index) or node.shape != tuple(n for n in x.shape if n != 1):
@@ -59,10 +53,7 @@ def index_reshape(node: Node, ctx: Context) -> Node | None:
     return Index(x.inputs[0], index=tuple(key))
 
 
-@rule(
-    "reshape(eye(m*n), (m, n, m, n)) -> eye(m) (x) eye(n), an einsum of identities",
-    Reshape,
-)
+@rule("reshape(eye(m*n), (m, n, m, n)) -> eye(m) (x) eye(n), an einsum of identities", Reshape)
 def reshape_eye(node: Node, ctx: Context) -> Node | None:
     (x,) = node.inputs
     half = node.ndim // 2
