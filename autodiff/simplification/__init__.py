@@ -4,13 +4,14 @@
 with the same shapes and dtypes, and is usually much smaller and cheaper. `RULES` is the
 table of identities, one row each with a one-line comment, each registered where it is
 written (`registry`). Most rows are *local*: a function that looks at one node, whose inputs
-are already simplified, and returns a replacement or None. A row without a function names
-what carries it out: the term collector for most, which carries them out together: a region
-of float sums, differences, products, quotients and integer powers is read as a sum of
-monomials over the nodes it is built from (its atoms), like terms are merged, and the sum is
-written back factored (Horner's rule, largest arrays multiplied last) when that is no more
-work than the region was. Einsums are fused into n-ary einsums whose contraction order
-opt_einsum picks when the graph is planned (`autodiff.compile`).
+are already simplified, and returns a replacement or None. A row without a function says
+what carries it out (`Rule.by`): one is a case of another rule, and the others are carried
+out together by a term collector: a region of float sums, differences, products, quotients
+and integer powers is read as a sum of monomials over the nodes it is built from (its
+atoms), like terms are merged, and the sum is written back factored (Horner's rule, largest
+arrays multiplied last) when that is no more work than the region was. Einsums are fused
+into n-ary einsums whose contraction order opt_einsum picks when the graph is planned
+(`autodiff.compile`).
 
 The driver visits the graph in topological order, rebuilding each node from its simplified
 inputs, and repeats whole passes until the outputs no longer change. Every pass is
