@@ -89,7 +89,7 @@ from .ops import (
     zeros_like,
 )
 from .plotting import plot, plot_html, to_dot
-from .simplify import simplify
+from .simplification import simplify
 
 __all__ = [
     # graph

@@ -31,7 +31,7 @@ from .ops.elementwise import (
 )
 from .ops.reduce import Max
 from .ops.shape import Concatenate, Index, IndexAdjoint, Pad, Reshape, Take, TakeAdjoint
-from .simplify import paused_gc, simplify_in_order
+from .simplification import paused_gc, simplify_in_order
 
 # Elementwise ops whose eval is one NumPy call: (template, NumPy ufunc used for `out=`).
 _INLINE = {

@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import autodiff as ad
-from autodiff.simplify import simplify_in_order
+from autodiff.simplification import simplify_in_order
 
 
 def chain(n: int):

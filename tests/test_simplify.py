@@ -10,7 +10,7 @@ from autodiff.node import toposort
 from autodiff.ops.einsum import Einsum
 from autodiff.ops.elementwise import Add, Eye, Fill, Multiply, Negative, Pow
 from autodiff.ops.shape import Concatenate, Index, IndexAdjoint, Reshape
-from autodiff.simplify import RULES, simplify
+from autodiff.simplification import RULES, simplify
 
 rng = np.random.default_rng(0)
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autodiff as ad
-from autodiff.simplify import _MAX_FACTORS, _MAX_OPERANDS, _MAX_TERMS, _SMALL, _STACK_BYTES
+from autodiff.simplification.base import _MAX_FACTORS, _MAX_OPERANDS, _MAX_TERMS, _SMALL, _STACK_BYTES
 
 LONG = _MAX_TERMS + 6  # more terms than the collector keeps in one region
 MANY = _MAX_FACTORS + 3  # more factors than one monomial keeps
