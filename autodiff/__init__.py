@@ -8,7 +8,7 @@
 415.4287934927351
 """
 
-from . import ops
+from . import nn, ops, optim
 from .check import GradientError, check_grads, numerical_grad
 from .checkpoint import checkpoint
 from .compile import Function, eval, function
@@ -16,8 +16,7 @@ from .grad import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
 from .ops import *  # noqa: F403  (the factories: ops.__all__)
 from .plotting import plot, plot_html, to_dot
-from .simplify import simplify
-from . import nn, optim  # noqa: E402  (subpackages built on the names above)
+from .simplification import simplify
 
 __all__ = [
     # graph

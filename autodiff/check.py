@@ -8,7 +8,9 @@ finite-difference gradients for small problems.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 
@@ -32,25 +34,22 @@ def _variables(args: Sequence) -> list[Variable]:
 
 def _directional(h: Node, variables: list[Variable], directions: list[np.ndarray]) -> Node:
     """sum_i <dh/dx_i, v_i>: the derivative of the scalar h along the directions."""
-    total = None
-    for dx, v in zip(grad(h, variables), directions):
-        term = sum(multiply(dx, v))
-        total = term if total is None else add(total, term)
-    return total
+    terms = [sum(multiply(dx, v)) for dx, v in zip(grad(h, variables), directions, strict=True)]
+    return functools.reduce(add, terms)
 
 
 def _central(h: Node, variables: list[Variable], directions: list[np.ndarray], eps: float) -> float:
     plan = function(h)
     start = [x.value for x in variables]
     try:
-        for x, x0, v in zip(variables, start, directions):
+        for x, x0, v in zip(variables, start, directions, strict=True):
             x.value = x0 + eps * v
-        up = float(plan())
-        for x, x0, v in zip(variables, start, directions):
+        up = float(cast(np.ndarray, plan()))  # a plan of one node returns one array
+        for x, x0, v in zip(variables, start, directions, strict=True):
             x.value = x0 - eps * v
-        down = float(plan())
+        down = float(cast(np.ndarray, plan()))
     finally:
-        for x, x0 in zip(variables, start):
+        for x, x0 in zip(variables, start, strict=True):
             x.value = x0
     return (up - down) / (2 * eps)
 
@@ -83,6 +82,8 @@ def check_grads(
     y = f(*variables)
     if not isinstance(y, Node):
         raise TypeError(f"check_grads: f must return a Node, got {type(y).__name__}")
+    if not variables:
+        return  # no argument: nothing to check
     h = sum(multiply(y, rng.normal(size=y.shape)))
     for k in range(1, order + 1):
         directions = [rng.normal(size=x.shape) for x in variables]
@@ -121,7 +122,7 @@ def numerical_grad(f: Callable[..., Node], args: Sequence, eps: float = 1e-6) ->
                 bumped = x0.copy()
                 bumped[index] += sign * eps
                 x.value = bumped
-                g[index] += sign * float(plan()) / (2 * eps)
+                g[index] += sign * float(cast(np.ndarray, plan())) / (2 * eps)
         x.value = x0
         grads.append(g)
     return grads

@@ -10,7 +10,7 @@ go through ordinary nodes.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -24,10 +24,10 @@ class After(Node):
     """The value of x, scheduled only once `g` exists (a recomputation in the backward pass)."""
 
     @classmethod
-    def infer(cls, x, g):
+    def infer(cls, x, g):  # type: ignore[override]  # an op names its own inputs
         return x.shape, x.dtype
 
-    def eval(self, x, g):
+    def eval(self, x, g):  # type: ignore[override]
         return x
 
     def grad(self, g):
@@ -37,8 +37,11 @@ class After(Node):
 class Segment(Node):
     """The output of a checkpointed body (a graph over the Variables in `slots`)."""
 
+    body: Node
+    slots: tuple[Variable, ...]
+
     @classmethod
-    def infer(cls, *inputs, body, slots):
+    def infer(cls, *inputs, body, slots):  # type: ignore[override]  # its parameters are required
         return body.shape, body.dtype
 
     def eval(self, *arrays):
@@ -50,7 +53,7 @@ class Segment(Node):
 
     def grad(self, g):
         fresh = [After(x, g) for x in self.inputs]
-        (body,) = substitute([self.body], dict(zip(self.slots, fresh)))
+        (body,) = substitute([self.body], dict(zip(self.slots, fresh, strict=True)))
         return grad(body, fresh, seed=g)
 
 
@@ -69,21 +72,23 @@ def checkpoint(fn: Callable[..., Node | Sequence[Node]]) -> Callable[..., Node |
     """
 
     def segment(*args) -> Node | list[Node]:
-        args = [as_node(a) for a in args]
-        slots = [Variable(np.zeros(a.shape, a.dtype), name=f"slot{i}") for i, a in enumerate(args)]
-        outputs = fn(*slots)
-        single = isinstance(outputs, Node)
-        outputs = [outputs] if single else list(outputs)
+        inputs = [as_node(a) for a in args]
+        slots = [
+            Variable(np.zeros(a.shape, a.dtype), name=f"slot{i}") for i, a in enumerate(inputs)
+        ]
+        result = fn(*slots)
+        single = isinstance(result, Node)
+        outputs = [result] if isinstance(result, Node) else list(result)
         # Variables the body reads from outside become inputs too, so they get gradients
         inside = {id(s) for s in slots}
         captured = [n for n in toposort(outputs) if isinstance(n, Variable) and id(n) not in inside]
         own = [Variable(np.zeros(v.shape, v.dtype), name=v.name) for v in captured]
-        outputs = substitute(outputs, dict(zip(captured, own)))
+        outputs = substitute(outputs, dict(zip(captured, own, strict=True)))
         body = outputs[0] if single else concatenate([ravel(y) for y in outputs])
-        packed = Segment(*args, *captured, body=body, slots=tuple(slots + own))
+        packed = Segment(*inputs, *captured, body=body, slots=tuple(slots + own))
         if single:
             return packed
         pieces = split(packed, list(np.cumsum([y.size for y in outputs])[:-1]))
-        return [reshape(p, y.shape) for p, y in zip(pieces, outputs)]
+        return [reshape(p, y.shape) for p, y in zip(pieces, outputs, strict=True)]
 
     return segment

@@ -1,6 +1,6 @@
 """Evaluation plans: `function(outputs, inputs)` builds a plan once, then each call runs it.
 
-Building a plan simplifies the graph (`autodiff.simplify`), fixes the topological order,
+Building a plan simplifies the graph (`autodiff.simplification`), fixes the topological order,
 evaluates once whatever depends on constants only, and writes the whole schedule as ONE
 straight-line Python function: each node is a line, each intermediate is deleted right after
 its last use, and a result may be written over an input array that nothing reads afterwards.
@@ -22,12 +22,12 @@ import itertools
 import math
 import threading
 from collections import defaultdict
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .node import Node, Variable, toposort
-from .simplify import paused_gc, simplify_in_order
+from .node import Node, Variable, kernel_of, toposort
+from .simplification import paused_gc, simplify_in_order
 
 _BUFFER_BYTES = 1 << 16  # intermediates this large go to buffers kept between calls
 
@@ -56,6 +56,11 @@ class Function:
         inplace: bool = True,
     ):
         self.single = isinstance(outputs, Node)
+        if not (self.single or _is_collection(outputs)):
+            raise TypeError(f"function: outputs must be a Node or a list of Nodes, got {type(outputs).__name__}")
+        if isinstance(inputs, Node) or not _is_collection(inputs):
+            raise TypeError(f"function: inputs must be a list of Variables, got {type(inputs).__name__}"
+                            + (" (put it in a list: inputs=[x])" if isinstance(inputs, Node) else ""))
         self.outputs = [outputs] if self.single else list(outputs)
         self.inputs = list(inputs)
         for i, node in enumerate(self.outputs):
@@ -132,8 +137,18 @@ def eval(nodes: Node | Sequence[Node], feed: Mapping[Variable, Any] | None = Non
     >>> ad.eval([x * 3, x + 1], feed={x: 5.0})
     [array(15.), array(6.)]
     """
+    if feed is not None and not isinstance(feed, Mapping):
+        raise TypeError(f"eval: feed must be a mapping from Variables to values, got {type(feed).__name__}")
     feed = dict(feed or {})
+    for key in feed:
+        if not isinstance(key, Variable):
+            raise TypeError(f"eval: feed keys must be Variables, got {getattr(key, 'name', type(key).__name__)}")
     return Function(nodes, list(feed), simplify=False)(*feed.values())
+
+
+def _is_collection(items: Any) -> bool:
+    """Whether `items` holds several things (a list, a tuple, a generator; not a string)."""
+    return isinstance(items, Iterable) and not isinstance(items, (str, bytes, np.ndarray, Node))
 
 
 # -- code generation ---------------------------------------------------------------------------
@@ -178,7 +193,7 @@ def _constant_values(nodes: list[Node], fed: set[int]) -> dict[int, Any]:
     known: dict[int, Any] = {}
     for node in nodes:
         if node.constant or (node.inputs and all(id(x) in known for x in node.inputs)):
-            value = node.eval(*[known[id(x)] for x in node.inputs])
+            value = kernel_of(node)(*[known[id(x)] for x in node.inputs])
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
             known[id(node)] = value
@@ -218,6 +233,16 @@ def _overwritable(nodes: list[Node], outputs: list[Node], known: dict[int, Any],
         for i, node in enumerate(nodes)
     }
     return free, owners, busy_until
+
+
+def _views_of_variables(nodes: list[Node], fed: set[int]) -> set[int]:
+    """The nodes whose value may be (a view of) the value a Variable holds (not a fed one)."""
+    shared: set[int] = set()
+    for node in nodes:
+        held = isinstance(node, Variable) and id(node) not in fed
+        if held or (not node.fresh and any(id(x) in shared for x in node.inputs)):
+            shared.add(id(node))
+    return shared
 
 
 def _shortcuts(nodes: list[Node], outputs: list[Node], known: dict[int, Any]):
@@ -326,7 +351,7 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
         else:
             w.buffer = functools.partial(buffer_for, node)
             if not node.lower(w, operands, v):
-                w.lines.append(f"{v} = {w.bind(node.eval, '_f')}({', '.join(operands)})")
+                w.lines.append(f"{v} = {w.bind(kernel_of(node), '_f')}({', '.join(operands)})")
             w.buffer = lambda: None
         dead = [name[id(x)] for x in dict.fromkeys(reads.get(id(node), node.inputs))
                 if last_read[id(x)] == i and id(x) not in kept and name[id(x)] != v]
@@ -338,10 +363,12 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
                 pool[(flat.size, flat.dtype.str)].append(flat)
 
     results = []
+    shared = _views_of_variables(nodes, fed)
     for node in outputs:
         v = name[id(node)]
-        if id(node) in known:
-            results.append(f"_np.array({v})")  # a fresh copy: callers may write into results
+        if id(node) in known or id(node) in shared:
+            # a fresh copy: callers may write into results, and that must not change a value
+            results.append(f"_np.array({v}, order='C')")
         elif node.ndim == 0:
             results.append(f"_asarray({v})")
         elif node.ndim > 1 and not (id(node) in fed or isinstance(node, Variable)):

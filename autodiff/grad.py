@@ -25,7 +25,33 @@ def _check_nodes(op: str, y, wrt) -> tuple[list[Node], bool]:
     for i, w in enumerate(wrt_list):
         if not isinstance(w, Node):
             raise TypeError(f"{op}: can only differentiate with respect to Nodes, got {type(w).__name__} (wrt {i})")
+        if w.dtype.kind != "f":
+            raise TypeError(
+                f"{op}: cannot differentiate with respect to {w.name!r} of dtype {w.dtype} (wrt {i}): "
+                "gradients are taken with respect to floating-point nodes; make it one, e.g. "
+                "ad.Variable(value, dtype=float)"
+            )
     return wrt_list, single
+
+
+def _one_node(op: str, wrt) -> None:
+    if not isinstance(wrt, Node):
+        raise TypeError(f"{op}: wrt must be one Node, got {type(wrt).__name__} "
+                        "(concatenate several into one first)")
+
+
+def _as_direction(op: str, what: str, value, like: Node) -> Node:
+    """`value` as a Node; a number or array (not a Node) takes the floating dtype of `like`,
+    so a float64 direction on a float32 graph gives float32 derivatives."""
+    if isinstance(value, Node):
+        return value
+    try:
+        node = as_node(value, like=like)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be a Node, a number or an array, got {type(value).__name__}") from None
+    if node.dtype.kind in "biuf" and node.dtype != float_dtype(like.dtype):
+        node = as_node(np.asarray(value, dtype=float_dtype(like.dtype)))
+    return node
 
 
 def grad(y: Node, wrt: Node | Sequence[Node], seed=None) -> Node | list[Node]:
@@ -34,7 +60,8 @@ def grad(y: Node, wrt: Node | Sequence[Node], seed=None) -> Node | list[Node]:
     Without a `seed`, a non-scalar `y` is summed first. A `seed` of shape ``y.shape`` gives
     the vector-Jacobian product ``seed . dy/dwrt``; a seed of shape ``(*batch, *y.shape)``
     gives one product per leading index, with shape ``(*batch, *wrt.shape)``. A node that
-    `y` does not depend on gets zeros.
+    `y` does not depend on gets zeros. Each node in `wrt` must have a floating dtype
+    (TypeError otherwise); no gradient flows through integer or bool nodes.
 
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.array(3.0), name="x")
@@ -54,16 +81,17 @@ def grad(y: Node, wrt: Node | Sequence[Node], seed=None) -> Node | list[Node]:
 def _grad(y: Node, wrt_list: list[Node], single: bool, seed) -> Node | list[Node]:
     if seed is None:
         seed = ones(y.shape, float_dtype(y.dtype))
-    seed = as_node(seed)
+    seed = _as_direction("grad", "the seed", seed, like=y)
     if seed.shape[seed.ndim - y.ndim:] != y.shape or seed.ndim < y.ndim:
         raise ValueError(f"grad: seed of shape {seed.shape} does not end with the shape {y.shape} of y")
     batch = seed.shape[: seed.ndim - y.ndim]
 
     targets = {id(w) for w in wrt_list}
     order = toposort([y])
-    live: set[int] = set()  # nodes through which y depends on a target
+    live: set[int] = set()  # nodes through which y depends on a target (never integer or bool ones)
     for node in order:
-        if id(node) in targets or (node.differentiable and any(id(x) in live for x in node.inputs)):
+        if id(node) in targets or (node.differentiable and node.dtype.kind in "fc"
+                                   and any(id(x) in live for x in node.inputs)):
             live.add(id(node))
 
     # cotangents are summed as they arrive, so a plan can drop each part at once
@@ -77,12 +105,23 @@ def _grad(y: Node, wrt_list: list[Node], single: bool, seed) -> Node | list[Node
             found[id(node)] = g
         if not node.inputs:
             continue
-        for x, gx in zip(node.inputs, node.grad(g)):
+        grads = tuple(node.grad(g))
+        if len(grads) != len(node.inputs):
+            raise RuntimeError(
+                f"{node.name}.grad gave {len(grads)} gradients for {len(node.inputs)} inputs "
+                "(one Node or None per input): a bug in that op's grad rule"
+            )
+        for i, (x, gx) in enumerate(zip(node.inputs, grads)):
             if gx is None or id(x) not in live:
                 continue
+            if not isinstance(gx, Node):
+                raise TypeError(
+                    f"{node.name}.grad gave a {type(gx).__name__} for input {i}, not a Node or None: "
+                    "a bug in that op's grad rule"
+                )
             if gx.shape != batch + x.shape:
                 raise RuntimeError(
-                    f"{node.name}.grad gave a gradient of shape {gx.shape} for an input of shape "
+                    f"{node.name}.grad gave a gradient of shape {gx.shape} for input {i} of shape "
                     f"{x.shape} with batch {batch}: a bug in that op's grad rule"
                 )
             totals[id(x)] = add(totals[id(x)], gx) if id(x) in totals else gx
@@ -125,8 +164,7 @@ def hessian(f: Node, wrt: Node) -> Node:
            [ 0., 12.]])
     """
     _check_nodes("hessian", f, wrt)
-    if not isinstance(wrt, Node):
-        raise TypeError("hessian: wrt must be one Node (concatenate several into one first)")
+    _one_node("hessian", wrt)
     return jacobian(jacobian(f, wrt), wrt)
 
 
@@ -139,9 +177,10 @@ def hvp(f: Node, wrt: Node, v) -> Node:
     array([ 6., 12.])
     """
     _check_nodes("hvp", f, wrt)
+    _one_node("hvp", wrt)
     if f.ndim != 0:
         raise ValueError(f"hvp: f must be a scalar, got shape {f.shape}")
-    v = as_node(v, like=wrt)
+    v = _as_direction("hvp", "v", v, like=wrt)
     if v.shape != wrt.shape:
         raise ValueError(f"hvp: v of shape {v.shape} does not match wrt of shape {wrt.shape}")
     return grad(sum(multiply(grad(f, wrt), v)), wrt)
@@ -160,7 +199,8 @@ def jvp(y: Node, wrt: Node, v) -> Node:
     array([2., 0.])
     """
     _check_nodes("jvp", y, wrt)
-    v = as_node(v, like=wrt)
+    _one_node("jvp", wrt)
+    v = _as_direction("jvp", "v", v, like=wrt)
     if v.shape[v.ndim - wrt.ndim:] != wrt.shape or v.ndim < wrt.ndim:
         raise ValueError(f"jvp: v of shape {v.shape} does not end with the shape {wrt.shape} of wrt")
     u = Variable(np.zeros(y.shape, float_dtype(y.dtype)), name="jvp_seed")

@@ -13,16 +13,21 @@ Python's operators (``+``, ``@``, ``[]``, ``.T``, ...) are installed onto `Node`
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import itertools
 import math
+import types
 import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 _cache: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-_scope: list[str] = []
-_derivative_depth = [0]
+# context-local (each thread and asyncio task has its own): the open name scopes, and how many
+# `grad` calls are building a derivative graph
+_scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("autodiff_scope", default=())
+_derivative_depth: contextvars.ContextVar[int] = contextvars.ContextVar("autodiff_derivative", default=0)
 _counter = itertools.count()
 
 
@@ -69,12 +74,19 @@ class Node:
     nonnegative = False  # every element is >= 0 (or nan), whatever the inputs
     keeps_nonnegative = False  # every element is >= 0 where all its inputs are
     caption: str | None = None  # a plot's label for it instead of its name and parameters
+    bound = math.inf  # every element's |value| is at most this (or nan), whatever the inputs
 
     shape: tuple[int, ...]
     dtype: np.dtype
     name: str
     scope: tuple[str, ...]
     is_derivative: bool  # first built while `grad` was building a derivative graph
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        kernel = cls.__dict__.get("eval")
+        if isinstance(kernel, types.FunctionType):  # a plain method (not a static one)
+            cls.eval = _value_without_arrays(kernel)  # type: ignore[method-assign]
 
     def __new__(cls, *inputs: Node, **params: Any) -> Node:
         inputs = tuple(as_node(x) for x in inputs)
@@ -147,8 +159,8 @@ class Node:
         set_(self, "dtype", np.dtype(dtype))
         set_(self, "name", name)
         set_(self, "params", params)
-        set_(self, "scope", tuple(_scope))
-        set_(self, "is_derivative", _derivative_depth[0] > 0)
+        set_(self, "scope", _scope.get())
+        set_(self, "is_derivative", _derivative_depth.get() > 0)
         set_(self, "_id", next(_counter))
 
     def __setattr__(self, key: str, value: Any) -> None:
@@ -159,7 +171,14 @@ class Node:
         raise AttributeError(f"{type(self).__name__} nodes are immutable")
 
     def eval(self, *arrays: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The op on NumPy arrays, one per input; without arrays, the node's current value.
+
+        >>> import numpy as np, autodiff as ad
+        >>> y = ad.exp(ad.Variable(np.array(0.0)))
+        >>> y.eval(np.array(1.0)), y.eval()
+        (np.float64(2.718281828459045), array(1.))
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define eval")
 
     def grad(self, g: Node) -> Sequence[Node | None]:
         """Vector-Jacobian product: one Node (or None for no gradient) per input.
@@ -172,6 +191,11 @@ class Node:
         """The one value of every element when input i holds `values[i]` everywhere, or None
         where the op cannot say (then constant folding evaluates it in full)."""
         return None
+
+    def value_bound(self, bounds: Sequence[float]) -> float:
+        """A bound on every element's |value| (or nan) when input i's are at most `bounds[i]`;
+        inf where the op cannot say."""
+        return math.inf
 
     def plan_reads(self) -> Sequence[Node] | None:
         """The nodes a plan's line for this node reads instead of its inputs, or None.
@@ -276,6 +300,33 @@ class Node:
         def mean(self, axis: Any = None, keepdims: bool = False) -> Node: ...
 
 
+def _value_without_arrays(kernel):
+    """`kernel` (an op's eval), giving the node's value when called with no arrays.
+
+    Plans call the kernel itself (`kernel_of`), so this check costs them nothing.
+    """
+
+    @functools.wraps(kernel)
+    def eval(self, *arrays):
+        if arrays or not self.inputs:
+            return kernel(self, *arrays)
+        return self()
+
+    eval.kernel = kernel
+    return eval
+
+
+def kernel_of(node: Node):
+    """`node.eval` as the op defines it (bound to `node`): the arrays in, the result out.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.node.kernel_of(ad.exp(ad.Variable(np.zeros(2))))(np.array([0.0, 1.0]))
+    array([1.        , 2.71828183])
+    """
+    method = type(node).eval
+    return getattr(method, "kernel", method).__get__(node)
+
+
 class Leaf(Node):
     """A node with no inputs whose value is held, not computed. Leaves are never merged."""
 
@@ -289,8 +340,15 @@ class Leaf(Node):
 class Variable(Leaf):
     """A leaf whose value may change: ``x.value = new`` is seen by every graph.
 
-    The shape and dtype are fixed when the Variable is made; a new value must have the
-    same shape and is cast to the dtype.
+    Python numbers and (nested) lists of them become float64, as ``np.asarray(value, float)``
+    does; NumPy arrays and scalars keep their dtype (integer Variables hold token ids and
+    labels), and `dtype` overrides both. The shape and dtype are fixed when the Variable is
+    made. A new value must have the same shape; it is cast to the dtype, and a cast that would
+    lose information (out of range, a fraction, an imaginary part, a finite value becoming
+    inf, a string) raises. The Variable keeps its own copy of the value, and `value` is a
+    read-only view of it: writing into an array after setting it changes nothing here. An
+    array that is read-only all the way down (``a.flags.writeable = False``, or another
+    Variable's value) is kept as it is, without a copy: a way to hand an array over.
 
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.array([1.0, 2.0]), name="x")
@@ -300,40 +358,191 @@ class Variable(Leaf):
     >>> x.value = np.array([3.0, 0.0])
     >>> y()
     array(9.)
+    >>> ad.Variable([1, 2]).dtype, ad.Variable(np.array([1, 2])).dtype
+    (dtype('float64'), dtype('int64'))
     """
 
-    def __init__(self, value: Any, name: str | None = None):
-        array = np.array(value)
-        self._setup((), array.shape, array.dtype, name or "Variable", ())
+    def __init__(self, value: Any, name: str | None = None, dtype: Any = None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Variable: the name must be a string, got {type(name).__name__}")
+        name = name or "Variable"
+        if isinstance(value, Node):
+            raise TypeError(f"Variable {name!r}: the value is a {value.name} node, not an array; "
+                            "evaluate it first (node()) or use the node itself")
+        if dtype is not None:
+            target = _numeric_dtype(f"Variable {name!r}", dtype)
+        elif isinstance(value, (np.ndarray, np.generic)):
+            target = value.dtype
+        else:  # Python numbers and lists of them: float64 (complex128 when any is complex)
+            array = _as_array(f"Variable {name!r}", value)
+            complex_ = array.dtype.kind == "c" or (
+                array.dtype.kind == "O" and any(isinstance(v, complex) for v in array.flat))
+            target = np.dtype(np.complex128 if complex_ else np.float64)
+        array = np.array(_cast(f"Variable {name!r}", value, target))
+        _numeric_dtype(f"Variable {name!r}", array.dtype)
+        array.flags.writeable = False
+        self._setup((), array.shape, array.dtype, name, ())
         object.__setattr__(self, "_value", array)
 
     @property
     def value(self) -> np.ndarray:
-        return self._value
+        """The current value: a read-only view of the Variable's own array."""
+        return self._value.view()
 
     @value.setter
     def value(self, new: Any) -> None:
-        object.__setattr__(self, "_value", self.check_value(new))
+        array = self.check_value(new)
+        shared = array is new or (isinstance(new, np.ndarray) and np.may_share_memory(array, new))
+        if shared and not _frozen(array):
+            array = array.copy()  # the caller's array stays the caller's
+        array.flags.writeable = False
+        object.__setattr__(self, "_value", array)
 
     def check_value(self, new: Any) -> np.ndarray:
-        """`new` as an array of this Variable's dtype; ValueError if its shape differs."""
-        array = np.asarray(new)
-        if self.dtype.kind in "iub" and array.dtype.kind in "fc":
-            raise TypeError(
-                f"Variable {self.name!r}: a {array.dtype} value would be truncated to {self.dtype}"
-            )
-        array = array.astype(self.dtype, copy=False)
+        """`new` as an array of this Variable's shape and dtype (`new` itself where it is one).
+
+        Raises ValueError for another shape or a value the dtype cannot hold (out of range,
+        or a finite value that would become inf), TypeError for a cast between kinds that
+        loses information (a fraction into an integer, an imaginary part into a real) or a
+        value that is not a number.
+
+        >>> import numpy as np, autodiff as ad
+        >>> ad.Variable(np.zeros(2, np.uint8), name="pixels").check_value([7, 300])
+        Traceback (most recent call last):
+        ValueError: Variable 'pixels': the int64 value 300 does not fit uint8 (0 to 255)
+        """
+        if type(new) is np.ndarray and new.dtype == self.dtype and new.shape == self.shape:
+            return new  # the common case, on every call of a plan: nothing to convert
+        what = f"Variable {self.name!r}"
+        if isinstance(new, Node):
+            raise TypeError(f"{what}: the value is a {new.name} node, not an array; "
+                            "evaluate it first (node())")
+        array = _cast(what, new, self.dtype)
         if array.shape != self.shape:
-            raise ValueError(
-                f"Variable {self.name!r}: value of shape {array.shape} does not fit shape {self.shape}"
-            )
+            raise ValueError(f"{what}: value of shape {array.shape} does not fit shape {self.shape}")
         return array
 
     def eval(self) -> np.ndarray:
-        return self._value
+        return self.value
 
     def __repr__(self) -> str:
         return f"Variable(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+def _frozen(array: np.ndarray) -> bool:
+    """Whether nothing can write into `array`: it and every array it views are read-only."""
+    while isinstance(array, np.ndarray):
+        if array.flags.writeable:
+            return False
+        if array.base is None:
+            return True
+        array = array.base
+    return False  # memory of another object (a buffer, a memory map)
+
+
+def _numeric_dtype(what: str, dtype: Any) -> np.dtype:
+    """`dtype` as a NumPy dtype if it is bool or a number type; TypeError otherwise."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{what}: {dtype!r} is not a dtype") from None
+    if dtype.kind not in "biufc":
+        raise TypeError(f"{what}: dtype {dtype} is not a number type (bool, int, uint, float, complex)")
+    return dtype
+
+
+def _as_array(what: str, value: Any) -> np.ndarray:
+    """`value` as an array of numbers (Python ints too large for int64 stay exact objects)."""
+    try:
+        array = np.asarray(value)
+        if array.dtype.kind == "f" and isinstance(value, (list, tuple)):
+            exact = np.array(value, dtype=object)  # NumPy makes floats of ints beyond int64
+            if all(isinstance(v, int) for v in exact.flat):
+                array = exact
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{what}: the value is not an array of numbers ({error})") from None
+    if array.dtype.kind == "O":
+        if not all(isinstance(v, (int, float, complex)) for v in array.flat):
+            kinds = sorted({type(v).__name__ for v in array.flat} - {"int", "float", "complex", "bool"})
+            raise TypeError(f"{what}: the value holds {', '.join(kinds) or 'objects'}, not numbers")
+    elif array.dtype.kind in "US":
+        example = array.flat[0] if array.size else ""
+        raise TypeError(f"{what}: strings are not numbers (got {str(example)!r}, dtype {array.dtype})")
+    elif array.dtype.kind not in "biufc":
+        raise TypeError(f"{what}: a {array.dtype} value is not a number")
+    return array
+
+
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integers < floats < complex
+
+
+def _cast(what: str, value: Any, dtype: np.dtype) -> np.ndarray:
+    """`value` as an array of `dtype`; raises where the cast would lose information.
+
+    Rounding to a float of fewer bits is fine. A fraction into an integer or bool, an
+    imaginary part into a real type (TypeError), a value outside an integer type's range or
+    a finite value that becomes inf (ValueError) are not.
+    """
+    array = _as_array(what, value)
+    if array.dtype == dtype:
+        return array
+    if array.dtype.kind == "O":  # holds Python ints beyond int64
+        if all(isinstance(v, int) for v in array.flat):
+            return _cast_python_ints(what, array, dtype)
+        kind = complex if any(isinstance(v, complex) for v in array.flat) else float
+        try:
+            array = array.astype(kind)
+        except OverflowError:
+            raise ValueError(f"{what}: a Python int of the value is too large for {dtype}") from None
+    source = array.dtype
+    if _RANK[source.kind] > _RANK[dtype.kind] and source.kind in "fc":
+        lost = "lose its imaginary part in" if source.kind == "c" else "be truncated to"
+        fix = "complex" if source.kind == "c" else "float"
+        raise TypeError(f"{what}: a {source} value would {lost} {dtype} "
+                        f"(give the Variable a {fix} dtype, or convert the value first)")
+    if dtype.kind in "biu":
+        low, high = _limits(dtype)
+        if array.size and (array.min() < low or array.max() > high):
+            example = array[(array < low) | (array > high)].flat[0].item()
+            raise ValueError(f"{what}: the {source} value {example!r} does not fit {dtype} ({low} to {high})")
+        return array.astype(dtype)
+    with np.errstate(over="ignore"):  # overflow is found below, with an example
+        result = array.astype(dtype)
+    new_parts = (result.real, result.imag) if dtype.kind == "c" else (result,)
+    old_parts = (array.real, array.imag) if source.kind == "c" else (array,)
+    for new, old in zip(new_parts, old_parts):
+        overflow = np.isinf(new)
+        if overflow.any():
+            overflow &= np.isfinite(old)
+            if overflow.any():
+                example = old[overflow].flat[0].item()
+                raise ValueError(f"{what}: the {source} value {example!r} overflows to inf in {dtype}")
+    return result
+
+
+def _limits(dtype: np.dtype) -> tuple[int, int]:
+    if dtype.kind == "b":
+        return 0, 1
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
+def _cast_python_ints(what: str, array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """An object array of Python ints (some beyond int64) as `dtype`, checked exactly."""
+    if dtype.kind in "biu":
+        low, high = _limits(dtype)
+        outside = [v for v in array.flat if not low <= v <= high]
+        if outside:
+            raise ValueError(f"{what}: the Python int {outside[0]} does not fit {dtype} ({low} to {high})")
+        return array.astype(dtype)
+    try:
+        with np.errstate(over="ignore"):
+            result = array.astype(dtype)
+    except OverflowError:
+        result = None
+    if result is None or np.isinf(result.real).any():
+        raise ValueError(f"{what}: a Python int of the value is too large for {dtype}")
+    return result
 
 
 class Constant(Leaf):
@@ -431,21 +640,23 @@ def name_scope(name: str):
     >>> y.scope
     ('block',)
     """
-    _scope.append(name)
+    if not isinstance(name, str):
+        raise TypeError(f"name_scope: the name must be a string, got {type(name).__name__}")
+    token = _scope.set(_scope.get() + (name,))
     try:
         yield
     finally:
-        _scope.pop()
+        _scope.reset(token)
 
 
 @contextlib.contextmanager
 def building_derivative():
     """Nodes first built inside this context are marked `is_derivative` (for plots)."""
-    _derivative_depth[0] += 1
+    token = _derivative_depth.set(_derivative_depth.get() + 1)
     try:
         yield
     finally:
-        _derivative_depth[0] -= 1
+        _derivative_depth.reset(token)
 
 
 def toposort(outputs: Iterable[Node]) -> list[Node]:

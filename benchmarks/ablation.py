@@ -19,7 +19,8 @@ import autodiff as ad
 import workloads
 
 compile_module = sys.modules["autodiff.compile"]
-simplify_module = sys.modules["autodiff.simplify"]
+simplify_module = sys.modules["autodiff.simplification.driver"]
+collector_module = sys.modules["autodiff.simplification.collector"]
 
 
 class Interpreted:
@@ -108,12 +109,11 @@ SWITCHES = {
     "collector": ("no term collection (commute, like terms, powers, factor, stack_*)",
                   lambda: patched(simplify_module, "_collectable", lambda node: False)),
     "fusion": ("no einsum fusion (einsum_einsum, einsum_multiply, multiply_into_einsum)",
-               lambda: without_rules("einsum_einsum", "transpose_transpose", "einsum_multiply",
-                                     "multiply_into_einsum")),
+               lambda: without_rules("einsum_einsum", "einsum_multiply", "multiply_into_einsum")),
     "identity": ("no identity/fill elimination in einsums (einsum_eye, einsum_fill, reshape_eye)",
                  lambda: without_rules("einsum_eye", "einsum_fill", "reshape_eye")),
     "stacking": ("no horizontal stacking of sums (stack_einsums, stack_scatters, stack_sum)",
-                 lambda: patched(simplify_module._Writer, "stack", lambda self, items: items)),
+                 lambda: patched(collector_module._Writer, "stack", lambda self, items: items)),
 }
 
 

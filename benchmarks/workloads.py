@@ -272,7 +272,11 @@ def char_rnn() -> Case:
 
         def step(ids_value, targets):
             loss_value, state[0], *grads = plan(ids_value, eye[targets], state[0])
-            adagrad([p.value for p in params], memory, grads)
+            for p, m, g in zip(params, memory, grads):
+                value = np.array(p.value)  # a Variable's value is read-only: update a copy
+                adagrad([value], [m], [g])
+                value.flags.writeable = False  # handed over to the Variable: no copy
+                p.value = value
             return loss_value
 
         return step
@@ -350,7 +354,9 @@ def mlp_sgd() -> Case:
         def step(X_value, labels):
             loss_value, *grads = plan(X_value, eye[labels])
             for p, g in zip(params, grads):
-                p.value -= SGD_LR * g
+                value = p.value - SGD_LR * g
+                value.flags.writeable = False  # handed over to the Variable: no copy
+                p.value = value
             return loss_value
 
         return step

@@ -9,7 +9,9 @@ graph are each built once and run through a plan; nothing is rebuilt per step.
     python examples/char_rnn.py --resume /tmp/lstm.npz --steps 0 --generate 500 --prime "The "
 
 Checkpoints (`--save`) are written atomically, and `--resume` continues exactly where the
-run stopped: the next loss is the one an uninterrupted run would have seen.
+run stopped: the next loss is the one an uninterrupted run would have seen. That holds after
+Ctrl-C too: the interrupt waits for the step (and any checkpoint) in progress, the state after
+it is saved (a second Ctrl-C waits for that save), and the script exits with status 130.
 """
 
 from __future__ import annotations
@@ -238,9 +240,12 @@ def main(argv: Sequence[str] | None = None) -> dict:
     losses: list[float] = []
     bar = tqdm(total=args.steps, initial=min(start, args.steps), unit="step", disable=args.quiet, dynamic_ncols=True)
     began, trained, chars = time.perf_counter(), 0.0, 0
-    try:
+    # Ctrl-C (or SIGTERM) is held back from here to the end of the final save: the loop stops at
+    # the next step boundary, so the state saved is the one an uninterrupted run had there,
+    # and a second Ctrl-C during the final save waits for it too
+    with optim.defer_signals() as deferred:
         for step in range(start, args.steps):
-            if args.minutes is not None and trained >= 60 * args.minutes:
+            if deferred.received or (args.minutes is not None and trained >= 60 * args.minutes):
                 break
             x, y = corpus.batch(rng, args.batch, args.seq_len)
             tick = time.perf_counter()
@@ -259,24 +264,27 @@ def main(argv: Sequence[str] | None = None) -> dict:
                     save_checkpoint(args.save, model, opt, rng, config, history)
             if args.sample_every and done % args.sample_every == 0:
                 log("---\n" + sampler(200, args.prime, args.temperature, sample_rng) + "\n---")
-    except KeyboardInterrupt:
-        log("interrupted")
-    bar.close()
-
-    if args.save and opt.steps > start and (not history or history[-1]["step"] != opt.steps):
-        history.append({"step": opt.steps, "seconds": round(seconds + trained, 2), "train_loss": float(np.mean(losses[-args.eval_every:])),
-                        "val_loss": validate(periodic)})
-        save_checkpoint(args.save, model, opt, rng, config, history)
-    result = {"losses": losses, "history": history, "steps": opt.steps,
+        bar.close()
+        if args.save and opt.steps > start and (not history or history[-1]["step"] != opt.steps):
+            history.append({"step": opt.steps, "seconds": round(seconds + trained, 2), "train_loss": float(np.mean(losses[-args.eval_every:])),
+                            "val_loss": validate(periodic)})
+            save_checkpoint(args.save, model, opt, rng, config, history)
+        interrupted = deferred.received[0] if deferred.received else None
+        deferred.received.clear()  # handled: the run stops here, with exit status 128 + the signal
+    result = {"losses": losses, "history": history, "steps": opt.steps, "interrupted": interrupted,
               "chars_per_sec": chars / trained if trained else math.nan, "elapsed": time.perf_counter() - began}
+    if args.history:
+        with open(args.history, "w") as file:
+            json.dump(history, file, indent=1)
+    if interrupted:  # stop now: no final validation over all held-out text, no sample, no plot
+        saved = f"; {args.save} holds the state after it" if args.save and opt.steps > start else ""
+        print(f"interrupted ({interrupted.name}) after step {opt.steps}{saved}", file=sys.stderr, flush=True)
+        return result
     result["val_loss"] = validate(valid)
     print(f"held-out loss {result['val_loss']:.3f} nats/char after {opt.steps} steps; {result['chars_per_sec']:,.0f} chars/s while training")
     if args.generate:
         result["sample"] = sampler(args.generate, args.prime, args.temperature, sample_rng)
         print(result["sample"])
-    if args.history:
-        with open(args.history, "w") as file:
-            json.dump(history, file, indent=1)
     if args.plot:
         plot(history, args.plot, f"{config['model'].upper()} {config['hidden']}x{config['layers']}, batch {args.batch} x {args.seq_len} chars, Adam")
     return result
@@ -302,5 +310,5 @@ def plot(history: list[dict], path: str, title: str) -> None:
 
 
 if __name__ == "__main__":
-    main()
-    sys.exit(0)
+    stopped_by = main()["interrupted"]
+    sys.exit(128 + stopped_by if stopped_by else 0)  # 130 after Ctrl-C (SIGINT), as shells report it

@@ -317,3 +317,12 @@ def test_concatenate_reading_a_stop_gradient_is_not_a_stack(second):
     want = np.concatenate([x.value, y.value])
     np.testing.assert_array_equal(ad.eval(c), want)
     np.testing.assert_array_equal(ad.function(c * 2.0)(), 2.0 * want)
+
+
+def test_outputs_and_inputs_may_be_any_collection():
+    x = ad.Variable(np.ones(2), name="x")
+    plan = ad.function((y for y in [x * 2, x + 1]), inputs=(v for v in [x]))
+    first, second = plan(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(first, [2.0, 4.0])
+    np.testing.assert_array_equal(second, [2.0, 3.0])
+    assert ad.function((x * 3,), inputs=(x,))(np.zeros(2))[0].tolist() == [0.0, 0.0]

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import time
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import autodiff as ad
 from autodiff import nn
@@ -336,16 +342,91 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     path = tmp_path / "weights.npz"
     nn.save(path, {"w": np.arange(3.0)})
 
-    def broken(file, **arrays):
+    def broken(file, array, **options):
         file.write(b"half a file")
         raise KeyboardInterrupt  # killed in the middle of writing
 
-    monkeypatch.setattr(np, "savez", broken)
+    monkeypatch.setattr(np.lib.format, "write_array", broken)
     with pytest.raises(KeyboardInterrupt):
         nn.save(path, {"w": np.zeros(3)})
     monkeypatch.undo()
     np.testing.assert_array_equal(nn.load(path)["w"], np.arange(3.0))
     assert os.listdir(tmp_path) == ["weights.npz"]  # no temporary file left behind
+
+
+def test_save_takes_any_entry_name(tmp_path):
+    # np.savez(file, **arrays) takes "file" as its own argument and "allow_pickle" as an option
+    arrays = {"file": np.arange(2.0), "allow_pickle": np.ones(3, bool), "layers.0.weight": np.eye(2), "ключ": np.array("é")}
+    nn.save(tmp_path / "w.npz", arrays)
+    loaded = nn.load(tmp_path / "w.npz")
+    assert list(loaded) == list(arrays)
+    for name, array in arrays.items():
+        np.testing.assert_array_equal(loaded[name], array, err_msg=name)
+        assert loaded[name].dtype == array.dtype
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(
+    st.sampled_from(["file", "allow_pickle", "a.b"]) | st.text(min_size=1, max_size=12).filter(lambda name: "\x00" not in name and not name.endswith("/")),
+    hnp.arrays(st.sampled_from(["<f2", "<f4", ">f8", "<i1", "<u8", "?", "<c16", "<U3", "S2"]), hnp.array_shapes(min_dims=0, max_dims=3, max_side=5)),
+    max_size=4,
+))
+def test_save_load_round_trip_property(tmp_path, arrays):
+    nn.save(tmp_path / "p.npz", arrays)
+    loaded = nn.load(tmp_path / "p.npz")
+    assert list(loaded) == list(arrays)
+    for name, array in arrays.items():
+        assert loaded[name].dtype == array.dtype and loaded[name].shape == array.shape
+        np.testing.assert_array_equal(loaded[name], array)
+
+
+def test_save_refuses_object_arrays_and_writes_nothing(tmp_path):
+    with pytest.raises(TypeError, match=r"nn.save: entry 'meta' is an array of Python objects \(dtype object\)"):
+        nn.save(tmp_path / "w.npz", {"w": np.zeros(2), "meta": np.array({"lr": 0.1})})
+    assert os.listdir(tmp_path) == []
+
+
+def test_load_refuses_a_file_that_would_inflate_past_max_bytes(tmp_path):
+    """A 64 kB file that inflates to 64 MiB is refused from its headers: no time, no memory."""
+    path = tmp_path / "bomb.npz"
+    chunk = np.zeros(2**17)  # 1 MiB
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("w.npy", "w", force_zip64=True) as member:
+        np.lib.format.write_array_header_1_0(member, {"descr": "<f8", "fortran_order": False, "shape": (64 * chunk.size,)})
+        for _ in range(64):
+            member.write(chunk.tobytes())
+    assert os.path.getsize(path) < 2**17
+    tracemalloc.start()
+    began = time.perf_counter()
+    try:
+        with pytest.raises(ValueError, match=r"declares \d+ bytes of arrays by entry 'w' \(shape \(8388608,\), float64\), more than max_bytes=33554432"):
+            nn.load(path, max_bytes=2**25)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - began < 1.0 and peak < 2**20
+    assert nn.load(path)["w"].shape == (2**23,)  # under the default limit it loads
+
+
+def test_a_later_save_removes_what_killed_saves_left(tmp_path):
+    path = tmp_path / "weights.npz"
+    old = time.time() - 3600
+    stale = [tmp_path / "weights.npz.0123abcd.tmp", tmp_path / "weights.npz.deadbeef.tmp"]
+    kept = [
+        tmp_path / "weights.npz.feedf00d.tmp",  # written just now: perhaps another process's save in flight
+        tmp_path / "weights.npz.DEADBEEF.tmp",  # not our pattern
+        tmp_path / "weights.npz.1234.tmp",
+        tmp_path / "other.npz.0123abcd.tmp",  # another file's
+        tmp_path / "xweights.npz.0123abcd.tmp",
+        tmp_path / "weights.npz.0123abcd.tmp.bak",
+    ]
+    for name in stale + kept:
+        name.write_bytes(b"half a file")
+        if name != kept[0]:
+            os.utime(name, (old, old))
+    (tmp_path / "weights.npz.abcdef01.tmp").mkdir()  # a directory is never removed
+    os.utime(tmp_path / "weights.npz.abcdef01.tmp", (old, old))
+    nn.save(path, {"w": np.zeros(2)})
+    assert sorted(os.listdir(tmp_path)) == sorted([p.name for p in kept] + ["weights.npz", "weights.npz.abcdef01.tmp"])
 
 
 def test_load_state_dict_errors():

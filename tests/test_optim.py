@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import autodiff as ad
 from autodiff import nn, optim
@@ -141,6 +145,112 @@ def test_updates_leave_earlier_arrays_alone():
     seen = w.value
     optim.SGD([w], lr=1.0).step([np.ones((2, 2))])
     np.testing.assert_array_equal(seen, P0)
+
+
+MAKERS = {
+    "SGD": lambda ps, **o: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01, **o),
+    "Adagrad": lambda ps, **o: optim.Adagrad(ps, lr=0.1, **o),
+    "RMSProp": lambda ps, **o: optim.RMSProp(ps, lr=0.01, **o),
+    "Adam": lambda ps, **o: optim.Adam(ps, lr=0.01, **o),
+    "AdamW": lambda ps, **o: optim.AdamW(ps, lr=0.01, clip_norm=0.5, **o),
+}
+
+
+def test_steps_minus_one_is_refused_not_nan():
+    """Issue 8: ``steps = -1`` then one Adam step made every weight nan; 2.7 loaded as 2."""
+    w = ad.Variable(P0.copy())
+    opt = optim.Adam([w], lr=0.01)
+    with pytest.raises(ValueError, match="Adam: steps must not be negative, got -1"):
+        opt.steps = -1
+    opt.step([GRADS[0]])
+    assert np.isfinite(w.value).all() and opt.steps == 1
+    with pytest.raises(TypeError, match=r"'steps' must be an integer, got 2.7"):
+        opt.load_state_dict({**opt.state_dict(), "steps": np.array(2.7)})
+    assert opt.steps == 1
+
+
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_nonfinite_raise_names_the_parameter_and_changes_nothing(kind):
+    a, b = ad.Variable(P0.copy(), name="a"), ad.Variable(np.ones(3), name="b")
+    opt = MAKERS[kind]([a, b], nonfinite="raise")
+    opt.step([GRADS[0], np.ones(3)])
+    before, state = [a.value.copy(), b.value.copy()], opt.state_dict()
+    with pytest.raises(ValueError, match=rf"{kind}: gradient 1 \(parameter 'b'\) has 2 non-finite entries \(1 nan\) at step 1"):
+        opt.step([GRADS[1], np.array([np.nan, 1.0, -np.inf])])
+    np.testing.assert_array_equal(a.value, before[0])
+    np.testing.assert_array_equal(b.value, before[1])
+    for key, array in opt.state_dict().items():
+        np.testing.assert_array_equal(array, state[key], err_msg=key)
+
+
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_nonfinite_skip_is_as_if_the_step_never_came(kind):
+    bad = np.where(GRADS[1] > 0.3, np.inf, GRADS[1])
+    skipped = run(lambda ps: MAKERS[kind](ps, nonfinite="skip"), [GRADS[0], bad, GRADS[2]])
+    plain = run(lambda ps: MAKERS[kind](ps), [GRADS[0], GRADS[2]])
+    np.testing.assert_array_equal(skipped[1], skipped[0])
+    np.testing.assert_array_equal(skipped[2], plain[1])
+    with np.errstate(invalid="ignore"):  # without the option nobody looks: inf or nan lands in w
+        assert not np.isfinite(run(lambda ps: MAKERS[kind](ps), [GRADS[0], bad])[1]).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from(sorted(MAKERS)),
+    st.lists(st.tuples(st.booleans(), st.sampled_from([math.nan, math.inf, -math.inf]), st.integers(0, 3)), min_size=1, max_size=6),
+    st.integers(0, 2**32 - 1),
+)
+def test_skipping_equals_dropping_the_bad_steps_property(kind, plan, seed):
+    rng = np.random.default_rng(seed)
+    grads, finite = [], []
+    for poisoned, value, entry in plan:
+        g = rng.normal(size=(2, 2))
+        if poisoned:
+            g.flat[entry] = value
+        else:
+            finite.append(g)
+        grads.append(g)
+    w = ad.Variable(P0.copy())
+    opt = MAKERS[kind]([w], nonfinite="skip")
+    for g in grads:
+        opt.step([g])
+    expected = run(lambda ps: MAKERS[kind](ps), finite)[-1] if finite else P0
+    np.testing.assert_array_equal(w.value, expected)
+    assert opt.steps == len(finite) and opt.skipped == len(grads) - len(finite)
+
+
+def test_train_step_skips_or_raises_on_a_non_finite_gradient():
+    w = ad.Variable(np.array([1.0, 2.0]), name="w")
+    x = ad.Variable(np.zeros(2), name="x")
+    opt = optim.SGD([w], lr=0.5, nonfinite="skip")
+    step = optim.TrainStep(ad.sum(w * x), opt, inputs=[x])
+    assert step(np.array([np.inf, 1.0])) == np.inf
+    np.testing.assert_array_equal(w.value, [1.0, 2.0])
+    step(np.array([1.0, 1.0]))
+    np.testing.assert_array_equal(w.value, [0.5, 1.5])
+    assert (opt.steps, opt.skipped) == (1, 1)
+    opt.nonfinite = "raise"
+    with pytest.raises(ValueError, match=r"SGD: gradient 0 \(parameter 'w'\) has 1 non-finite entries \(0 nan\) at step 1"):
+        step(np.array([1.0, -np.inf]))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(sorted(MAKERS)), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_state_through_a_file_resumes_exactly_property(tmp_path, kind, taken, seed):
+    grads = [np.random.default_rng(seed + k).normal(size=(2, 2)) for k in range(taken + 2)]
+    whole = run(lambda ps: MAKERS[kind](ps), grads)
+    w = ad.Variable(P0.copy())
+    opt = MAKERS[kind]([w])
+    for g in grads[:taken]:
+        opt.step([g])
+    nn.save(tmp_path / "opt.npz", {**opt.state_dict(), "w": w.value})
+    arrays = nn.load(tmp_path / "opt.npz")
+    w2 = ad.Variable(arrays.pop("w"))
+    other = MAKERS[kind]([w2])
+    other.load_state_dict(arrays)
+    for g in grads[taken:]:
+        other.step([g])
+    np.testing.assert_array_equal(w2.value, whole[-1])
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ one layout: input features before output features, ``(in, out)`` for a dense lay
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -30,7 +30,7 @@ def seed(n: int) -> None:
 
 
 def as_rng(rng: np.random.Generator | int | None = None) -> np.random.Generator:
-    """`rng` as a Generator: a Generator passes through, an int seeds a new one, None is the default.
+    """`rng` as a Generator: a Generator passes through, an int seeds one, None is the default.
 
     >>> from autodiff.nn import init
     >>> int(init.as_rng(3).integers(10)) == int(init.as_rng(3).integers(10))

@@ -11,7 +11,8 @@ leave it None to draw from the default generator that `init.seed` resets.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,16 +32,18 @@ class CheckRange(Node):
     """
 
     differentiable = False
+    n: int
+    what: str
 
     @classmethod
-    def infer(cls, x, *, n, what):
+    def infer(cls, x, *, n, what):  # type: ignore[override]  # an op names its own inputs
         if x.dtype.kind not in "iu":
             raise TypeError(f"{what} must be integers, got dtype {x.dtype}")
         if isinstance(x, Constant):
-            _check_range(x.value, n, what)
+            _check_range(x.eval(), n, what)
         return x.shape, x.dtype
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]
         _check_range(x, self.n, self.what)
         return x
 
@@ -91,7 +94,9 @@ class Linear(Module):
     (3, 2)
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, rng=None, dtype=np.float64):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, rng=None, dtype=np.float64
+    ):
         _size("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
         shape = (self.in_features, self.out_features)
@@ -105,7 +110,9 @@ class Linear(Module):
         return y if self.bias is None else y + self.bias
 
     def extra_repr(self) -> str:
-        return f"{self.in_features} -> {self.out_features}" + ("" if self.bias is not None else ", no bias")
+        return f"{self.in_features} -> {self.out_features}" + (
+            "" if self.bias is not None else ", no bias"
+        )
 
 
 class Embedding(Module):
@@ -121,7 +128,9 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, dim: int, rng=None, dtype=np.float64):
         _size("Embedding", num_embeddings=num_embeddings, dim=dim)
         self.num_embeddings, self.dim = int(num_embeddings), int(dim)
-        self.weight = Variable(init.normal((self.num_embeddings, self.dim), rng=rng, dtype=dtype), name="weight")
+        self.weight = Variable(
+            init.normal((self.num_embeddings, self.dim), rng=rng, dtype=dtype), name="weight"
+        )
 
     def forward(self, ids: Node) -> Node:
         ids = check_range(ids, self.num_embeddings, "Embedding: token ids")
@@ -142,7 +151,9 @@ class LayerNorm(Module):
     """
 
     def __init__(self, shape: int | Sequence[int], eps: float = 1e-5, dtype=np.float64):
-        self.shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
+        self.shape = (
+            (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
+        )
         if not self.shape or min(self.shape) < 1:
             raise ValueError(f"LayerNorm: shape must be positive sizes, got {shape!r}")
         self.eps = float(eps)
@@ -178,7 +189,10 @@ class Flatten(Module):
     def forward(self, x: Node) -> Node:
         x = as_node(x)
         if not 0 <= self.start_axis < max(x.ndim, 1):
-            raise ValueError(f"Flatten: start_axis {self.start_axis} is out of range for input of shape {x.shape}")
+            raise ValueError(
+                f"Flatten: start_axis {self.start_axis} is out of range "
+                f"for input of shape {x.shape}"
+            )
         return ops.reshape(x, x.shape[: self.start_axis] + (-1,))
 
 
@@ -197,6 +211,8 @@ class Noise(Variable):
     >>> bool((noise.value != before).all())
     True
     """
+
+    _draw: Callable[[], np.ndarray]
 
     def __init__(self, draw: Callable[[], np.ndarray], name: str = "noise"):
         super().__init__(draw(), name=name)
@@ -272,8 +288,13 @@ class _Cell(Module):
         rng = init.as_rng(rng)
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         width = self.gates * self.hidden_size
-        self.weight_ih = Variable(init.glorot_uniform((self.input_size, width), rng=rng, dtype=dtype), name="weight_ih")
-        recurrent = [init.orthogonal((self.hidden_size, self.hidden_size), rng=rng, dtype=dtype) for _ in range(self.gates)]
+        self.weight_ih = Variable(
+            init.glorot_uniform((self.input_size, width), rng=rng, dtype=dtype), name="weight_ih"
+        )
+        recurrent = [
+            init.orthogonal((self.hidden_size, self.hidden_size), rng=rng, dtype=dtype)
+            for _ in range(self.gates)
+        ]
         self.weight_hh = Variable(np.concatenate(recurrent, axis=1), name="weight_hh")
         self.bias = Variable(self._initial_bias(dtype), name="bias")
 
@@ -286,12 +307,16 @@ class _Cell(Module):
         if x.ndim != 2 or x.shape[1] != self.input_size:
             raise ValueError(f"{name}: input of shape {x.shape} must be (batch, {self.input_size})")
         if not isinstance(state, (list, tuple)):
-            raise TypeError(f"{name}: state must be a list or tuple of nodes, got {type(state).__name__}")
+            raise TypeError(
+                f"{name}: state must be a list or tuple of nodes, got {type(state).__name__}"
+            )
         state = tuple(as_node(s) for s in state)
         want = (x.shape[0], self.hidden_size)
         if len(state) != self.state_size or any(s.shape != want for s in state):
             shapes = [s.shape for s in state]
-            raise ValueError(f"{name}: state must be {self.state_size} node(s) of shape {want}, got {shapes}")
+            raise ValueError(
+                f"{name}: state must be {self.state_size} node(s) of shape {want}, got {shapes}"
+            )
         return x, state
 
     def _project(self, x: Node, h: Node) -> Node:
@@ -304,7 +329,10 @@ class _Cell(Module):
 
     def zero_state(self, batch: int) -> tuple[np.ndarray, ...]:
         """A state of zeros for `batch` sequences, as arrays."""
-        return tuple(np.zeros((batch, self.hidden_size), self.weight_hh.dtype) for _ in range(self.state_size))
+        return tuple(
+            np.zeros((batch, self.hidden_size), self.weight_hh.dtype)
+            for _ in range(self.state_size)
+        )
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
@@ -342,7 +370,8 @@ class LSTMCell(_Cell):
 
     def _initial_bias(self, dtype) -> np.ndarray:
         bias = np.zeros(4 * self.hidden_size, dtype)
-        bias[self.hidden_size : 2 * self.hidden_size] = 1.0  # remember by default (Jozefowicz et al.)
+        # remember by default (Jozefowicz et al.)
+        bias[self.hidden_size : 2 * self.hidden_size] = 1.0
         return bias
 
     def forward(self, x: Node, state: Sequence[Node]) -> tuple[Node, Node]:
@@ -388,7 +417,9 @@ class _Recurrent(Module):
 
     cell: type[_Cell] = _Cell
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, rng=None, dtype=np.float64):
+    def __init__(
+        self, input_size: int, hidden_size: int, num_layers: int = 1, rng=None, dtype=np.float64
+    ):
         _size(type(self).__name__, num_layers=num_layers)
         rng = init.as_rng(rng)
         sizes = [input_size] + [hidden_size] * (num_layers - 1)
@@ -415,17 +446,27 @@ class _Recurrent(Module):
         else:
             xs = as_node(xs)
             if xs.ndim != 3:
-                raise ValueError(f"{name}: input of shape {xs.shape} must be (batch, time, features) or a list of steps")
+                raise ValueError(
+                    f"{name}: input of shape {xs.shape} must be (batch, time, features) "
+                    "or a list of steps"
+                )
             steps = [xs[:, t] for t in range(xs.shape[1])]
         if not steps:
             raise ValueError(f"{name}: the sequence is empty")
         if state is None:
             if steps[0].ndim != 2:
-                raise ValueError(f"{name}: each step must be (batch, features), got shape {steps[0].shape}")
+                raise ValueError(
+                    f"{name}: each step must be (batch, features), got shape {steps[0].shape}"
+                )
             shape = (steps[0].shape[0], self.cells[0].hidden_size)
-            state = [tuple(ops.zeros(shape, cell.weight_hh.dtype) for _ in range(cell.state_size)) for cell in self.cells]
+            state = [
+                tuple(ops.zeros(shape, cell.weight_hh.dtype) for _ in range(cell.state_size))
+                for cell in self.cells
+            ]
         if len(state) != len(self.cells):
-            raise ValueError(f"{name}: state has {len(state)} layers, the layer has {len(self.cells)}")
+            raise ValueError(
+                f"{name}: state has {len(state)} layers, the layer has {len(self.cells)}"
+            )
         state = [tuple(layer) for layer in state]
         outputs = []
         for x in steps:
@@ -487,7 +528,11 @@ class GRU(_Recurrent):
 # -- convolution and pooling -------------------------------------------------------------------
 def _padding(layer: str, padding) -> tuple[int, int]:
     pair = (padding, padding) if isinstance(padding, (int, np.integer)) else padding
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(p, (int, np.integer)) for p in pair):
+    if (
+        not isinstance(pair, (tuple, list))
+        or len(pair) != 2
+        or not all(isinstance(p, (int, np.integer)) for p in pair)
+    ):
         raise TypeError(f"{layer}: padding must be an int or a pair of ints, got {padding!r}")
     if min(pair) < 0:
         raise ValueError(f"{layer}: padding must not be negative, got {padding!r}")
@@ -497,7 +542,9 @@ def _padding(layer: str, padding) -> tuple[int, int]:
 def _windows(layer: str, x: Node, kernel, stride, padding, fill: float = 0.0) -> Node:
     """Windows ``(N, C, OH, OW, KH, KW)`` of an image batch padded with `fill`."""
     if x.ndim != 4:
-        raise ValueError(f"{layer}: input of shape {x.shape} must be (batch, channels, height, width)")
+        raise ValueError(
+            f"{layer}: input of shape {x.shape} must be (batch, channels, height, width)"
+        )
     if any(padding):
         widths = ((0, 0), (0, 0), (padding[0], padding[0]), (padding[1], padding[1]))
         padded = ops.pad(x, widths)
@@ -506,12 +553,14 @@ def _windows(layer: str, x: Node, kernel, stride, padding, fill: float = 0.0) ->
             padded = ops.where(inside, padded, fill)
         x = padded
     if x.shape[2] < kernel[0] or x.shape[3] < kernel[1]:
-        raise ValueError(f"{layer}: kernel {kernel} is larger than the padded input of shape {x.shape}")
+        raise ValueError(
+            f"{layer}: kernel {kernel} is larger than the padded input of shape {x.shape}"
+        )
     return windows(x, kernel, stride)
 
 
 class Conv2d(Module):
-    """2-D convolution (cross-correlation) of ``(N, C, H, W)`` images with a ``(KH, KW, C, out)`` kernel.
+    """2-D convolution (cross-correlation) of ``(N, C, H, W)`` images, ``(KH, KW, C, out)`` kernel.
 
     One einsum over a sliding-window view of the (zero-padded) input.
 
@@ -524,7 +573,17 @@ class Conv2d(Module):
     (2, 4, 3, 3)
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, bias: bool = True, rng=None, dtype=np.float64):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        bias: bool = True,
+        rng=None,
+        dtype=np.float64,
+    ):
         _size("Conv2d", in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = _pair("Conv2d", "kernel_size", kernel_size)
@@ -537,13 +596,19 @@ class Conv2d(Module):
     def forward(self, x: Node) -> Node:
         x = as_node(x)
         if x.ndim == 4 and x.shape[1] != self.in_channels:
-            raise ValueError(f"Conv2d: input of shape {x.shape} has {x.shape[1]} channels, expected {self.in_channels}")
+            raise ValueError(
+                f"Conv2d: input of shape {x.shape} has {x.shape[1]} channels, "
+                f"expected {self.in_channels}"
+            )
         patches = _windows("Conv2d", x, self.kernel_size, self.stride, self.padding)
         y = ops.einsum("ncyxij,ijco->noyx", patches, self.weight)
         return y if self.bias is None else y + ops.reshape(self.bias, (-1, 1, 1))
 
     def extra_repr(self) -> str:
-        return f"{self.in_channels} -> {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return (
+            f"{self.in_channels} -> {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}"
+        )
 
 
 class _Pool(Module):
@@ -552,8 +617,10 @@ class _Pool(Module):
         self.kernel_size = _pair(name, "kernel_size", kernel_size)
         self.stride = self.kernel_size if stride is None else _pair(name, "stride", stride)
         self.padding = _padding(name, padding)
-        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size)):
-            raise ValueError(f"{name}: padding {self.padding} must be at most half the kernel {self.kernel_size}")
+        if any(p > k // 2 for p, k in zip(self.padding, self.kernel_size, strict=True)):
+            raise ValueError(
+                f"{name}: padding {self.padding} must be at most half the kernel {self.kernel_size}"
+            )
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -572,7 +639,9 @@ class MaxPool2d(_Pool):
 
     def forward(self, x: Node) -> Node:
         x = as_node(x)
-        patches = _windows("MaxPool2d", x, self.kernel_size, self.stride, self.padding, fill=-np.inf)
+        patches = _windows(
+            "MaxPool2d", x, self.kernel_size, self.stride, self.padding, fill=-np.inf
+        )
         return ops.max(patches, axis=(-2, -1))
 
 

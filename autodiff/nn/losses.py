@@ -7,13 +7,14 @@ logits in a numerically stable way. `reduction` is "mean" (the default), "sum" o
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from .. import ops
 from ..node import Constant, Node, Variable
 from ..ops.elementwise import as_node
+from ..ops.nn import log_sum_exp_shifted, shift_by_max
 from .layers import check_range
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -66,7 +67,8 @@ def nll(log_probs: Node, labels, reduction: str = "mean") -> Node:
 def cross_entropy(logits: Node, labels, reduction: str = "mean") -> Node:
     """Softmax cross-entropy of integer `labels` from unnormalised `logits` (``(..., classes)``).
 
-    Computed as ``logsumexp(logits) - logits[label]``, which never overflows.
+    Computed as ``log(sum(exp(logits - m))) - (logits[label] - m)`` with m the row's max, which
+    never overflows and keeps full precision when the logits share a large offset.
 
     >>> import numpy as np, autodiff as ad
     >>> from autodiff import nn
@@ -76,13 +78,18 @@ def cross_entropy(logits: Node, labels, reduction: str = "mean") -> Node:
     """
     logits = as_node(logits)
     labels = _labels("cross_entropy", logits, labels)
-    values = ops.logsumexp(logits, axis=-1) - _pick(logits, labels)
+    shifted, _ = shift_by_max(logits, (logits.ndim - 1,))
+    log_sum = ops.reshape(log_sum_exp_shifted(shifted, (logits.ndim - 1,)), labels.shape)
+    values = log_sum - _pick(shifted, labels)
     return _reduce("cross_entropy", values, reduction)
 
 
 def _same_shape(loss: str, prediction: Node, target: Node) -> None:
     if prediction.shape != target.shape:
-        raise ValueError(f"{loss}: prediction of shape {prediction.shape} and target of shape {target.shape} differ")
+        raise ValueError(
+            f"{loss}: prediction of shape {prediction.shape} "
+            f"and target of shape {target.shape} differ"
+        )
 
 
 def mse(prediction: Node, target, reduction: str = "mean") -> Node:
@@ -114,13 +121,17 @@ def binary_cross_entropy_with_logits(logits: Node, targets, reduction: str = "me
     logits = as_node(logits)
     targets = as_node(targets, like=logits)
     _same_shape(name, logits, targets)
-    if isinstance(targets, Constant) and targets.size and (targets.value.min() < 0 or targets.value.max() > 1):
+    if (
+        isinstance(targets, Constant)
+        and targets.size
+        and (targets.eval().min() < 0 or targets.eval().max() > 1)
+    ):
         raise ValueError(f"{name}: targets must lie in [0, 1]")
     return _reduce(name, ops.softplus(logits) - logits * targets, reduction)
 
 
 def multiclass_hinge(scores: Node, labels, margin: float = 1.0, reduction: str = "mean") -> Node:
-    """Multiclass SVM loss (Weston-Watkins): ``sum over j != label of max(0, s_j - s_label + margin)``.
+    """Multiclass SVM loss (Weston-Watkins): ``sum_{j != label} max(0, s_j - s_label + margin)``.
 
     >>> import numpy as np, autodiff as ad
     >>> from autodiff import nn

@@ -11,17 +11,27 @@ and `save` / `load` store them in an ``.npz`` file, atomically.
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
+import re
 import secrets
-from typing import Any, Callable, Iterator, Mapping
+import stat
+import time
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
 from ..node import Node, Variable, name_scope
 
+MAX_BYTES = 4 * 2**30  # what `load` reads at most unless told otherwise: 4 GiB of arrays
+_IMPORTED = time.time()  # temporary files older than this are no save of this process
+
 
 class Module:
-    """Base class of layers and models: subclasses set attributes in `__init__` and define `forward`.
+    """Base class of layers and models: subclasses set attributes in `__init__`, define `forward`.
 
     >>> import numpy as np, autodiff as ad
     >>> from autodiff import nn
@@ -134,7 +144,9 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from `state` (name -> array); all are checked before any is set.
 
-        Raises ValueError naming the missing or unexpected names, or a shape that does not fit.
+        Raises ValueError naming the missing or unexpected names, or a shape that does not fit,
+        and, as setting a Variable's value does, where a cast to the parameter's dtype would lose
+        information. Each parameter keeps its own copy of the array it is given.
 
         >>> from autodiff import nn
         >>> a, b = nn.Linear(3, 2, rng=0), nn.Linear(3, 2, rng=1)
@@ -142,6 +154,11 @@ class Module:
         >>> bool((a.weight.value == b.weight.value).all())
         True
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict: expected a mapping of names to arrays, "
+                f"got a {type(state).__name__}"
+            )
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]
@@ -151,13 +168,18 @@ class Module:
             )
         values = {}
         for name, p in params.items():
-            array = np.asarray(state[name])
-            if array.shape != p.shape:
+            if np.shape(state[name]) != p.shape:
                 raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: {name!r} has shape {array.shape}, "
+                    f"{type(self).__name__}.load_state_dict: {name!r} "
+                    f"has shape {np.shape(state[name])}, "
                     f"the parameter has shape {p.shape}"
                 )
-            values[name] = np.array(array, dtype=p.dtype)
+            try:  # the same casts as `p.value = ...`: none that loses information
+                values[name] = p.check_value(state[name])
+            except (TypeError, ValueError) as error:
+                raise type(error)(
+                    f"{type(self).__name__}.load_state_dict: {name!r}: {error}"
+                ) from None
         for name, p in params.items():
             p.value = values[name]
 
@@ -165,9 +187,9 @@ class Module:
         """Write the parameters to an ``.npz`` file, atomically (see `autodiff.nn.save`)."""
         save(path, self.state_dict())
 
-    def load(self, path: str | os.PathLike) -> None:
-        """Read the parameters from an ``.npz`` file written by `save`."""
-        self.load_state_dict(load(path))
+    def load(self, path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> None:
+        """Read the parameters from an ``.npz`` file written by `save` (`max_bytes`: `nn.load`)."""
+        self.load_state_dict(load(path, max_bytes))
 
     # -- display -------------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -197,7 +219,9 @@ class Sequential(Module):
     def __init__(self, *layers: Callable[[Any], Any]):
         for i, layer in enumerate(layers):
             if not callable(layer):
-                raise TypeError(f"Sequential: layer {i} is a {type(layer).__name__}, not a module or a function")
+                raise TypeError(
+                    f"Sequential: layer {i} is a {type(layer).__name__}, not a module or a function"
+                )
         self.layers = list(layers)
 
     def forward(self, x: Node) -> Node:
@@ -216,25 +240,32 @@ class Sequential(Module):
 
 
 # -- files ------------------------------------------------------------------------------
+
+
 def save(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
     """Write named arrays to an ``.npz`` file atomically: a crash mid-write leaves the old file.
 
-    The data goes to a new temporary file beside `path`, is flushed to disk, and then
-    replaces `path` in one step (`os.replace`).
+    The data goes to a new temporary file beside `path` (``path.<8 hex digits>.tmp``), is
+    flushed to disk, and then replaces `path` in one step (`os.replace`), whose directory is
+    flushed too. After that, such temporary files of `path` that a killed earlier save left
+    behind (older than this process's import of autodiff) are removed. Every entry is
+    checked first: names are non-empty strings, and arrays of Python objects, which `load`
+    never reads, raise TypeError.
 
     >>> import numpy as np, os, tempfile
     >>> from autodiff import nn
     >>> path = os.path.join(tempfile.mkdtemp(), "weights.npz")
-    >>> nn.save(path, {"w": np.arange(3.0)})
+    >>> nn.save(path, {"w": np.arange(3.0), "file": np.array("any name works")})
     >>> nn.load(path)["w"]
     array([0., 1., 2.])
     """
     path = os.fspath(path)
+    entries = _entries(arrays)
     temporary = f"{path}.{secrets.token_hex(4)}.tmp"
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **{name: np.asarray(value) for name, value in arrays.items()})
+            _write_npz(file, entries)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -242,9 +273,157 @@ def save(path: str | os.PathLike, arrays: Mapping[str, Any]) -> None:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+    _sync_directory(path)
+    _remove_stale_temporaries(path)
 
 
-def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """The named arrays of an ``.npz`` file written by `save` (see there for an example)."""
-    with np.load(os.fspath(path), allow_pickle=False) as data:
-        return {name: data[name] for name in data.files}
+def _sync_directory(path: str) -> None:
+    """Flush the directory entry of `path` too, so that the rename outlives a power cut (POSIX)."""
+    try:
+        handle = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:  # not possible on this system (Windows): the rename is as durable as it gets
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def _entries(arrays: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The arrays `save` is to write, checked: string names, no arrays of Python objects."""
+    if not isinstance(arrays, Mapping):
+        raise TypeError(
+            f"nn.save: expected a mapping of names to arrays, got a {type(arrays).__name__}"
+        )
+    entries = {}
+    for name, value in arrays.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"nn.save: entry names must be non-empty strings, got {name!r}")
+        if isinstance(value, Node):
+            raise TypeError(
+                f"nn.save: entry {name!r} is a {type(value).__name__} node; "
+                "save its value (an array)"
+            )
+        try:
+            array = np.asarray(value)
+        except ValueError as error:
+            raise ValueError(f"nn.save: entry {name!r} is not one array ({error})") from None
+        if array.dtype.hasobject:
+            raise TypeError(
+                f"nn.save: entry {name!r} is an array of Python objects (dtype {array.dtype}), "
+                "which nn.load never reads; save numbers, booleans or strings"
+            )
+        entries[name] = array
+    return entries
+
+
+def _write_npz(file: Any, entries: Mapping[str, np.ndarray]) -> None:
+    """The ``.npz`` format of `np.savez`, uncompressed, taking any entry name (even ``file``)."""
+    with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in entries.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
+def _remove_stale_temporaries(path: str) -> None:
+    """Remove what killed saves of `path` left: regular files of this user named exactly like
+    `save`'s temporaries and last written before this process imported autodiff."""
+    directory, base = os.path.split(os.path.abspath(path))
+    pattern = re.compile(re.escape(base) + r"\.[0-9a-f]{8}\.tmp")
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if not pattern.fullmatch(name):
+            continue
+        candidate = os.path.join(directory, name)
+        try:
+            info = os.lstat(candidate)
+            mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+            if stat.S_ISREG(info.st_mode) and mine and info.st_mtime < _IMPORTED:
+                os.remove(candidate)
+        except OSError:  # gone already, or not ours to remove
+            continue
+
+
+def load(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> dict[str, np.ndarray]:
+    """The named arrays of an ``.npz`` file written by `save` (see there for an example).
+
+    Before any array is read, the sizes its zip and ``.npy`` headers declare are added up;
+    past `max_bytes` (4 GiB unless told) the file is refused with ValueError, so a small file
+    that would inflate to gigabytes costs nothing. Entries that are not ``.npy`` arrays, or
+    hold Python objects, raise ValueError too.
+
+    >>> import numpy as np, os, tempfile
+    >>> from autodiff import nn
+    >>> path = os.path.join(tempfile.mkdtemp(), "big.npz")
+    >>> nn.save(path, {"w": np.zeros(1000)})
+    >>> nn.load(path, max_bytes=4000)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: nn.load: ... declares 8128 bytes ... entry 'w' ... more than max_bytes=4000; ...
+    """
+    path = os.fspath(path)
+    if isinstance(max_bytes, (bool, np.bool_)) or not isinstance(max_bytes, numbers.Integral):
+        raise TypeError(f"nn.load: max_bytes must be an integer, got {max_bytes!r}")
+    if max_bytes < 1:
+        raise ValueError(f"nn.load: max_bytes must be positive, got {max_bytes}")
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"nn.load: {path!r} is not an .npz file ({error})") from None
+    with archive:
+        members = archive.infolist()
+        total = 0
+        for info in members:
+            name = _entry_name(path, info)
+            with archive.open(info) as member:
+                shape, dtype = _read_header(path, name, member)
+            total += max(math.prod(shape) * dtype.itemsize, info.file_size)
+            if total > max_bytes:
+                raise ValueError(
+                    f"nn.load: {path!r} declares {total} bytes of arrays by entry {name!r} "
+                    f"(shape {shape}, {dtype}), more than max_bytes={max_bytes}; "
+                    "pass a larger max_bytes if the file is trusted"
+                )
+        arrays = {}
+        for info in members:
+            name = _entry_name(path, info)
+            try:
+                with archive.open(info) as member:
+                    arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
+            except (ValueError, EOFError, OSError, zipfile.BadZipFile) as error:
+                raise ValueError(
+                    f"nn.load: entry {name!r} of {path!r} is damaged ({error})"
+                ) from None
+        return arrays
+
+
+def _entry_name(path: str, info: zipfile.ZipInfo) -> str:
+    """The array name of a zip member (``w.npy`` -> ``w``); ValueError for anything else."""
+    if not info.filename.endswith(".npy") or info.is_dir():
+        raise ValueError(f"nn.load: {path!r} holds {info.filename!r}, which is not an .npy array")
+    return info.filename[: -len(".npy")]
+
+
+def _read_header(path: str, name: str, member: Any) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and dtype an ``.npy`` header declares, read without the data."""
+    try:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    except (ValueError, EOFError, OSError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"nn.load: entry {name!r} of {path!r} is not a valid .npy array ({error})"
+        ) from None
+    if dtype.hasobject:
+        raise ValueError(
+            f"nn.load: entry {name!r} of {path!r} holds Python objects (dtype {dtype}), "
+            "which are never loaded"
+        )
+    return shape, dtype

@@ -22,6 +22,22 @@ def float_dtype(dtype: np.dtype) -> np.dtype:
     return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
+def dims(op: str, shape) -> tuple[int, ...]:
+    """`shape` (an int or a sequence of ints) as a tuple of non-negative sizes, as NumPy takes it.
+
+    >>> from autodiff.ops._common import dims
+    >>> dims("Full", 3), dims("Full", (2, 0))
+    ((3,), (2, 0))
+    """
+    sizes = tuple(shape) if isinstance(shape, (tuple, list, np.ndarray)) else (shape,)
+    for n in sizes:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{op}: shape {shape!r} must hold integers, got {type(n).__name__}")
+        if n < 0:
+            raise ValueError(f"{op}: negative dimensions are not allowed, got shape {shape!r}")
+    return tuple(int(n) for n in sizes)
+
+
 def broadcast_shapes(op: str, *inputs: Node) -> tuple[int, ...]:
     """The broadcast shape of `inputs`; a ValueError naming `op` and the input that fails.
 
@@ -61,7 +77,7 @@ def normalize_axes(op: str, axis, shape: tuple[int, ...]) -> tuple[int, ...]:
     axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
     result = []
     for a in axes:
-        if not isinstance(a, (int, np.integer)):
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
             raise TypeError(f"{op}: axis must be an integer, got {type(a).__name__}")
         if not -len(shape) <= a < len(shape):
             raise ValueError(f"{op}: axis {a} is out of bounds for input of shape {shape}")

@@ -21,17 +21,14 @@ import numpy as np
 import opt_einsum
 
 from ..node import Node, as_node
-from ._common import normalize_axes
+from ._common import dims, float_dtype, normalize_axes
 from .einsum_plan import write_einsum
-from .elementwise import astype, eye, known_value, multiply, ones, zeros
+from .elementwise import astype, eye, full, multiply, ones, structural_zero, zeros
 
 __all__ = [
     "einsum", "sum", "mean", "transpose", "permute_dims", "matmul", "dot", "vdot", "outer",
     "inner", "trace", "diagonal", "tensordot", "broadcast_to",
 ]
-
-_RESERVED = set(",.->")
-
 
 @functools.lru_cache(maxsize=4096)
 def contraction(equation: str, shapes: tuple[tuple[int, ...], ...]):
@@ -50,7 +47,7 @@ def _tokens(term: str, equation: str) -> list[str]:
     head, dots, tail = term.partition("...")
     tokens = list(head) + (["..."] if dots else []) + list(tail)
     for t in tokens:
-        if t != "..." and (t in _RESERVED or t.isspace() or t.isdigit()):
+        if t != "..." and t.isascii() and not t.isalpha():  # '$', digits, spaces, ',', '-'...
             raise ValueError(f"Einsum {equation!r}: invalid subscript character {t!r}")
     return tokens
 
@@ -157,7 +154,7 @@ class Einsum(Node):
 
     @classmethod
     def fold(cls, shape, dtype, *operands, equation):
-        if any(known_value(x) == 0 for x in operands):
+        if any(structural_zero(x) for x in operands):
             return zeros(shape, dtype)
         lhs, out = equation.split("->")
         if len(operands) == 1 and lhs == out:
@@ -181,6 +178,12 @@ class Einsum(Node):
         sizes = {l: n for t, x in zip(terms, self.inputs) for l, n in zip(t, x.shape)}
         count = math.prod(sizes[l] for l in set("".join(terms)) - set(out))
         return np.asarray(math.prod(values) * count, dtype=self.dtype).item()
+
+    def value_bound(self, bounds):
+        lhs, out = self.equation.split("->")
+        terms = lhs.split(",")
+        sizes = {l: n for t, x in zip(terms, self.inputs) for l, n in zip(t, x.shape)}
+        return math.prod(bounds) * math.prod(sizes[l] for l in set("".join(terms)) - set(out))
 
     def lower(self, w, operands, target):
         if not all(x.dtype.kind in "fc" for x in self.inputs):
@@ -243,10 +246,14 @@ def sum(x, axis=None, keepdims: bool = False) -> Node:
     >>> import numpy as np, autodiff as ad
     >>> ad.sum(ad.Variable(np.ones((2, 3))), axis=0)()
     array([2., 2., 2.])
+    >>> ad.sum(ad.Variable(np.full(4, 200, np.uint8)))()   # no wrap-around, as in NumPy
+    array(800, dtype=uint64)
     """
     x = as_node(x)
-    if x.dtype == bool:  # count, as np.sum does (einsum would take a logical or)
-        x = astype(x, np.int64)
+    if x.dtype.kind in "biu" and x.dtype.itemsize < 8:
+        # as np.sum: booleans are counted (einsum would take a logical or), and narrow
+        # integers add up in 64 bits (a uint8 image's sum does not wrap around)
+        x = astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)
     axes = normalize_axes("Sum", axis, x.shape)
     letters = _letters(x.ndim)
     out = "".join(l for i, l in enumerate(letters) if i not in axes)
@@ -262,11 +269,16 @@ def mean(x, axis=None, keepdims: bool = False) -> Node:
     >>> import numpy as np, autodiff as ad
     >>> ad.mean(ad.Variable(np.array([1.0, 2.0, 6.0])))()
     array(3.)
+    >>> ad.mean(ad.Variable(np.zeros((0, 2))), axis=0)()   # the mean of nothing is nan
+    array([nan, nan])
     """
     x = as_node(x)
     axes = normalize_axes("Mean", axis, x.shape)
     count = int(np.prod([x.shape[a] for a in axes]))
-    return multiply(sum(x, axes, keepdims), 1.0 / builtins.max(count, 1))
+    total = sum(x, axes, keepdims)
+    if count == 0:  # 0 / 0, as NumPy gives it
+        return full(total.shape, np.nan, float_dtype(total.dtype))
+    return multiply(total, 1.0 / count)
 
 
 def transpose(x, axes: Sequence[int] | None = None) -> Node:
@@ -279,9 +291,14 @@ def transpose(x, axes: Sequence[int] | None = None) -> Node:
     x = as_node(x)
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
-    axes = tuple(int(a) % builtins.max(x.ndim, 1) for a in axes)
+    given = tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)
+    if len(given) != x.ndim:
+        raise ValueError(f"Transpose: axes {given} do not match input of shape {x.shape}")
+    axes = tuple(normalize_axes("Transpose", a, x.shape)[0] for a in given)
     if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"Transpose: axes {axes} are not a permutation of the axes of input of shape {x.shape}")
+        raise ValueError(
+            f"Transpose: axes {given} are not a permutation of the axes of input of shape {x.shape}"
+        )
     letters = _letters(x.ndim)
     return einsum(f"{letters}->{''.join(letters[a] for a in axes)}", x)
 
@@ -400,33 +417,49 @@ def tensordot(x, y, axes=2) -> Node:
     return einsum(f"{''.join(x_letters)},{''.join(y_letters)}->{''.join(out)}", x, y)
 
 
-def diagonal(x, axis1: int = 0, axis2: int = 1) -> Node:
-    """The diagonal over two axes, moved to the end, as np.diagonal (offset 0).
+def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
+    """The diagonal over two axes, moved to the end, as np.diagonal.
+
+    `offset` > 0 takes a diagonal above the main one (entries ``[i, i + offset]``), < 0 one
+    below; the axes may differ in length, and a diagonal outside the array is empty.
 
     >>> import numpy as np, autodiff as ad
     >>> ad.diagonal(ad.Variable(np.arange(4.0).reshape(2, 2)))()
     array([0., 3.])
+    >>> ad.diagonal(ad.Variable(np.arange(6.0).reshape(2, 3)), offset=1)()
+    array([1., 5.])
     """
     x = as_node(x)
+    if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)):
+        raise TypeError(f"Diagonal: offset must be an integer, got {type(offset).__name__}")
     a, b = (normalize_axes("Diagonal", axis, x.shape)[0] for axis in (axis1, axis2))
     if a == b:
         raise ValueError(f"Diagonal: axis1 and axis2 are both {a} for input of shape {x.shape}")
-    if x.shape[a] != x.shape[b]:
-        raise ValueError(f"Diagonal: axes {a} and {b} of input of shape {x.shape} differ in size")
+    # the square block whose main diagonal is the wanted one, empty if it lies outside
+    start_a = builtins.min(builtins.max(-offset, 0), x.shape[a])
+    start_b = builtins.min(builtins.max(offset, 0), x.shape[b])
+    length = builtins.min(x.shape[a] - start_a, x.shape[b] - start_b)
+    if (start_a, start_b) != (0, 0) or x.shape[a] != x.shape[b]:
+        key = [slice(None)] * x.ndim
+        key[a] = slice(start_a, start_a + length)
+        key[b] = slice(start_b, start_b + length)
+        x = x[tuple(key)]
     letters = list(_letters(x.ndim))
     letters[b] = letters[a]
     rest = [l for i, l in enumerate(letters) if i not in (a, b)]
     return einsum(f"{''.join(letters)}->{''.join(rest)}{letters[a]}", x)
 
 
-def trace(x, axis1: int = 0, axis2: int = 1) -> Node:
-    """Sum of the diagonal over two axes, as np.trace (offset 0).
+def trace(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
+    """Sum of the diagonal over two axes, as np.trace (see `diagonal` for `offset`).
 
     >>> import numpy as np, autodiff as ad
     >>> ad.trace(ad.Variable(np.eye(3)))()
     array(3.)
+    >>> ad.trace(ad.Variable(np.arange(6.0).reshape(2, 3)), offset=-1)()
+    array(3.)
     """
-    return sum(diagonal(x, axis1, axis2), axis=-1)
+    return sum(diagonal(x, offset, axis1, axis2), axis=-1)
 
 
 def broadcast_to(x, shape: Sequence[int]) -> Node:
@@ -437,7 +470,7 @@ def broadcast_to(x, shape: Sequence[int]) -> Node:
     np.float64(9.0)
     """
     x = as_node(x)
-    shape = tuple(int(n) for n in shape)
+    shape = dims("BroadcastTo", shape)
     try:
         ok = np.broadcast_shapes(x.shape, shape) == shape
     except ValueError:

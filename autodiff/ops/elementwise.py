@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Constant, Node, as_node
-from ._common import broadcast_shapes, float_dtype, unbroadcast
+from ._common import broadcast_shapes, dims, float_dtype, unbroadcast
 
 __all__ = [
     "full", "zeros", "ones", "eye", "zeros_like", "ones_like",
@@ -58,7 +58,7 @@ def full(shape, value: float, dtype=np.float64) -> Node:
     >>> ad.full((2,), 7.0)()
     array([7., 7.])
     """
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    shape = dims("Full", shape)
     return Fill(dims=shape, value=np.asarray(value, dtype).item(), kind=np.dtype(dtype).str)
 
 
@@ -87,6 +87,7 @@ class Eye(Node):
 
     constant = True
     nonnegative = True
+    bound = 1.0
     caption = "eye"
 
     @classmethod
@@ -108,7 +109,8 @@ def eye(n: int, dtype=np.float64) -> Node:
     array([[1., 0.],
            [0., 1.]])
     """
-    return Eye(n=int(n), kind=np.dtype(dtype).str)
+    (n,) = dims("Eye", n)
+    return Eye(n=n, kind=np.dtype(dtype).str)
 
 
 def zeros_like(x: Node) -> Node:
@@ -129,6 +131,17 @@ def ones_like(x: Node) -> Node:
     array([1., 1.])
     """
     return ones(x.shape, float_dtype(x.dtype))
+
+
+def structural_zero(x: Node) -> bool:
+    """Whether `x` is a Fill of zeros (`zeros`, a zero cotangent of `grad`): an exact zero.
+
+    The factories fold ``x * zeros``, ``zeros / y`` and an einsum with such an operand into
+    zeros when the graph is built, whatever `x` and `y` hold (nan and inf included): that is
+    the value of a derivative that does not depend on an input. A Constant zero (``x * 0.0``)
+    is an IEEE number and folds nothing: ``nan * 0.0`` is nan.
+    """
+    return isinstance(x, Fill) and x.value == 0
 
 
 def known_value(x: Node) -> float | None:
@@ -211,6 +224,9 @@ class Add(Elementwise):
     fresh = True
     keeps_nonnegative = True
 
+    def value_bound(self, bounds):
+        return bounds[0] + bounds[1]
+
     @classmethod
     def fold(cls, shape, dtype, x, y):
         if known_value(y) == 0 and _same(x, shape, dtype):
@@ -238,6 +254,15 @@ class Subtract(Elementwise):
     ufunc = np.subtract
     template = "{0} - {1}"
     fresh = True
+
+    def value_bound(self, bounds):
+        return bounds[0] + bounds[1]
+
+    @classmethod
+    def infer(cls, x, y):
+        if x.dtype == bool and y.dtype == bool:
+            raise TypeError("Subtract: boolean minus boolean is not supported (as in NumPy)")
+        return super().infer(x, y)
 
     @classmethod
     def fold(cls, shape, dtype, x, y):
@@ -269,9 +294,12 @@ class Multiply(Elementwise):
     linear = (0, 1)
     keeps_nonnegative = True
 
+    def value_bound(self, bounds):
+        return bounds[0] * bounds[1]
+
     @classmethod
     def fold(cls, shape, dtype, x, y):
-        if known_value(x) == 0 or known_value(y) == 0:
+        if structural_zero(x) or structural_zero(y):
             return zeros(shape, dtype)
         if known_value(y) == 1 and _same(x, shape, dtype):
             return x
@@ -300,9 +328,14 @@ class Divide(Elementwise):
     fresh = True
     keeps_nonnegative = True
 
+    def value_bound(self, bounds):
+        y = self.inputs[1]
+        value = known_value(y) if y.dtype.kind in "biuf" else None
+        return bounds[0] / np.abs(value) if value and np.isfinite(value) else np.inf
+
     @classmethod
     def fold(cls, shape, dtype, x, y):
-        if known_value(x) == 0:
+        if structural_zero(x):
             return zeros(shape, dtype)
         if known_value(y) == 1 and _same(x, shape, dtype):
             return x
@@ -330,6 +363,15 @@ class Negative(Elementwise):
     fresh = True
     linear = (0,)
 
+    def value_bound(self, bounds):
+        return bounds[0]
+
+    @classmethod
+    def infer(cls, x):
+        if x.dtype == bool:
+            raise TypeError("Negative: the negative of a boolean node is not supported (as in NumPy)")
+        return super().infer(x)
+
     @classmethod
     def fold(cls, shape, dtype, x):
         if known_value(x) == 0:
@@ -351,24 +393,41 @@ def negative(x) -> Node:
 
 
 class Power(Elementwise):
-    """x ** y with both x and y nodes (see Pow for a fixed exponent)."""
+    """x ** y with both x and y nodes (see Pow for a fixed exponent); integers stay integers,
+    as in NumPy (booleans give int8)."""
 
     fresh = True
+
+    @classmethod
+    def infer(cls, x, y):
+        shape = broadcast_shapes("Power", x, y)
+        dtype = np.result_type(x.dtype, y.dtype)
+        if dtype == bool:
+            return shape, np.dtype(np.int8)
+        return shape, dtype if dtype.kind in "iu" else float_dtype(dtype)
 
     def eval(self, x, y):
         return np.power(x, y)
 
     def grad(self, g):
+        # x ** 0 has derivative 0 in x, and 0 ** y (y > 0) derivative 0 in y: the exponent
+        # y - 1 and the log are taken where they are finite there (not 0 * inf = nan)
         x, y = self.inputs
-        dx = g * y * power(x, y - 1)
-        dy = g * self * log(x)
+        dx = g * y * power(x, where(equal(y, 0), 1, y - 1))
+        dy = g * self * log(where(equal(x, 0), 1, x))
         return self.to_input(dx, 0), self.to_input(dy, 1)
 
 
 class Pow(Elementwise):
-    """x ** p for a fixed number p."""
+    """x ** p for a fixed number p; an integer x to a non-negative integer p stays integer."""
 
     fresh = True
+
+    @classmethod
+    def infer(cls, x, *, p):
+        if x.dtype.kind in "iu" and isinstance(p, int):
+            return x.shape, x.dtype
+        return x.shape, float_dtype(x.dtype)
 
     @classmethod
     def fold(cls, shape, dtype, x, *, p):
@@ -393,6 +452,14 @@ class Pow(Elementwise):
     def nonnegative(self) -> bool:  # type: ignore[override]
         return self.p == int(self.p) and int(self.p) % 2 == 0
 
+    def value_bound(self, bounds):
+        if self.p != int(self.p) or self.p < 0:
+            return np.inf
+        try:
+            return bounds[0] ** int(self.p)
+        except OverflowError:
+            return np.inf
+
     def grad(self, g):
         (x,) = self.inputs
         return (g * (self.p * power(x, self.p - 1)),)
@@ -406,8 +473,20 @@ def power(x, y) -> Node:
     array(9.)
     """
     if isinstance(x, Node) and not isinstance(y, Node) and np.ndim(y) == 0:
+        integer = isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_))
+        if integer and x.dtype.kind in "iub":
+            if y < 0:
+                raise ValueError(
+                    f"Pow: integers to negative integer powers are not allowed "
+                    f"(x ** {y}, dtype {x.dtype})"
+                )
+            if x.dtype == bool:
+                x = astype(x, np.result_type(x.dtype, int(y)))
+            return Pow(x, p=int(y))
         return Pow(_as_float(x), p=float(y))
     x, y = _pair(x, y)
+    if x.dtype.kind in "iub" and y.dtype.kind in "iub":
+        return Power(x, y)
     return Power(_as_float(x), y)
 
 
@@ -418,7 +497,10 @@ def square(x) -> Node:
     >>> ad.square(ad.Variable(3.0))()
     array(9.)
     """
-    return power(as_node(x), 2)
+    x = as_node(x)
+    if x.dtype == bool:
+        x = astype(x, np.int8)  # as np.square
+    return power(x, 2)
 
 
 # -- unary functions -------------------------------------------------------------------
@@ -486,6 +568,9 @@ class Abs(Elementwise):
     fresh = True
     nonnegative = True
 
+    def value_bound(self, bounds):
+        return bounds[0]
+
     def grad(self, g):
         return (g * sign(self.inputs[0]),)
 
@@ -498,6 +583,12 @@ class Sign(Elementwise):
     float_result = False
     differentiable = False
     fresh = True
+
+    @classmethod
+    def infer(cls, x):
+        if x.dtype == bool:
+            raise TypeError("Sign: boolean input is not supported (as in NumPy)")
+        return super().infer(x)
 
     def eval(self, x):
         return np.sign(x)
@@ -512,6 +603,7 @@ sign = _unary(Sign, "-1, 0 or 1 (no gradient).\n\n>>> import autodiff as ad; ad.
 class Sin(Elementwise):
     ufunc = np.sin
     fresh = True
+    bound = 1.0
 
     def grad(self, g):
         return (g * cos(self.inputs[0]),)
@@ -523,6 +615,7 @@ sin = _unary(Sin, "Sine.\n\n>>> import autodiff as ad; ad.sin(ad.Variable(0.0))(
 class Cos(Elementwise):
     ufunc = np.cos
     fresh = True
+    bound = 1.0
 
     def grad(self, g):
         return (negative(g * sin(self.inputs[0])),)
@@ -534,6 +627,7 @@ cos = _unary(Cos, "Cosine.\n\n>>> import autodiff as ad; ad.cos(ad.Variable(0.0)
 class Tanh(Elementwise):
     ufunc = np.tanh
     fresh = True
+    bound = 1.0
 
     def grad(self, g):
         return (g * (1 - square(self)),)
@@ -547,6 +641,7 @@ class Arctan(Elementwise):
 
     ufunc = np.arctan
     fresh = True
+    bound = np.pi / 2
 
     def grad(self, g):
         return (g / (1 + square(self.inputs[0])),)
@@ -570,6 +665,7 @@ class Sigmoid(Elementwise):
 
     fresh = True
     nonnegative = True
+    bound = 1.0
 
     def eval(self, x):
         out = np.empty(self.shape, self.dtype)  # an array even when 0-d, to work in place
@@ -607,6 +703,13 @@ class Relu(Elementwise):
     fresh = True
     nonnegative = True
 
+    def value_bound(self, bounds):
+        return bounds[0]
+
+    @classmethod
+    def infer(cls, x):
+        return x.shape, np.result_type(x.dtype, 0)  # as np.maximum(x, 0): booleans count
+
     def eval(self, x):
         return np.maximum(x, 0)
 
@@ -639,47 +742,92 @@ def leaky_relu(x, alpha: float = 0.01) -> Node:
 
 
 class Clip(Elementwise):
-    """x limited to [lo, hi]; the gradient passes where lo <= x <= hi."""
+    """x limited to [lo, hi] (numbers of x's dtype, or None for no bound on that side); the
+    gradient passes where lo <= x <= hi."""
 
     float_result = False
     fresh = True
-
-    @classmethod
-    def infer(cls, x, *, lo, hi):
-        if not lo <= hi:
-            raise ValueError(f"Clip: lo={lo:g} is greater than hi={hi:g}")
-        return x.shape, x.dtype
 
     def eval(self, x):
         return np.clip(x, self.lo, self.hi)
 
     def grad(self, g):
         (x,) = self.inputs
-        return (g * (greater_equal(x, self.lo) * less_equal(x, self.hi)),)
+        if self.lo is None:
+            inside = less_equal(x, self.hi)
+        elif self.hi is None:
+            inside = greater_equal(x, self.lo)
+        else:
+            inside = greater_equal(x, self.lo) * less_equal(x, self.hi)
+        return (g * inside,)
 
 
-def clip(x, lo: float, hi: float) -> Node:
-    """x limited to the interval [lo, hi] (numbers).
+def clip(x, a_min=None, a_max=None) -> Node:
+    """x limited to the interval [a_min, a_max], as np.clip; either bound may be None.
 
-    >>> import autodiff as ad
+    Bounds may be numbers, arrays or Nodes (broadcast with x). The gradient passes to x where
+    a_min <= x <= a_max and to a bound where it is the result. With array bounds where
+    a_min > a_max the result is a_max, as in NumPy.
+
+    >>> import numpy as np, autodiff as ad
     >>> ad.clip(ad.Variable(5.0), 0, 1)()
     array(1.)
+    >>> ad.clip(ad.Variable(np.array([-2.0, 0.5, 3.0])), None, np.array([0.0, 1.0, 2.0]))()
+    array([-2. ,  0.5,  2. ])
     """
-    return Clip(as_node(x), lo=float(lo), hi=float(hi))
+    x = as_node(x)
+    for name, bound in (("a_min", a_min), ("a_max", a_max)):
+        kinds = (Node, np.ndarray, np.generic, int, float, list)
+        if bound is not None and not isinstance(bound, kinds):
+            raise TypeError(
+                f"Clip: {name} must be None, a number, an array or a Node, "
+                f"got {type(bound).__name__}"
+            )
+        if isinstance(bound, (bool, np.bool_)):
+            raise TypeError(f"Clip: {name} must be a number, got {bound!r}")
+    numbers = (b is None or (not isinstance(b, Node) and np.ndim(b) == 0) for b in (a_min, a_max))
+    if all(numbers):
+        lo = None if a_min is None else np.asarray(a_min).item()
+        hi = None if a_max is None else np.asarray(a_max).item()
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"Clip: a_min={a_min} is greater than a_max={a_max}")
+        # Python numbers adapt to x's dtype; NumPy scalars and 0-d arrays keep their own
+        given = [b for b in (a_min, a_max) if b is not None]
+        kinds = [b if type(b) in (int, float) else np.asarray(b).dtype for b in given]
+        dtype = np.result_type(x.dtype, *kinds)
+        if x.dtype != dtype:
+            x = astype(x, dtype)
+        if lo is None and hi is None:
+            return x
+        convert = dtype.type
+        return Clip(
+            x,
+            lo=None if lo is None else convert(lo).item(),
+            hi=None if hi is None else convert(hi).item(),
+        )
+    result = x
+    if a_min is not None:
+        lo = as_node(a_min, like=x)
+        result = where(less(result, lo), lo, result)
+    if a_max is not None:
+        hi = as_node(a_max, like=x)
+        result = where(greater(result, hi), hi, result)
+    return result
 
 
 class Maximum(Elementwise):
-    """Elementwise max; where x == y the gradient is split evenly between them."""
+    """Elementwise max (or min, with `least`); where x == y the gradient is split evenly."""
 
     float_result = False
     fresh = True
 
     def eval(self, x, y):
-        return np.maximum(x, y)
+        return np.minimum(x, y) if self.least else np.maximum(x, y)
 
     def grad(self, g):
         x, y = self.inputs
-        share = astype(greater(x, y), g.dtype) + astype(equal(x, y), g.dtype) * 0.5
+        wins = less(x, y) if self.least else greater(x, y)
+        share = astype(wins, g.dtype) + astype(equal(x, y), g.dtype) * 0.5
         return self.to_input(g * share, 0), self.to_input(g * (1 - share), 1)
 
 
@@ -690,7 +838,7 @@ def maximum(x, y) -> Node:
     >>> ad.maximum(ad.Variable(1.0), 3)()
     array(3.)
     """
-    return Maximum(*_pair(x, y))
+    return Maximum(*_pair(x, y), least=False)
 
 
 def minimum(x, y) -> Node:
@@ -700,8 +848,7 @@ def minimum(x, y) -> Node:
     >>> ad.minimum(ad.Variable(1.0), 3)()
     array(1.)
     """
-    x, y = _pair(x, y)
-    return negative(maximum(negative(x), negative(y)))
+    return Maximum(*_pair(x, y), least=True)
 
 
 class Where(Elementwise):
@@ -733,8 +880,14 @@ def where(condition, x, y) -> Node:
     >>> x = ad.Variable(np.array([-1.0, 2.0]))
     >>> ad.where(x > 0, x, 0.0)()
     array([0., 2.])
+    >>> ad.where(x > 0, 1.0, -1.0)()
+    array([-1.,  1.])
     """
-    return Where(as_node(condition), *_pair(x, y))
+    if isinstance(x, Node) or isinstance(y, Node):
+        x, y = _pair(x, y)
+    else:
+        x, y = as_node(x), as_node(y)
+    return Where(as_node(condition), x, y)
 
 
 class StopGradient(Elementwise):
@@ -744,6 +897,9 @@ class StopGradient(Elementwise):
     differentiable = False
     identity = True
     linear = (0,)
+
+    def value_bound(self, bounds):
+        return bounds[0]
 
     def eval(self, x):
         return x
@@ -756,11 +912,19 @@ stop_gradient = _unary(StopGradient, "x, with no gradient flowing through it.\n\
 
 
 class Cast(Node):
-    """x converted to another dtype; the gradient is cast back (none for integer inputs)."""
+    """x converted to another dtype; the gradient is cast back.
+
+    A cast to or from an integer or boolean dtype is piecewise constant (or not a function
+    of a real input at all), so no gradient flows through it: its derivative is 0.
+    """
 
     @classmethod
     def infer(cls, x, *, kind):
         return x.shape, np.dtype(kind)
+
+    @property
+    def differentiable(self) -> bool:  # type: ignore[override]
+        return self.dtype.kind in "fc" and self.inputs[0].dtype.kind in "fc"
 
     @classmethod
     def fold(cls, shape, dtype, x, *, kind):
@@ -771,7 +935,7 @@ class Cast(Node):
 
     def grad(self, g):
         (x,) = self.inputs
-        if x.dtype.kind not in "fc":
+        if not self.differentiable:
             return (None,)
         return (astype(g, x.dtype),)
 
@@ -783,7 +947,14 @@ def astype(x, dtype) -> Node:
     >>> ad.astype(ad.Variable(np.array([1.7, 2.0])) > 1.8, np.float64)()
     array([0., 1.])
     """
-    return Cast(as_node(x), kind=np.dtype(dtype).str)
+    x = as_node(x)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Cast: {dtype!r} is not a dtype (input of shape {x.shape}, {x.dtype})") from None
+    if dtype.kind not in "biufc":
+        raise TypeError(f"Cast: cannot cast to {dtype}, not a number type (input of shape {x.shape})")
+    return Cast(x, kind=dtype.str)
 
 
 # -- comparisons: boolean, not differentiable --------------------------------------------

@@ -4,20 +4,23 @@ Indexing with a fixed key (ints, slices, None, `...`, integer or boolean arrays)
 its adjoint `IndexAdjoint` scatters a gradient back into zeros (adding where an integer
 array repeats a position). Indexing by an integer *node* whose values change between calls
 (token ids, say) is `Take`, with adjoint `TakeAdjoint`. Gradients with batch axes get full
-slices in front of the key, so the batch axes stay in front. A plan writes a reshape and an
-index as views (`lower`), and a concatenation of arrays each given a new leading axis as one
-stack of those arrays.
+slices in front of the key, so the batch axes stay in front; where NumPy moves the axes of
+advanced indices to the front (a slice, None or `...` between them), the batch axes become
+advanced indices too, broadcast ahead of the others. A plan writes a reshape and an index as
+views (`lower`), and a concatenation of arrays each given a new leading axis as one stack of
+those arrays.
 """
 
 from __future__ import annotations
 
 import builtins
 import math
-from typing import Sequence
+from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
-from ..node import Node, as_node
+from ..node import Constant, Node, as_node
 from ._common import normalize_axes
 
 __all__ = [
@@ -48,6 +51,9 @@ class Reshape(Node):
     def uniform_value(self, values):
         return values[0]
 
+    def value_bound(self, bounds):
+        return bounds[0]
+
     def lower(self, w, operands, target):
         w.lines.append(f"{target} = {operands[0]}.reshape({self.shape!r})")
         return True
@@ -55,6 +61,13 @@ class Reshape(Node):
     def grad(self, g):
         (x,) = self.inputs
         return (reshape(g, g.shape[: g.ndim - self.ndim] + x.shape),)
+
+
+def _integer(op: str, what: str, value) -> int:
+    """`value` as an int: Python and NumPy integers pass, bools and floats do not (as NumPy)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{op}: {what} must be an integer, got {type(value).__name__} {value!r}")
+    return int(value)
 
 
 def reshape(x, shape) -> Node:
@@ -65,7 +78,10 @@ def reshape(x, shape) -> Node:
     (2, 3)
     """
     x = as_node(x)
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(n) for n in shape)
+    if isinstance(shape, np.ndarray):
+        shape = shape.tolist()
+    sizes = shape if isinstance(shape, (tuple, list)) else (shape,)
+    shape = tuple(_integer("Reshape", "each size in the shape", n) for n in sizes)
     unknown = [i for i, n in enumerate(shape) if n == -1]
     known = int(np.prod([n for n in shape if n != -1]))
     if len(unknown) > 1 or builtins.any(n < -1 for n in shape):
@@ -77,18 +93,37 @@ def reshape(x, shape) -> Node:
     return Reshape(x, new_shape=shape)
 
 
-def expand_dims(x, axis: int) -> Node:
-    """x with a new axis of size 1 at `axis`, as np.expand_dims.
+def _new_axes(op: str, axis, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """`axis` (an int or a tuple) as sorted non-negative places of new axes in a result with
+    ``len(shape) + len(axes)`` axes."""
+    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+    ndim = len(shape) + len(axes)
+    places = []
+    for a in axes:
+        a = _integer(op, "axis", a)
+        if not -ndim <= a < ndim:
+            raise ValueError(
+                f"{op}: axis {a} is out of bounds for a result of {ndim} axes "
+                f"(input of shape {shape})"
+            )
+        places.append(a % ndim)
+    if len(set(places)) != len(places):
+        raise ValueError(f"{op}: repeated axis in {axis!r} for input of shape {shape}")
+    return tuple(sorted(places))
+
+
+def expand_dims(x, axis: int | Sequence[int]) -> Node:
+    """x with new axes of size 1 at `axis` (an int or a tuple), as np.expand_dims.
 
     >>> import numpy as np, autodiff as ad
-    >>> ad.expand_dims(ad.Variable(np.zeros(3)), 0).shape
-    (1, 3)
+    >>> ad.expand_dims(ad.Variable(np.zeros(3)), 0).shape, ad.expand_dims(np.zeros(3), (0, 2)).shape
+    ((1, 3), (1, 3, 1))
     """
     x = as_node(x)
-    if not -x.ndim - 1 <= axis <= x.ndim:
-        raise ValueError(f"ExpandDims: axis {axis} is out of bounds for input of shape {x.shape}")
-    axis = axis % (x.ndim + 1)
-    return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
+    shape = list(x.shape)
+    for place in _new_axes("ExpandDims", axis, x.shape):
+        shape.insert(place, 1)
+    return reshape(x, tuple(shape))
 
 
 def squeeze(x, axis=None) -> Node:
@@ -124,32 +159,106 @@ def _has_array(index: tuple) -> bool:
     return builtins.any(isinstance(k, np.ndarray) for k in index)
 
 
-def _normalize_key(key, shape: tuple[int, ...]) -> tuple:
-    """A NumPy index as a tuple of ints, slices, None, Ellipsis and integer arrays."""
-    key = key if isinstance(key, tuple) else (key,)
-    result = []
-    for k in key:
-        if isinstance(k, (list, np.ndarray)):
-            k = np.asarray(k)
-            if k.dtype == bool:
-                result.extend(np.nonzero(k))
-                continue
-            if k.dtype.kind not in "iu":
-                raise TypeError(f"Index: array indices must be integers or booleans, got {k.dtype}")
-            k = k.astype(np.intp)
-            k.flags.writeable = False
-        elif isinstance(k, (np.integer, bool)) and not isinstance(k, np.bool_):
-            k = int(k)
-        elif not (k is None or k is Ellipsis or isinstance(k, (int, slice))):
-            raise TypeError(f"Index: unsupported index {k!r} of type {type(k).__name__}")
-        result.append(k)
-    positions = [i for i, k in enumerate(result) if isinstance(k, np.ndarray)]
-    if positions and positions != list(range(positions[0], positions[-1] + 1)):
-        raise ValueError(
-            f"Index: integer-array indices must stand next to each other, got {key!r} "
-            f"for input of shape {shape}; index in two steps instead"
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array = np.array(array)
+    array.flags.writeable = False
+    return array
+
+
+def _slice_bound(value, key):
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Index: slice bounds must be integers or None, got {key!r}")
+    return int(value)
+
+
+def _key_entry(k):
+    """One entry of a key as an int, a slice of ints, None, Ellipsis or a read-only array
+    (booleans of any shape, or integers as intp with at least one axis)."""
+    if k is None or k is Ellipsis:
+        return k
+    if isinstance(k, slice):
+        return slice(*(_slice_bound(v, k) for v in (k.start, k.stop, k.step)))
+    if isinstance(k, (bool, np.bool_)):  # a 0-d boolean, never the integer 0 or 1
+        return _read_only(np.array(k))
+    if isinstance(k, (int, np.integer)):
+        return int(k)
+    if not isinstance(k, (list, tuple, range, np.ndarray)):
+        raise TypeError(f"Index: unsupported index {k!r} of type {type(k).__name__}")
+    try:
+        array = np.asarray(k)
+    except ValueError:
+        raise ValueError(f"Index: the sequence {k!r} is ragged, not an array of indices") from None
+    if array.size == 0 and not isinstance(k, np.ndarray):
+        array = array.astype(np.intp)  # an empty list selects nothing, as in NumPy
+    if array.dtype == bool:
+        return _read_only(array)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"Index: array indices must be integers or booleans, got {array.dtype}")
+    if array.ndim == 0:
+        return int(array)
+    return _read_only(array.astype(np.intp))
+
+
+def _entry_width(k) -> int:
+    """How many axes of the input one key entry uses up."""
+    if k is None or k is Ellipsis:
+        return 0
+    if isinstance(k, np.ndarray) and k.dtype == bool:
+        return k.ndim  # a 0-d boolean adds an axis instead
+    return 1
+
+
+def _normalize_key(key, shape: tuple[int, ...]) -> tuple[tuple, tuple[int, ...]]:
+    """A NumPy index as a tuple of ints, slices, None, Ellipsis and intp arrays, and the
+    shape the input must first be reshaped to.
+
+    Boolean masks become their `np.nonzero` arrays. A 0-d boolean (True, np.bool_, a 0-d
+    array) adds an axis, as in NumPy: the input gets a size-1 axis there, which the key
+    takes whole (True) or not at all (False); when other integers or arrays stand in the
+    key, it is an integer array ``[0]`` or ``[]`` there instead, broadcast with them.
+    """
+    raw = key if isinstance(key, tuple) else (key,)
+    entries = [_key_entry(k) for k in raw]
+    if builtins.sum(k is Ellipsis for k in entries) > 1:
+        raise IndexError(f"Index: an index can only have a single ellipsis ('...'), got {key!r}")
+    widths = [_entry_width(k) for k in entries]
+    if builtins.sum(widths) > len(shape):
+        raise IndexError(
+            f"Index: too many indices for input of shape {shape}: {key!r} indexes "
+            f"{builtins.sum(widths)} axes"
         )
-    return tuple(result)
+    starts, axis = [], 0  # the first input axis each entry indexes
+    for i, (k, width) in enumerate(zip(entries, widths)):
+        if k is Ellipsis:
+            axis = len(shape) - builtins.sum(widths[i:])
+        starts.append(axis)
+        axis += width
+    scalar_bools = [isinstance(k, np.ndarray) and k.dtype == bool and k.ndim == 0 for k in entries]
+    lone_bool = builtins.sum(isinstance(k, (int, np.ndarray)) for k in entries) == 1
+    result: list = []
+    new_axes: list[int] = []
+    for k, start, scalar_bool in zip(entries, starts, scalar_bools):
+        if scalar_bool:
+            new_axes.append(start)
+            if lone_bool:
+                result.append(slice(None) if k else slice(0, 0))
+            else:
+                result.append(_read_only(np.zeros(int(k), np.intp)))
+        elif isinstance(k, np.ndarray) and k.dtype == bool:
+            if k.shape != shape[start:start + k.ndim]:
+                raise IndexError(
+                    f"Index: boolean index of shape {k.shape} does not match axes {start} to "
+                    f"{start + k.ndim - 1} of input of shape {shape}"
+                )
+            result.extend(_read_only(n) for n in np.nonzero(k))
+        else:
+            result.append(k)
+    new_shape = list(shape)
+    for place, start in enumerate(new_axes):  # each earlier new axis shifts the later ones
+        new_shape.insert(start + place, 1)
+    return tuple(result), tuple(new_shape)
 
 
 def _indexed_shape(index: tuple, shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -157,10 +266,41 @@ def _indexed_shape(index: tuple, shape: tuple[int, ...]) -> tuple[int, ...]:
         return np.broadcast_to(np.empty((), np.int8), shape)[index].shape
     except IndexError as error:
         raise IndexError(f"Index: {error} (input of shape {shape})") from None
+    except ValueError as error:
+        raise ValueError(f"Index: {error} (input of shape {shape})") from None
+
+
+def _advanced_in_front(index: tuple) -> bool:
+    """Whether NumPy puts the axes of the advanced indices (arrays, and ints beside them) of
+    `index` first: it does when a slice, None or `...` stands between two of them."""
+    if not _has_array(index):
+        return False
+    places = [i for i, k in enumerate(index) if isinstance(k, (int, np.ndarray))]
+    return places != list(range(places[0], places[-1] + 1))
+
+
+def _batched_key(index: tuple, batch: tuple[int, ...]) -> tuple:
+    """The key that applies `index` to an array with leading `batch` axes and keeps those
+    axes in front of the result.
+
+    Leading full slices do that unless NumPy moves the advanced-index axes to the front;
+    then the batch axes become advanced indices too (aranges broadcast ahead of the others).
+    """
+    if not batch or not _advanced_in_front(index):
+        return (slice(None),) * len(batch) + index
+    advanced = np.broadcast_shapes(
+        *(np.shape(k) for k in index if isinstance(k, (int, np.ndarray)))
+    )
+    ndim = len(batch) + len(advanced)
+    aranges = tuple(
+        _read_only(np.arange(n).reshape((n,) + (1,) * (ndim - 1 - i))) for i, n in enumerate(batch)
+    )
+    return aranges + index
 
 
 class Index(Node):
-    """x[index] for a fixed index (see `_normalize_key`)."""
+    """x[index] for a fixed index (see `_normalize_key`), with NumPy's placement of the axes
+    of advanced indices."""
 
     view = True
     linear = (0,)
@@ -171,8 +311,8 @@ class Index(Node):
 
     @classmethod
     def fold(cls, shape, dtype, x, *, index):
-        plain = builtins.all(k == slice(None) for k in index if not isinstance(k, np.ndarray))
-        return x if plain and not _has_array(index) else None
+        plain = (isinstance(k, slice) and k == slice(None) or k is Ellipsis for k in index)
+        return x if builtins.all(plain) else None
 
     def eval(self, x):
         return x[self.index]
@@ -180,15 +320,17 @@ class Index(Node):
     def uniform_value(self, values):
         return values[0]
 
+    def value_bound(self, bounds):
+        return bounds[0]
+
     def lower(self, w, operands, target):
         w.lines.append(f"{target} = {operands[0]}[{w.bind(self.index, '_key')}]")
         return True
 
     def grad(self, g):
         (x,) = self.inputs
-        nb = g.ndim - self.ndim
-        batch = (slice(None),) * nb
-        return (IndexAdjoint(g, index=batch + self.index, out_shape=g.shape[:nb] + x.shape),)
+        batch = g.shape[: g.ndim - self.ndim]
+        return (IndexAdjoint(g, index=_batched_key(self.index, batch), out_shape=batch + x.shape),)
 
 
 class IndexAdjoint(Node):
@@ -210,8 +352,8 @@ class IndexAdjoint(Node):
         return out
 
     def grad(self, g):
-        nb = g.ndim - self.ndim
-        return (Index(g, index=(slice(None),) * nb + self.index),)
+        batch = g.shape[: g.ndim - self.ndim]
+        return (Index(g, index=_batched_key(self.index, batch)),)
 
 
 # -- gathering by an integer node -------------------------------------------------------------
@@ -220,6 +362,9 @@ class Take(Node):
 
     fresh = True
     linear = (0,)
+
+    def value_bound(self, bounds):
+        return builtins.max(bounds)
 
     @classmethod
     def infer(cls, x, indices, *, axis):
@@ -280,45 +425,74 @@ class TakeAdjoint(Node):
         return Take(g, self.inputs[1], axis=self.axis + nb), None
 
 
-def take(x, indices, axis: int = 0) -> Node:
-    """Elements of x at integer `indices` (a node or array) along `axis`, as np.take.
+def take(x, indices, axis: int | None = None) -> Node:
+    """Elements of x at integer `indices` (a node or array) along `axis`, as np.take
+    (`axis` None: of x flattened).
+
+    Indices known when the graph is built (arrays, Constants) are checked then; those of a
+    Variable are checked when it is evaluated.
 
     >>> import numpy as np, autodiff as ad
     >>> E = ad.Variable(np.arange(6.0).reshape(3, 2))
     >>> ids = ad.Variable(np.array([2, 0]))
-    >>> ad.take(E, ids)()
+    >>> ad.take(E, ids, axis=0)()
     array([[4., 5.],
            [0., 1.]])
+    >>> ad.take(E, np.array([1, 4]))()
+    array([1., 4.])
     """
     x, indices = as_node(x), as_node(indices)
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
     (axis,) = normalize_axes("Take", axis, x.shape)
+    if isinstance(indices, Constant) and indices.dtype.kind in "iu" and indices.size:
+        length = x.shape[axis]
+        low, high = int(indices.value.min()), int(indices.value.max())
+        if low < -length or high >= length:
+            bad = high if high >= length else low
+            raise IndexError(
+                f"Take: index {bad} is out of bounds for axis {axis} of size {length} "
+                f"(input of shape {x.shape})"
+            )
     return Take(x, indices, axis=axis)
 
 
 def getitem(x: Node, key) -> Node:
     """x[key] with NumPy's rules; a key that holds an integer Node gathers with `take`.
 
+    Every NumPy key works: ints, slices, None, `...`, integer arrays (broadcast together;
+    their axes go first when a slice, None or `...` stands between them), boolean masks, and
+    0-d booleans (a new axis of size 1 for True, 0 for False).
+
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.arange(6.0).reshape(2, 3))
     >>> ad.getitem(x, (slice(None), 1))(), x[1, ::2]()
     (array([1., 4.]), array([3., 5.]))
+    >>> x3 = ad.Variable(np.zeros((2, 3, 4)))
+    >>> x3[0, :, [1, 0]].shape, x3[True].shape, x3[..., False].shape
+    ((2, 3), (1, 2, 3, 4), (2, 3, 4, 0))
     """
     key_tuple = key if isinstance(key, tuple) else (key,)
     nodes = [i for i, k in enumerate(key_tuple) if isinstance(k, Node)]
     if nodes:
         rest = [k for i, k in enumerate(key_tuple) if i != nodes[0]]
-        if len(nodes) > 1 or builtins.any(k != slice(None) for k in rest):
+        plain = builtins.all(isinstance(k, slice) and k == slice(None) for k in rest)
+        if len(nodes) > 1 or not plain:
             raise TypeError(
                 f"Index: a node in an index must come alone or with plain ':' slices, got {key!r}"
             )
         return take(x, key_tuple[nodes[0]], axis=nodes[0])
-    return Index(x, index=_normalize_key(key, x.shape))
+    index, shape = _normalize_key(key, x.shape)
+    return Index(reshape(x, shape), index=index)
 
 
 # -- joining and padding --------------------------------------------------------------------
 class Concatenate(Node):
     fresh = True
     jointly_linear = True
+
+    def value_bound(self, bounds):
+        return builtins.max(bounds)
 
     @classmethod
     def fold(cls, shape, dtype, *xs, axis):
@@ -365,16 +539,20 @@ class Concatenate(Node):
         return grads
 
 
-def concatenate(xs: Sequence, axis: int = 0) -> Node:
-    """Join nodes along an existing axis, as np.concatenate.
+def concatenate(xs: Sequence, axis: int | None = 0) -> Node:
+    """Join nodes along an existing axis, as np.concatenate (`axis` None: flattened first).
 
     >>> import numpy as np, autodiff as ad
     >>> ad.concatenate([ad.Variable(np.zeros((2, 3))), np.ones((1, 3))]).shape
     (3, 3)
+    >>> ad.concatenate([ad.Variable(np.zeros((2, 3))), np.ones(2)], axis=None).shape
+    (8,)
     """
     xs = [as_node(x) for x in xs]
     if not xs:
         raise ValueError("Concatenate: needs at least one input")
+    if axis is None:
+        xs, axis = [reshape(x, (-1,)) for x in xs], 0
     if xs[0].ndim == 0:
         raise ValueError("Concatenate: 0-d inputs cannot be concatenated")
     (axis,) = normalize_axes("Concatenate", axis, xs[0].shape)
@@ -394,6 +572,7 @@ def stack(xs: Sequence, axis: int = 0) -> Node:
     for i, x in enumerate(xs):
         if x.shape != xs[0].shape:
             raise ValueError(f"Stack: input {i} of shape {x.shape} differs from input 0 of shape {xs[0].shape}")
+    (axis,) = _new_axes("Stack", _integer("Stack", "axis", axis), xs[0].shape)
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
 
 
@@ -413,9 +592,9 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
         step = length // indices_or_sections
         bounds = list(range(0, length + 1, step))
     else:
-        bounds = [0, *(int(i) for i in indices_or_sections), length]
+        bounds = [0, *(_integer("Split", "each index", i) for i in indices_or_sections), length]
     lead = (slice(None),) * axis
-    return [getitem(x, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:])]
+    return [getitem(x, lead + (slice(a, b),)) for a, b in pairwise(bounds)]
 
 
 class Pad(Node):
@@ -450,9 +629,14 @@ def pad(x, pad_width) -> Node:
     """
     x = as_node(x)
     try:
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+        table = np.asarray(pad_width)
+        if table.dtype.kind not in "iu":
+            raise TypeError(
+                f"Pad: pad_width must hold integers, got {table.dtype} in {pad_width!r}"
+            )
+        table = np.broadcast_to(table, (x.ndim, 2))
     except ValueError:
         raise ValueError(f"Pad: pad_width {pad_width!r} does not fit input of shape {x.shape}") from None
-    if (widths < 0).any():
+    if (table < 0).any():
         raise ValueError(f"Pad: negative pad_width {pad_width!r}")
-    return Pad(x, widths=tuple((int(a), int(b)) for a, b in widths))
+    return Pad(x, widths=tuple((int(a), int(b)) for a, b in table))

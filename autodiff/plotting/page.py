@@ -31,6 +31,7 @@ from .view import (
     cluster_ids,
     collapsed_paths,
     is_constant,
+    node_id,
 )
 
 __all__ = ["PAGE_FILES", "page_data", "plot_html", "render_page"]
@@ -81,14 +82,14 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
     for node in view.shown:
         for x in dict.fromkeys(map(id, node.inputs)):
             if x in shown_ids:
-                consumers[x].append(f"n{node._id}")
+                consumers[x].append(f"n{node_id(node)}")
     arrays: dict[int, Any] = {}
     if values:
         from ..compile import function  # evaluation is asked for: the page shows the numbers
 
         with np.errstate(all="ignore"):  # a page that shows nan/inf beats an error while debugging
             results = function(view.shown)()
-        arrays = {id(n): a for n, a in zip(view.shown, results)}
+        arrays = {id(n): a for n, a in zip(view.shown, results, strict=True)}
 
     clusters = cluster_ids(
         node.scope[:k] for node in view.shown for k in range(1, len(node.scope) + 1)
@@ -96,17 +97,17 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
     labels = {f"cut_{u}": [_more_inputs(count)] for u, count in view.cut.items()}
     records = []
     for node in view.shown:
-        u = f"n{node._id}"
+        u = f"n{node_id(node)}"
         labels[u] = label_lines(node)
         value = arrays.get(id(node))
         if value is None and isinstance(node, (Variable, Constant)):
-            value = node.value
+            value = node.eval()
         if is_constant(node):
             params = short(", ".join(f"{k}={v!r}" for k, v in node.params), 300)
         else:
             params = params_text(node, 300)
         inputs = [
-            {"ref": f"n{x._id}" if id(x) in shown_ids else None, "text": f"{x.name} {x.shape}"}
+            {"ref": f"n{node_id(x)}" if id(x) in shown_ids else None, "text": f"{x.name} {x.shape}"}
             for x in node.inputs
         ]
         records.append(

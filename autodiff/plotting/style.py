@@ -40,7 +40,7 @@ def params_text(node: Node, limit: int = 40) -> str:
     if not node.params or is_constant(node):
         return ""
     if len(node.params) == 1 and node.params[0][0] == "equation":
-        return short(node.equation, limit)
+        return short(node.params[0][1], limit)
     return short(", ".join(f"{k}={getattr(node, k, v)!r}" for k, v in node.params), limit)
 
 
@@ -58,7 +58,7 @@ def label_lines(node: Node) -> list[str]:
     if isinstance(node, Constant):
         head = node.name
         if node.size == 1 and np.issubdtype(node.dtype, np.number):
-            number = f"{node.value.item():.4g}"
+            number = f"{node.eval().item():.4g}"
             head = number if node.name == "Constant" else f"{node.name} = {number}"
         return [head, shape_text(node)]
     if node.caption is not None:  # what the op declares it shows (a fill, an identity)

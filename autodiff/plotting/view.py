@@ -24,9 +24,15 @@ __all__ = [
     "cluster_ids",
     "collapsed_paths",
     "is_constant",
+    "node_id",
 ]
 
 MAX_NODES = 500
+
+
+def node_id(node: Node) -> int:
+    """A node's serial number: unique, and larger than those of the node's inputs."""
+    return node._id  # type: ignore[attr-defined]  # set by Node._setup, not declared on Node
 
 
 def is_constant(node: Node) -> bool:
@@ -176,14 +182,14 @@ def build_view(
             if isinstance(key, tuple):
                 kept[key] = modules[key] = f"m{len(modules)}"
             else:
-                kept[key] = f"n{node._id}"
+                kept[key] = f"n{node_id(node)}"
         unit[id(node)] = kept[key]
         shown.append(node)
         for x in node.inputs:
             if id(x) not in seen:
                 seen.add(id(x))
                 queue.append(x)
-    shown.sort(key=lambda n: n._id)  # an input is always built before its consumers
+    shown.sort(key=node_id)  # an input is always built before its consumers
 
     module_size: dict[str, int] = defaultdict(int)
     scope_of: dict[str, tuple[str, ...]] = {}

@@ -1,0 +1,110 @@
+"""Wrong answers a user found by trying the library (each failed before its fix)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.uint8, np.uint16, np.uint32, np.int8, np.int16, np.int32, np.bool_]
+)
+def test_narrow_integer_sums_do_not_wrap(dtype):
+    values = np.full((4, 4), 1 if dtype == np.bool_ else 100, dtype)
+    x = ad.Variable(values)
+    for node, reference in [
+        (ad.sum(x), np.sum(values)),
+        (ad.sum(x, axis=0), np.sum(values, axis=0)),
+        (ad.mean(x), np.mean(values)),
+        (ad.std(x), np.std(values)),
+        (ad.var(x, axis=1), np.var(values, axis=1)),
+    ]:
+        value = node()
+        assert node.dtype == value.dtype == np.asarray(reference).dtype
+        np.testing.assert_array_equal(value, reference)
+
+
+def test_polynomial_features_have_derivatives_at_zero():
+    """x ** [0, 1, 2, 3]: the x ** 0 column has derivative 0, not 0 * x ** -1 = nan."""
+    x = ad.Variable(np.array([0.0, 0.5]))
+    p = (x[:, None] ** np.arange(4.0)) @ np.array([1.0, 2.0, 3.0, 4.0])  # 1 + 2x + 3x^2 + 4x^3
+    d1 = ad.grad(ad.sum(p), x)
+    np.testing.assert_allclose(d1(), 2 + 6 * x.value + 12 * x.value**2)
+    d2 = ad.grad(ad.sum(d1), x)
+    np.testing.assert_allclose(d2(), 6 + 24 * x.value)
+    d3 = ad.grad(ad.sum(d2), x)
+    np.testing.assert_allclose(d3(), [24.0, 24.0])
+    np.testing.assert_allclose(ad.grad(ad.sum(d3), x)(), [0.0, 0.0])
+
+
+def test_power_of_zero_base_has_derivative_in_the_exponent():
+    b, e = ad.Variable(np.array(0.0)), ad.Variable(np.array(2.0))
+    assert float(ad.grad(b**e, e)()) == 0.0  # d/de 0 ** e = 0 for e > 0 (JAX, autograd agree)
+    assert float(ad.grad(b**e, b)()) == 0.0
+    x = ad.Variable(np.array([0.0, 1.5]))
+    y = x ** ad.Variable(np.array([2.0, 2.0]))
+    d3 = ad.grad(ad.grad(ad.grad(ad.sum(y), x), x), x)
+    np.testing.assert_array_equal(d3(), [0.0, 0.0])
+
+
+def test_power_with_node_exponent_matches_finite_differences():
+    ad.check_grads(
+        lambda x, y: x**y, [np.array([0.7, 1.3, 2.0]), np.array([0.5, 2.0, -1.5])], order=2
+    )
+
+
+def test_take_flattens_by_default_as_numpy():
+    values = np.arange(6.0).reshape(2, 3)
+    A = ad.Variable(values)
+    np.testing.assert_array_equal(ad.take(A, np.array([1, 4]))(), np.take(values, [1, 4]))
+    ids = ad.Variable(np.array([[5, 0]]))
+    np.testing.assert_array_equal(ad.take(A, ids)(), np.take(values, [[5, 0]]))
+    g = ad.grad(ad.sum(ad.take(A, np.array([1, 4, 4]))), A)()
+    np.testing.assert_array_equal(g, [[0, 1, 0], [0, 2, 0]])
+
+
+def test_take_checks_known_indices_when_built():
+    A = ad.Variable(np.zeros((2, 3)))
+    with pytest.raises(IndexError, match=r"Take: index 9 is out of bounds for axis 1 of size 3"):
+        ad.take(A, np.array([9]), axis=1)
+    with pytest.raises(IndexError, match=r"Take: index -7 is out of bounds for axis 0 of size 6"):
+        ad.take(A, np.array([-7]))
+
+
+def test_concatenate_axis_none_flattens():
+    a, b = np.arange(6.0).reshape(2, 3), np.ones(2)
+    x = ad.Variable(a)
+    y = ad.concatenate([x, b], axis=None)
+    np.testing.assert_array_equal(y(), np.concatenate([a, b], axis=None))
+    np.testing.assert_array_equal(
+        ad.grad(ad.sum(y * np.arange(8.0)), x)(), np.arange(6.0).reshape(2, 3)
+    )
+
+
+def test_numpy_directions_take_the_graph_dtype():
+    x = ad.Variable(np.ones(3, np.float32))
+    y = ad.sum(x**3)
+    for node in [
+        ad.hvp(y, x, np.ones(3)),
+        ad.jvp(x**2, x, np.ones(3)),
+        ad.grad(x**2, x, seed=np.ones((2, 3))),
+    ]:
+        assert node.dtype == np.float32
+        assert node().dtype == np.float32
+    np.testing.assert_allclose(ad.hvp(y, x, np.arange(3.0))(), 6 * np.arange(3.0))
+
+
+@pytest.mark.parametrize("equation", ["i$->i", "i1->i", "i,->i", "i;->i"])
+def test_einsum_rejects_subscripts_numpy_rejects(equation):
+    A = ad.Variable(np.ones((2, 2)))
+    operands = [A, A] if "," in equation else [A]
+    with pytest.raises(ValueError, match=r"Einsum"):
+        ad.einsum(equation, *operands)
+
+
+@pytest.mark.parametrize("dtype", ["foo", object, "U3"])
+def test_astype_names_itself_for_bad_dtypes(dtype):
+    with pytest.raises(TypeError, match=r"Cast: "):
+        ad.astype(ad.Variable(np.ones(2)), dtype)
