@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff.ops.elementwise import Eye, Fill
+from autodiff.ops.creation import Eye, Fill
 from autodiff.plotting import GraphvizNotFoundError, plot, plot_html, to_dot
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 import autodiff as ad
 from autodiff.node import toposort
 from autodiff.ops.einsum import Einsum
-from autodiff.ops.elementwise import Add, Eye, Fill, Multiply, Negative, Pow
+from autodiff.ops.creation import Eye, Fill
+from autodiff.ops.elementwise import Add, Multiply, Negative, Pow
 from autodiff.ops.shape import Concatenate, Index, IndexAdjoint, Reshape
 from autodiff.simplification import RULES, simplify
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Node, as_node  # noqa: F401  (as_node: for grad, checkpoint, nn)
+from . import activations as _activations
+from . import creation as _creation
 from . import einsum as _einsum
 from . import elementwise as _elementwise
 from . import nn as _nn
 from . import reduce as _reduce
 from . import shape as _shape
+from .activations import *  # noqa: F403
+from .creation import *  # noqa: F403
 from .einsum import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .nn import *  # noqa: F403
@@ -21,7 +25,8 @@ from .reduce import *  # noqa: F403
 from .shape import *  # noqa: F403
 
 __all__ = [
-    *_elementwise.__all__, *_einsum.__all__, *_shape.__all__, *_reduce.__all__, *_nn.__all__,
+    *_creation.__all__, *_elementwise.__all__, *_activations.__all__, *_einsum.__all__,
+    *_shape.__all__, *_reduce.__all__, *_nn.__all__,
 ]
 
 

@@ -23,7 +23,8 @@ import opt_einsum
 from ..node import Node, as_node
 from ._common import dims, float_dtype, normalize_axes
 from .einsum_plan import write_einsum
-from .elementwise import astype, eye, full, multiply, ones, structural_zero, zeros
+from .creation import eye, full, ones, structural_zero, zeros
+from .elementwise import astype, multiply
 
 __all__ = [
     "einsum", "sum", "mean", "transpose", "permute_dims", "matmul", "dot", "vdot", "outer",

@@ -1,4 +1,4 @@
-"""Elementwise ops: arithmetic, transcendental functions, activations, comparisons, `where`.
+"""Elementwise ops: arithmetic, powers, transcendental functions, `where`, casts, comparisons.
 
 Each op is one small class that owns everything about it: `infer` (shape and dtype, with
 NumPy broadcasting), `eval` (NumPy in, NumPy out; for most ops the declared `ufunc`), `grad`
@@ -6,151 +6,24 @@ NumPy broadcasting), `eval` (NumPy in, NumPy out; for most ops the declared `ufu
 built: x*0, x*1, x+0, so that derivative graphs stay small) and the facts the planner and
 simplify read (`ufunc`, `template`, `fresh`, `linear`, `nonnegative`). Its lowercase factory,
 right under it, only normalizes arguments. Binary ops send their gradients through
-`unbroadcast`.
+`unbroadcast`. Fills and the identity matrix are in `creation`, activations (sigmoid, relu,
+clip, maximum, ...) in `activations`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..node import Constant, Node, as_node
-from ._common import broadcast_shapes, dims, float_dtype, unbroadcast
+from ..node import Node, as_node
+from ._common import broadcast_shapes, float_dtype, unbroadcast
+from .creation import known_value, ones, structural_zero, zeros
 
 __all__ = [
-    "full", "zeros", "ones", "eye", "zeros_like", "ones_like",
     "add", "subtract", "multiply", "divide", "negative", "power", "square",
     "exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "sin", "cos", "tanh",
-    "arctan", "sigmoid", "softplus", "relu", "leaky_relu", "clip", "maximum", "minimum",
-    "where", "stop_gradient", "astype",
+    "arctan", "where", "stop_gradient", "astype",
     "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
 ]
-
-
-# -- fills: constants described by parameters, so they are cheap to merge and to spot ------
-class Fill(Node):
-    """An array of one repeated value, stored as parameters (shape, value, dtype)."""
-
-    constant = True
-
-    @classmethod
-    def infer(cls, *, dims, value, kind):
-        return dims, np.dtype(kind)
-
-    def eval(self):
-        return np.broadcast_to(np.asarray(self.value, dtype=self.dtype), self.shape)
-
-    def grad(self, g):
-        return ()
-
-    @property
-    def nonnegative(self) -> bool:  # type: ignore[override]
-        return self.dtype.kind in "biuf" and self.value >= 0
-
-    @property
-    def caption(self) -> str:  # type: ignore[override]
-        return f"fill {self.value:.4g}"
-
-
-def full(shape, value: float, dtype=np.float64) -> Node:
-    """A Node holding `value` everywhere; like np.full.
-
-    >>> import autodiff as ad
-    >>> ad.full((2,), 7.0)()
-    array([7., 7.])
-    """
-    shape = dims("Full", shape)
-    return Fill(dims=shape, value=np.asarray(value, dtype).item(), kind=np.dtype(dtype).str)
-
-
-def zeros(shape, dtype=np.float64) -> Node:
-    """A Node of zeros; like np.zeros.
-
-    >>> import autodiff as ad
-    >>> ad.zeros((2, 3))().shape
-    (2, 3)
-    """
-    return full(shape, 0, dtype)
-
-
-def ones(shape, dtype=np.float64) -> Node:
-    """A Node of ones; like np.ones.
-
-    >>> import autodiff as ad
-    >>> ad.ones(2)()
-    array([1., 1.])
-    """
-    return full(shape, 1, dtype)
-
-
-class Eye(Node):
-    """The identity matrix of size n."""
-
-    constant = True
-    nonnegative = True
-    bound = 1.0
-    caption = "eye"
-
-    @classmethod
-    def infer(cls, *, n, kind):
-        return (n, n), np.dtype(kind)
-
-    def eval(self):
-        return np.eye(self.n, dtype=self.dtype)
-
-    def grad(self, g):
-        return ()
-
-
-def eye(n: int, dtype=np.float64) -> Node:
-    """The n-by-n identity matrix as a Node; like np.eye.
-
-    >>> import autodiff as ad
-    >>> ad.eye(2)()
-    array([[1., 0.],
-           [0., 1.]])
-    """
-    (n,) = dims("Eye", n)
-    return Eye(n=n, kind=np.dtype(dtype).str)
-
-
-def zeros_like(x: Node) -> Node:
-    """Zeros of the shape of x (in its floating dtype).
-
-    >>> import numpy as np, autodiff as ad
-    >>> ad.zeros_like(ad.Variable(np.ones(2)))()
-    array([0., 0.])
-    """
-    return zeros(x.shape, float_dtype(x.dtype))
-
-
-def ones_like(x: Node) -> Node:
-    """Ones of the shape of x (in its floating dtype).
-
-    >>> import numpy as np, autodiff as ad
-    >>> ad.ones_like(ad.Variable(np.zeros(2)))()
-    array([1., 1.])
-    """
-    return ones(x.shape, float_dtype(x.dtype))
-
-
-def structural_zero(x: Node) -> bool:
-    """Whether `x` is a Fill of zeros (`zeros`, a zero cotangent of `grad`): an exact zero.
-
-    The factories fold ``x * zeros``, ``zeros / y`` and an einsum with such an operand into
-    zeros when the graph is built, whatever `x` and `y` hold (nan and inf included): that is
-    the value of a derivative that does not depend on an input. A Constant zero (``x * 0.0``)
-    is an IEEE number and folds nothing: ``nan * 0.0`` is nan.
-    """
-    return isinstance(x, Fill) and x.value == 0
-
-
-def known_value(x: Node) -> float | None:
-    """The single value `x` holds everywhere, if the graph says so (a Fill or 0-d Constant)."""
-    if isinstance(x, Fill):
-        return x.value
-    if isinstance(x, Constant) and x.ndim == 0:
-        return x.value.item()
-    return None
 
 
 class Elementwise(Node):
@@ -212,6 +85,7 @@ def _unary(op: type[Elementwise], doc: str):
         return op(_as_float(x) if op.float_result else x)
 
     factory.__name__ = factory.__qualname__ = op.__name__.lower()
+    factory.__module__ = op.__module__  # where it is listed (and its docstring example found)
     factory.__doc__ = doc
     return factory
 
@@ -653,202 +527,6 @@ arctan = _unary(Arctan, """Inverse tangent, as np.arctan.
 >>> ad.arctan(ad.Variable(1.0))()
 array(0.78539816)
 """)
-
-
-class Sigmoid(Elementwise):
-    """1 / (1 + exp(-x)), accurate to a few ulps everywhere.
-
-    For large negative x, exp(-x) is huge and the result is about exp(x), still to full
-    relative precision; past x < -709 exp(-x) is inf and the result is 0, the right limit.
-    Four passes over one array, done in place.
-    """
-
-    fresh = True
-    nonnegative = True
-    bound = 1.0
-
-    def eval(self, x):
-        out = np.empty(self.shape, self.dtype)  # an array even when 0-d, to work in place
-        np.negative(x, out=out)
-        with np.errstate(over="ignore"):
-            np.exp(out, out=out)
-        out += 1
-        return np.reciprocal(out, out=out)
-
-    def grad(self, g):
-        return (g * (self * (1 - self)),)
-
-
-sigmoid = _unary(Sigmoid, "Logistic sigmoid, stable for any x.\n\n>>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)")
-
-
-class Softplus(Elementwise):
-    """log(1 + exp(x)), computed without overflow for any x."""
-
-    fresh = True
-    nonnegative = True
-
-    def eval(self, x):
-        return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
-
-    def grad(self, g):
-        return (g * sigmoid(self.inputs[0]),)
-
-
-softplus = _unary(Softplus, "log(1 + exp(x)), stable for any x.\n\n>>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)")
-
-
-class Relu(Elementwise):
-    float_result = False
-    fresh = True
-    nonnegative = True
-
-    def value_bound(self, bounds):
-        return bounds[0]
-
-    @classmethod
-    def infer(cls, x):
-        return x.shape, np.result_type(x.dtype, 0)  # as np.maximum(x, 0): booleans count
-
-    def eval(self, x):
-        return np.maximum(x, 0)
-
-    def grad(self, g):
-        return (g * greater(self.inputs[0], 0),)
-
-
-relu = _unary(Relu, "max(x, 0); the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)")
-
-
-class LeakyRelu(Elementwise):
-    fresh = True
-
-    def eval(self, x):
-        return np.where(x > 0, x, self.alpha * x)
-
-    def grad(self, g):
-        (x,) = self.inputs
-        return (where(greater(x, 0), g, g * self.alpha),)
-
-
-def leaky_relu(x, alpha: float = 0.01) -> Node:
-    """x where x > 0, else alpha * x.
-
-    >>> import autodiff as ad
-    >>> ad.leaky_relu(ad.Variable(-2.0), 0.1)()
-    array(-0.2)
-    """
-    return LeakyRelu(as_node(x), alpha=float(alpha))
-
-
-class Clip(Elementwise):
-    """x limited to [lo, hi] (numbers of x's dtype, or None for no bound on that side); the
-    gradient passes where lo <= x <= hi."""
-
-    float_result = False
-    fresh = True
-
-    def eval(self, x):
-        return np.clip(x, self.lo, self.hi)
-
-    def grad(self, g):
-        (x,) = self.inputs
-        if self.lo is None:
-            inside = less_equal(x, self.hi)
-        elif self.hi is None:
-            inside = greater_equal(x, self.lo)
-        else:
-            inside = greater_equal(x, self.lo) * less_equal(x, self.hi)
-        return (g * inside,)
-
-
-def clip(x, a_min=None, a_max=None) -> Node:
-    """x limited to the interval [a_min, a_max], as np.clip; either bound may be None.
-
-    Bounds may be numbers, arrays or Nodes (broadcast with x). The gradient passes to x where
-    a_min <= x <= a_max and to a bound where it is the result. With array bounds where
-    a_min > a_max the result is a_max, as in NumPy.
-
-    >>> import numpy as np, autodiff as ad
-    >>> ad.clip(ad.Variable(5.0), 0, 1)()
-    array(1.)
-    >>> ad.clip(ad.Variable(np.array([-2.0, 0.5, 3.0])), None, np.array([0.0, 1.0, 2.0]))()
-    array([-2. ,  0.5,  2. ])
-    """
-    x = as_node(x)
-    for name, bound in (("a_min", a_min), ("a_max", a_max)):
-        kinds = (Node, np.ndarray, np.generic, int, float, list)
-        if bound is not None and not isinstance(bound, kinds):
-            raise TypeError(
-                f"Clip: {name} must be None, a number, an array or a Node, "
-                f"got {type(bound).__name__}"
-            )
-        if isinstance(bound, (bool, np.bool_)):
-            raise TypeError(f"Clip: {name} must be a number, got {bound!r}")
-    numbers = (b is None or (not isinstance(b, Node) and np.ndim(b) == 0) for b in (a_min, a_max))
-    if all(numbers):
-        lo = None if a_min is None else np.asarray(a_min).item()
-        hi = None if a_max is None else np.asarray(a_max).item()
-        if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"Clip: a_min={a_min} is greater than a_max={a_max}")
-        # Python numbers adapt to x's dtype; NumPy scalars and 0-d arrays keep their own
-        given = [b for b in (a_min, a_max) if b is not None]
-        kinds = [b if type(b) in (int, float) else np.asarray(b).dtype for b in given]
-        dtype = np.result_type(x.dtype, *kinds)
-        if x.dtype != dtype:
-            x = astype(x, dtype)
-        if lo is None and hi is None:
-            return x
-        convert = dtype.type
-        return Clip(
-            x,
-            lo=None if lo is None else convert(lo).item(),
-            hi=None if hi is None else convert(hi).item(),
-        )
-    result = x
-    if a_min is not None:
-        lo = as_node(a_min, like=x)
-        result = where(less(result, lo), lo, result)
-    if a_max is not None:
-        hi = as_node(a_max, like=x)
-        result = where(greater(result, hi), hi, result)
-    return result
-
-
-class Maximum(Elementwise):
-    """Elementwise max (or min, with `least`); where x == y the gradient is split evenly."""
-
-    float_result = False
-    fresh = True
-
-    def eval(self, x, y):
-        return np.minimum(x, y) if self.least else np.maximum(x, y)
-
-    def grad(self, g):
-        x, y = self.inputs
-        wins = less(x, y) if self.least else greater(x, y)
-        share = astype(wins, g.dtype) + astype(equal(x, y), g.dtype) * 0.5
-        return self.to_input(g * share, 0), self.to_input(g * (1 - share), 1)
-
-
-def maximum(x, y) -> Node:
-    """Elementwise maximum; at ties the gradient is split evenly.
-
-    >>> import autodiff as ad
-    >>> ad.maximum(ad.Variable(1.0), 3)()
-    array(3.)
-    """
-    return Maximum(*_pair(x, y), least=False)
-
-
-def minimum(x, y) -> Node:
-    """Elementwise minimum; at ties the gradient is split evenly.
-
-    >>> import autodiff as ad
-    >>> ad.minimum(ad.Variable(1.0), 3)()
-    array(1.)
-    """
-    return Maximum(*_pair(x, y), least=True)
 
 
 class Where(Elementwise):

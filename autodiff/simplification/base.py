@@ -20,9 +20,10 @@ import numpy as np
 import opt_einsum
 
 from ..node import Constant, Node
+from ..ops.creation import known_value
 from ..ops.einsum import Einsum, broadcast_to, parse
 from ..ops.einsum import einsum as _einsum_factory
-from ..ops.elementwise import Add, Divide, Multiply, Negative, Pow, Subtract, known_value
+from ..ops.elementwise import Add, Divide, Multiply, Negative, Pow, Subtract
 from ..ops.elementwise import divide as _divide_factory
 from ..ops.elementwise import multiply as _multiply_factory
 

@@ -22,6 +22,7 @@ import opt_einsum
 
 from ..node import Node
 from ..node import _counter as _ids
+from ..ops.creation import zeros
 from ..ops.einsum import Einsum
 from ..ops.elementwise import (
     Add,
@@ -34,7 +35,6 @@ from ..ops.elementwise import (
     negative,
     power,
     subtract,
-    zeros,
 )
 from ..ops.shape import IndexAdjoint, concatenate, reshape
 from .base import (

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Node
-from ..ops.elementwise import Divide, Exp, Log, Multiply, Negative, full, zeros
+from ..ops.creation import full, zeros
+from ..ops.elementwise import Divide, Exp, Log, Multiply, Negative
 from .base import (
     _ALGEBRA,
     _SMALL,

@@ -16,8 +16,9 @@ import math
 import numpy as np
 
 from ..node import Node
+from ..ops.creation import Eye, Fill, full
 from ..ops.einsum import Einsum
-from ..ops.elementwise import Eye, Fill, Multiply, full
+from ..ops.elementwise import Multiply
 from ..ops.shape import reshape
 from .base import (
     _MAX_OPERANDS,

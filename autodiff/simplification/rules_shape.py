@@ -10,7 +10,7 @@ from __future__ import annotations
 import opt_einsum
 
 from ..node import Node
-from ..ops.elementwise import Eye
+from ..ops.creation import Eye
 from ..ops.shape import Index, Reshape
 from .base import _eye_kind, _index, einsum
 from .registry import Context, RuleTable

@@ -1,0 +1,142 @@
+"""Fills and the identity matrix: constants described by parameters, cheap to merge and spot.
+
+`full`, `zeros`, `ones` (and the `_like` forms) make a `Fill`, one value repeated over a
+shape; `eye` makes an `Eye`. Both declare `constant` (their values are known when the graph
+is built), so plans evaluate them once and simplify folds what they feed. `known_value` and
+`structural_zero` read what a graph says about a node's values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..node import Constant, Node
+from ._common import dims, float_dtype
+
+__all__ = ["full", "zeros", "ones", "eye", "zeros_like", "ones_like"]
+
+
+class Fill(Node):
+    """An array of one repeated value, stored as parameters (shape, value, dtype)."""
+
+    constant = True
+
+    @classmethod
+    def infer(cls, *, dims, value, kind):
+        return dims, np.dtype(kind)
+
+    def eval(self):
+        return np.broadcast_to(np.asarray(self.value, dtype=self.dtype), self.shape)
+
+    def grad(self, g):
+        return ()
+
+    @property
+    def nonnegative(self) -> bool:  # type: ignore[override]
+        return self.dtype.kind in "biuf" and self.value >= 0
+
+    @property
+    def caption(self) -> str:  # type: ignore[override]
+        return f"fill {self.value:.4g}"
+
+
+def full(shape, value: float, dtype=np.float64) -> Node:
+    """A Node holding `value` everywhere; like np.full.
+
+    >>> import autodiff as ad
+    >>> ad.full((2,), 7.0)()
+    array([7., 7.])
+    """
+    shape = dims("Full", shape)
+    return Fill(dims=shape, value=np.asarray(value, dtype).item(), kind=np.dtype(dtype).str)
+
+
+def zeros(shape, dtype=np.float64) -> Node:
+    """A Node of zeros; like np.zeros.
+
+    >>> import autodiff as ad
+    >>> ad.zeros((2, 3))().shape
+    (2, 3)
+    """
+    return full(shape, 0, dtype)
+
+
+def ones(shape, dtype=np.float64) -> Node:
+    """A Node of ones; like np.ones.
+
+    >>> import autodiff as ad
+    >>> ad.ones(2)()
+    array([1., 1.])
+    """
+    return full(shape, 1, dtype)
+
+
+class Eye(Node):
+    """The identity matrix of size n."""
+
+    constant = True
+    nonnegative = True
+    bound = 1.0
+    caption = "eye"
+
+    @classmethod
+    def infer(cls, *, n, kind):
+        return (n, n), np.dtype(kind)
+
+    def eval(self):
+        return np.eye(self.n, dtype=self.dtype)
+
+    def grad(self, g):
+        return ()
+
+
+def eye(n: int, dtype=np.float64) -> Node:
+    """The n-by-n identity matrix as a Node; like np.eye.
+
+    >>> import autodiff as ad
+    >>> ad.eye(2)()
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    (n,) = dims("Eye", n)
+    return Eye(n=n, kind=np.dtype(dtype).str)
+
+
+def zeros_like(x: Node) -> Node:
+    """Zeros of the shape of x (in its floating dtype).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.zeros_like(ad.Variable(np.ones(2)))()
+    array([0., 0.])
+    """
+    return zeros(x.shape, float_dtype(x.dtype))
+
+
+def ones_like(x: Node) -> Node:
+    """Ones of the shape of x (in its floating dtype).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.ones_like(ad.Variable(np.zeros(2)))()
+    array([1., 1.])
+    """
+    return ones(x.shape, float_dtype(x.dtype))
+
+
+def structural_zero(x: Node) -> bool:
+    """Whether `x` is a Fill of zeros (`zeros`, a zero cotangent of `grad`): an exact zero.
+
+    The factories fold ``x * zeros``, ``zeros / y`` and an einsum with such an operand into
+    zeros when the graph is built, whatever `x` and `y` hold (nan and inf included): that is
+    the value of a derivative that does not depend on an input. A Constant zero (``x * 0.0``)
+    is an IEEE number and folds nothing: ``nan * 0.0`` is nan.
+    """
+    return isinstance(x, Fill) and x.value == 0
+
+
+def known_value(x: Node) -> float | None:
+    """The single value `x` holds everywhere, if the graph says so (a Fill or 0-d Constant)."""
+    if isinstance(x, Fill):
+        return x.value
+    if isinstance(x, Constant) and x.ndim == 0:
+        return x.value.item()
+    return None
