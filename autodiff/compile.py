@@ -235,14 +235,32 @@ def _overwritable(nodes: list[Node], outputs: list[Node], known: dict[int, Any],
     return free, owners, busy_until
 
 
-def _views_of_variables(nodes: list[Node], fed: set[int]) -> set[int]:
-    """The nodes whose value may be (a view of) the value a Variable holds (not a fed one)."""
-    shared: set[int] = set()
+def _memory(nodes: list[Node]) -> dict[int, frozenset]:
+    """For each node, the arrays its value may share memory with: its own if it is a new
+    array (or a leaf's), else those of its inputs (it may be a view of one of them)."""
+    memory: dict[int, frozenset] = {}
     for node in nodes:
-        held = isinstance(node, Variable) and id(node) not in fed
-        if held or (not node.fresh and any(id(x) in shared for x in node.inputs)):
-            shared.add(id(node))
-    return shared
+        if node.fresh or not node.inputs:
+            memory[id(node)] = frozenset([id(node)])
+        else:
+            memory[id(node)] = frozenset().union(*(memory[id(x)] for x in node.inputs))
+    return memory
+
+
+def _copied_outputs(nodes: list[Node], outputs: list[Node], known: dict[int, Any]) -> set[int]:
+    """The outputs to return as copies, so that every array a call returns is the caller's
+    alone: writing into it changes no Variable's value, no array fed in, no constant of the
+    plan, and no other array of the same call (an output twice, or an output and a view of it).
+    """
+    memory = _memory(nodes)
+    leaves = {id(node) for node in nodes if not node.inputs}
+    copied, claimed = set(), set()
+    for i, node in enumerate(outputs):
+        mine = memory[id(node)]
+        if id(node) in known or mine & leaves or mine & claimed:
+            copied.add(i)
+        claimed |= mine
+    return copied
 
 
 def _shortcuts(nodes: list[Node], outputs: list[Node], known: dict[int, Any]):
@@ -363,11 +381,10 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
                 pool[(flat.size, flat.dtype.str)].append(flat)
 
     results = []
-    shared = _views_of_variables(nodes, fed)
-    for node in outputs:
+    copied = _copied_outputs(nodes, outputs, known)
+    for i, node in enumerate(outputs):
         v = name[id(node)]
-        if id(node) in known or id(node) in shared:
-            # a fresh copy: callers may write into results, and that must not change a value
+        if i in copied:  # callers may write into results: that must change nothing else
             results.append(f"_np.array({v}, order='C')")
         elif node.ndim == 0:
             results.append(f"_asarray({v})")

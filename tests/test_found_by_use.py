@@ -108,3 +108,21 @@ def test_einsum_rejects_subscripts_numpy_rejects(equation):
 def test_astype_names_itself_for_bad_dtypes(dtype):
     with pytest.raises(TypeError, match=r"Cast: "):
         ad.astype(ad.Variable(np.ones(2)), dtype)
+
+
+def test_arrays_a_plan_returns_are_the_callers_alone():
+    x = ad.Variable(np.arange(6.0).reshape(2, 3))
+    z = ad.exp(x)
+    whole, row = ad.function([z, z[0]])()
+    whole[0, 0] = 100.0
+    assert row[0] == 1.0  # not a view of the other output
+    first, second = ad.function([z, z])()
+    assert first is not second
+    A = ad.Variable(np.zeros((2, 3)))
+    fed = np.ones((2, 3))
+    row, same, flat = ad.function([A[0], A, ad.reshape(A, (6,))], inputs=[A])(fed)
+    row[0] = same[1, 1] = flat[5] = 7.0
+    np.testing.assert_array_equal(fed, np.ones((2, 3)))  # the array fed in is untouched
+    total = ad.function(ad.sum(x, axis=0))()
+    total[0] = -1.0
+    np.testing.assert_array_equal(x.value, np.arange(6.0).reshape(2, 3))
