@@ -22,7 +22,8 @@ import itertools
 import math
 import threading
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -57,18 +58,24 @@ class Function:
     ):
         self.single = isinstance(outputs, Node)
         if not (self.single or _is_collection(outputs)):
-            raise TypeError(f"function: outputs must be a Node or a list of Nodes, got {type(outputs).__name__}")
+            raise TypeError(
+                f"function: outputs must be a Node or a list of Nodes, got {type(outputs).__name__}"
+            )
         if isinstance(inputs, Node) or not _is_collection(inputs):
-            raise TypeError(f"function: inputs must be a list of Variables, got {type(inputs).__name__}"
-                            + (" (put it in a list: inputs=[x])" if isinstance(inputs, Node) else ""))
-        self.outputs = [outputs] if self.single else list(outputs)
+            raise TypeError(
+                f"function: inputs must be a list of Variables, got {type(inputs).__name__}"
+                + (" (put it in a list: inputs=[x])" if isinstance(inputs, Node) else "")
+            )
+        self.outputs: list[Node] = [outputs] if isinstance(outputs, Node) else list(outputs)
         self.inputs = list(inputs)
         for i, node in enumerate(self.outputs):
             if not isinstance(node, Node):
                 raise TypeError(f"function: output {i} is a {type(node).__name__}, not a Node")
         for i, node in enumerate(self.inputs):
             if not isinstance(node, Variable):
-                raise TypeError(f"function: input {i} must be a Variable, got {type(node).__name__}")
+                raise TypeError(
+                    f"function: input {i} must be a Variable, got {type(node).__name__}"
+                )
         if len({id(x) for x in self.inputs}) != len(self.inputs):
             raise ValueError("function: the same Variable is listed twice in inputs")
         with paused_gc():
@@ -79,7 +86,8 @@ class Function:
             self._plan = (planned, self.nodes, self.inputs, self.single, inplace)
             self.source, self._run = _generate(*self._plan, buffers=inplace)
         if "_buf" in self.source:  # it keeps buffers between calls: one call at a time uses them
-            self._buffered, self._unbuffered = self._run, None
+            self._buffered = self._run
+            self._unbuffered: Callable[..., Any] | None = None
             self._lock = threading.Lock()
             self._run = self._one_at_a_time
 
@@ -100,7 +108,9 @@ class Function:
 
     def __call__(self, *arrays: Any) -> np.ndarray | list[np.ndarray]:
         if len(arrays) != len(self.inputs):
-            raise TypeError(f"function: expected {len(self.inputs)} input arrays, got {len(arrays)}")
+            raise TypeError(
+                f"function: expected {len(self.inputs)} input arrays, got {len(arrays)}"
+            )
         return self._run(*arrays)
 
 
@@ -138,11 +148,15 @@ def eval(nodes: Node | Sequence[Node], feed: Mapping[Variable, Any] | None = Non
     [array(15.), array(6.)]
     """
     if feed is not None and not isinstance(feed, Mapping):
-        raise TypeError(f"eval: feed must be a mapping from Variables to values, got {type(feed).__name__}")
+        raise TypeError(
+            f"eval: feed must be a mapping from Variables to values, got {type(feed).__name__}"
+        )
     feed = dict(feed or {})
     for key in feed:
         if not isinstance(key, Variable):
-            raise TypeError(f"eval: feed keys must be Variables, got {getattr(key, 'name', type(key).__name__)}")
+            raise TypeError(
+                f"eval: feed keys must be Variables, got {getattr(key, 'name', type(key).__name__)}"
+            )
     return Function(nodes, list(feed), simplify=False)(*feed.values())
 
 
@@ -162,7 +176,11 @@ class _Writer:
 
     def __init__(self):
         self.lines: list[str] = []
-        self.globals: dict[str, Any] = {"_np": np, "_asarray": np.asarray, "_contiguous": np.ascontiguousarray}
+        self.globals: dict[str, Any] = {
+            "_np": np,
+            "_asarray": np.asarray,
+            "_contiguous": np.ascontiguousarray,
+        }
         self._names = itertools.count()
         self._bound: dict[int, str] = {}  # id(object) -> its name (the objects stay in globals)
         self.constants: set[str] = set()  # names of values known when the plan is built
@@ -254,7 +272,8 @@ def _copied_outputs(nodes: list[Node], outputs: list[Node], known: dict[int, Any
     """
     memory = _memory(nodes)
     leaves = {id(node) for node in nodes if not node.inputs}
-    copied, claimed = set(), set()
+    copied: set[int] = set()
+    claimed: frozenset[int] = frozenset()
     for i, node in enumerate(outputs):
         mine = memory[id(node)]
         if id(node) in known or mine & leaves or mine & claimed:
@@ -276,8 +295,13 @@ def _shortcuts(nodes: list[Node], outputs: list[Node], known: dict[int, Any]):
         if node.identity:
             source = node.inputs[0]
             silent[id(node)] = silent.get(id(source), source)
-    value = lambda x: silent.get(id(x), x)
-    reads = {id(n): [value(x) for x in n.inputs] for n in nodes if any(id(x) in silent for x in n.inputs)}
+
+    def value(x: Node) -> Node:
+        return silent.get(id(x), x)
+
+    reads = {
+        id(n): [value(x) for x in n.inputs] for n in nodes if any(id(x) in silent for x in n.inputs)
+    }
     readers: dict[int, list[Node]] = defaultdict(list)
     for node in nodes:
         for x in node.inputs:
@@ -289,8 +313,13 @@ def _shortcuts(nodes: list[Node], outputs: list[Node], known: dict[int, Any]):
     read = {id(x) for node in nodes for x in reads.get(id(node), node.inputs)}
     outs = {id(n) for n in outputs}
     for node in nodes:
-        if (id(node) not in read and id(node) not in outs and id(node) not in known
-                and id(node) not in silent and readers[id(node)]):
+        if (
+            id(node) not in read
+            and id(node) not in outs
+            and id(node) not in known
+            and id(node) not in silent
+            and readers[id(node)]
+        ):
             silent[id(node)] = node  # never read: no line, no name
     return reads, silent
 
@@ -305,12 +334,14 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
     name = {id(n): f"v{i}" for i, n in enumerate(nodes)}
     args = [f"a{i}" for i in range(len(inputs))]
     fed = {id(x) for x in inputs}
-    for x, a in zip(inputs, args):  # validate every input, used or not
+    for x, a in zip(inputs, args, strict=True):  # validate every input, used or not
         w.lines.append(f"{name.get(id(x), a)} = {w.bind(x.check_value, '_check')}({a})")
 
     known = _constant_values(nodes, fed)
     for node_id, value in known.items():  # 0-d values as NumPy scalars: same results, faster
-        w.globals[name[node_id]] = value[()] if isinstance(value, np.ndarray) and not value.ndim else value
+        w.globals[name[node_id]] = (
+            value[()] if isinstance(value, np.ndarray) and not value.ndim else value
+        )
         w.constants.add(name[node_id])
     free, owners, busy_until = _overwritable(nodes, outputs, known, fed)
     if not inplace:
@@ -319,19 +350,31 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
     pool: dict[tuple, list[np.ndarray]] = defaultdict(list)  # (size, dtype) -> free flat buffers
     holds: dict[int, np.ndarray] = {}  # node -> the buffer its value is in
     # arrays an output may be computed into (then they are better made fresh, not buffered)
-    output_room = {id(x) for n in nodes if id(n) in escaping and n.ufunc is not None
-                   for x in free.get(id(n), ()) if x.shape == n.shape and x.dtype == n.dtype}
+    output_room = {
+        id(x)
+        for n in nodes
+        if id(n) in escaping and n.ufunc is not None
+        for x in free.get(id(n), ())
+        if x.shape == n.shape and x.dtype == n.dtype
+    }
 
     def buffer_for(node: Node):
         """A view-maker into a flat buffer for `node`'s value, or None where none fits."""
         size = math.prod(node.shape)
-        if not (buffers and node.ndim and owners[id(node)] == {id(node)} and id(node) not in escaping
-                and id(node) not in output_room and size * node.dtype.itemsize >= _BUFFER_BYTES):
+        if not (
+            buffers
+            and node.ndim
+            and owners[id(node)] == {id(node)}
+            and id(node) not in escaping
+            and id(node) not in output_room
+            and size * node.dtype.itemsize >= _BUFFER_BYTES
+        ):
             return None
         key = (size, node.dtype.str)
         flat = pool[key].pop() if pool[key] else np.empty(size, node.dtype)
         holds[id(node)] = flat
         return lambda shape: w.bind(flat.reshape(shape), "_buf")
+
     dies_at: dict[int, list[int]] = defaultdict(list)
     for node_id, step in busy_until.items():
         if step != float("inf"):
@@ -354,16 +397,27 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
             w.lines.append(f"{v} = {w.bind(node, '_var')}._value")
         elif node.ufunc is not None:
             exact = all(x.dtype.kind in "fc" for x in node.inputs)  # result dtype known for sure
-            target = next((x for x in free.get(id(node), ()) if x.shape == node.shape
-                           and x.dtype == node.dtype and node.ndim > 0 and exact
-                           and not (id(x) in holds and id(node) in escaping)), None)
+            target = next(
+                (
+                    x
+                    for x in free.get(id(node), ())
+                    if x.shape == node.shape
+                    and x.dtype == node.dtype
+                    and node.ndim > 0
+                    and exact
+                    and not (id(x) in holds and id(node) in escaping)
+                ),
+                None,
+            )
             if target is not None:  # out= given by position; the result keeps the name
                 v = name[id(node)] = name[id(target)]
                 w.lines.append(f"{v} = {w.bind(node.ufunc, '_u')}({', '.join(operands)}, {v})")
                 if id(target) in holds:
                     holds[id(node)] = holds.pop(id(target))
             elif exact and (view := buffer_for(node)) is not None:
-                w.lines.append(f"{v} = {w.bind(node.ufunc, '_u')}({', '.join(operands)}, {view(node.shape)})")
+                w.lines.append(
+                    f"{v} = {w.bind(node.ufunc, '_u')}({', '.join(operands)}, {view(node.shape)})"
+                )
             else:
                 w.lines.append(f"{v} = {_expression(w, node, operands)}")
         else:
@@ -371,8 +425,11 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
             if not node.lower(w, operands, v):
                 w.lines.append(f"{v} = {w.bind(kernel_of(node), '_f')}({', '.join(operands)})")
             w.buffer = lambda: None
-        dead = [name[id(x)] for x in dict.fromkeys(reads.get(id(node), node.inputs))
-                if last_read[id(x)] == i and id(x) not in kept and name[id(x)] != v]
+        dead = [
+            name[id(x)]
+            for x in dict.fromkeys(reads.get(id(node), node.inputs))
+            if last_read[id(x)] == i and id(x) not in kept and name[id(x)] != v
+        ]
         if dead:
             w.lines.append("del " + ", ".join(dead))
         for owner in dies_at.get(i, ()):  # buffers whose values nothing reads any more
