@@ -10,9 +10,9 @@
 
 from . import nn, ops, optim
 from .check import GradientError, check_grads, numerical_grad
-from .checkpoint import checkpoint
+from .checkpointing import checkpoint
 from .compile import Function, eval, function
-from .grad import grad, hessian, hvp, jacobian, jvp
+from .differentiation import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
 from .ops import *  # noqa: F403  (the factories: ops.__all__)
 from .plotting import plot, plot_html, to_dot

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .compile import function
-from .grad import grad
+from .differentiation import grad
 from .node import Node, Variable, substitute, toposort
 from .ops import as_node, concatenate, ravel, reshape, split
 
