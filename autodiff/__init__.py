@@ -10,9 +10,9 @@
 
 from . import nn, ops, optim
 from .check import GradientError, check_grads, numerical_grad
-from .checkpoint import checkpoint
+from .checkpointing import checkpoint
 from .compile import Function, eval, function
-from .grad import grad, hessian, hvp, jacobian, jvp
+from .differentiation import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
 from .ops import *  # noqa: F403  (the factories: ops.__all__)
 from .plotting import plot, plot_html, to_dot
@@ -20,18 +20,35 @@ from .simplification import simplify
 
 __all__ = [
     # graph
-    "Node", "Variable", "Constant", "name_scope", "toposort", "count_nodes",
+    "Node",
+    "Variable",
+    "Constant",
+    "name_scope",
+    "toposort",
+    "count_nodes",
     # differentiation
-    "grad", "jacobian", "hessian", "hvp", "jvp",
+    "grad",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "jvp",
     # simplification and evaluation
-    "simplify", "function", "Function", "eval",
+    "simplify",
+    "function",
+    "Function",
+    "eval",
     # plotting
-    "plot", "plot_html", "to_dot",
+    "plot",
+    "plot_html",
+    "to_dot",
     # checkpointing and checks
     "checkpoint",
-    "check_grads", "numerical_grad", "GradientError",
+    "check_grads",
+    "numerical_grad",
+    "GradientError",
     # training
-    "nn", "optim",
+    "nn",
+    "optim",
     # the ops: creation, elementwise, contraction, shape, reductions and nn
     *ops.__all__,
 ]

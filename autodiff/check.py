@@ -15,7 +15,7 @@ from typing import cast
 import numpy as np
 
 from .compile import function
-from .grad import grad
+from .differentiation import grad
 from .node import Node, Variable
 from .ops import add, multiply, sum
 

@@ -19,15 +19,20 @@ import itertools
 import math
 import types
 import weakref
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-_cache: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_cache: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
 # context-local (each thread and asyncio task has its own): the open name scopes, and how many
 # `grad` calls are building a derivative graph
-_scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("autodiff_scope", default=())
-_derivative_depth: contextvars.ContextVar[int] = contextvars.ContextVar("autodiff_derivative", default=0)
+_scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "autodiff_scope", default=()
+)
+_derivative_depth: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "autodiff_derivative", default=0
+)
 _counter = itertools.count()
 
 
@@ -81,11 +86,13 @@ class Node:
     name: str
     scope: tuple[str, ...]
     is_derivative: bool  # first built while `grad` was building a derivative graph
+    _id: int  # the order of building, which toposort keeps
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         kernel = cls.__dict__.get("eval")
         if isinstance(kernel, types.FunctionType):  # a plain method (not a static one)
+            # the op's own eval, wrapped once as the class is made
             cls.eval = _value_without_arrays(kernel)  # type: ignore[method-assign]
 
     def __new__(cls, *inputs: Node, **params: Any) -> Node:
@@ -116,7 +123,7 @@ class Node:
         """
         inputs = tuple(as_node(x) for x in inputs)
         frozen = tuple(sorted((k, _freeze(v)) for k, v in params.items()))
-        key = (cls, tuple(map(id, inputs)), frozen)
+        key: tuple[Any, ...] = (cls, tuple(map(id, inputs)), frozen)
         node = _cache.get(key)
         if node is None:
             shape, dtype = cls.infer(*inputs, **params)
@@ -128,12 +135,21 @@ class Node:
         return node
 
     @classmethod
-    def _create(cls, inputs: tuple, shape, dtype, frozen: tuple, params: dict) -> Node:
+    def _create(
+        cls,
+        inputs: tuple[Node, ...],
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        frozen: tuple[tuple[str, Any], ...],
+        params: dict[str, Any],
+    ) -> Node:
         node = object.__new__(cls)
         node._setup(inputs, shape, dtype, cls.__name__, frozen)
         for k, v in params.items():
             if hasattr(Node, k):
-                raise TypeError(f"{cls.__name__}: parameter name {k!r} is taken by a Node attribute")
+                raise TypeError(
+                    f"{cls.__name__}: parameter name {k!r} is taken by a Node attribute"
+                )
             object.__setattr__(node, k, v)
         return node
 
@@ -152,7 +168,14 @@ class Node:
         """
         return None
 
-    def _setup(self, inputs, shape, dtype, name, params) -> None:
+    def _setup(
+        self,
+        inputs: tuple[Node, ...],
+        shape: tuple[int, ...],
+        dtype: Any,
+        name: str,
+        params: tuple[tuple[str, Any], ...],
+    ) -> None:
         set_ = object.__setattr__
         set_(self, "inputs", inputs)
         set_(self, "shape", tuple(int(s) for s in shape))
@@ -216,7 +239,8 @@ class Node:
 
     def with_inputs(self, inputs: Sequence[Node]) -> Node:
         """The same op with the same parameters on other inputs (hash-consed as usual)."""
-        if all(a is b for a, b in zip(inputs, self.inputs)):
+        same = len(inputs) == len(self.inputs)  # a concatenate may be rebuilt on fewer inputs
+        if same and all(a is b for a, b in zip(inputs, self.inputs, strict=True)):
             return self
         return type(self)(*inputs, **{key: getattr(self, key) for key, _ in self.params})
 
@@ -259,7 +283,7 @@ class Node:
 
             plan = function(self)
             object.__setattr__(self, "_plan", plan)
-        return plan()
+        return cast(np.ndarray, plan())  # the plan of one node gives one array
 
     def __pos__(self) -> Node:
         return self
@@ -300,23 +324,23 @@ class Node:
         def mean(self, axis: Any = None, keepdims: bool = False) -> Node: ...
 
 
-def _value_without_arrays(kernel):
+def _value_without_arrays(kernel: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
     """`kernel` (an op's eval), giving the node's value when called with no arrays.
 
     Plans call the kernel itself (`kernel_of`), so this check costs them nothing.
     """
 
     @functools.wraps(kernel)
-    def eval(self, *arrays):
+    def eval(self: Node, *arrays: np.ndarray) -> np.ndarray:
         if arrays or not self.inputs:
             return kernel(self, *arrays)
         return self()
 
-    eval.kernel = kernel
+    eval.__dict__["kernel"] = kernel  # what kernel_of finds (a function's attribute)
     return eval
 
 
-def kernel_of(node: Node):
+def kernel_of(node: Node) -> Callable[..., np.ndarray]:
     """`node.eval` as the op defines it (bound to `node`): the arrays in, the result out.
 
     >>> import numpy as np, autodiff as ad
@@ -330,7 +354,7 @@ def kernel_of(node: Node):
 class Leaf(Node):
     """A node with no inputs whose value is held, not computed. Leaves are never merged."""
 
-    def __new__(cls, *args, **kwargs):
+    def __new__(cls, *args: Any, **kwargs: Any) -> Leaf:
         return object.__new__(cls)
 
     def grad(self, g: Node) -> Sequence[Node | None]:
@@ -362,13 +386,17 @@ class Variable(Leaf):
     (dtype('float64'), dtype('int64'))
     """
 
-    def __init__(self, value: Any, name: str | None = None, dtype: Any = None):
+    _value: np.ndarray  # read-only; `value` gives views of it
+
+    def __init__(self, value: Any, name: str | None = None, dtype: Any = None) -> None:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Variable: the name must be a string, got {type(name).__name__}")
         name = name or "Variable"
         if isinstance(value, Node):
-            raise TypeError(f"Variable {name!r}: the value is a {value.name} node, not an array; "
-                            "evaluate it first (node()) or use the node itself")
+            raise TypeError(
+                f"Variable {name!r}: the value is a {value.name} node, not an array; "
+                "evaluate it first (node()) or use the node itself"
+            )
         if dtype is not None:
             target = _numeric_dtype(f"Variable {name!r}", dtype)
         elif isinstance(value, (np.ndarray, np.generic)):
@@ -376,7 +404,8 @@ class Variable(Leaf):
         else:  # Python numbers and lists of them: float64 (complex128 when any is complex)
             array = _as_array(f"Variable {name!r}", value)
             complex_ = array.dtype.kind == "c" or (
-                array.dtype.kind == "O" and any(isinstance(v, complex) for v in array.flat))
+                array.dtype.kind == "O" and any(isinstance(v, complex) for v in array.flat)
+            )
             target = np.dtype(np.complex128 if complex_ else np.float64)
         array = np.array(_cast(f"Variable {name!r}", value, target))
         _numeric_dtype(f"Variable {name!r}", array.dtype)
@@ -415,14 +444,17 @@ class Variable(Leaf):
             return new  # the common case, on every call of a plan: nothing to convert
         what = f"Variable {self.name!r}"
         if isinstance(new, Node):
-            raise TypeError(f"{what}: the value is a {new.name} node, not an array; "
-                            "evaluate it first (node())")
+            raise TypeError(
+                f"{what}: the value is a {new.name} node, not an array; evaluate it first (node())"
+            )
         array = _cast(what, new, self.dtype)
         if array.shape != self.shape:
-            raise ValueError(f"{what}: value of shape {array.shape} does not fit shape {self.shape}")
+            raise ValueError(
+                f"{what}: value of shape {array.shape} does not fit shape {self.shape}"
+            )
         return array
 
-    def eval(self) -> np.ndarray:
+    def eval(self, *arrays: np.ndarray) -> np.ndarray:  # a leaf reads no arrays
         return self.value
 
     def __repr__(self) -> str:
@@ -447,7 +479,9 @@ def _numeric_dtype(what: str, dtype: Any) -> np.dtype:
     except TypeError:
         raise TypeError(f"{what}: {dtype!r} is not a dtype") from None
     if dtype.kind not in "biufc":
-        raise TypeError(f"{what}: dtype {dtype} is not a number type (bool, int, uint, float, complex)")
+        raise TypeError(
+            f"{what}: dtype {dtype} is not a number type (bool, int, uint, float, complex)"
+        )
     return dtype
 
 
@@ -463,11 +497,15 @@ def _as_array(what: str, value: Any) -> np.ndarray:
         raise ValueError(f"{what}: the value is not an array of numbers ({error})") from None
     if array.dtype.kind == "O":
         if not all(isinstance(v, (int, float, complex)) for v in array.flat):
-            kinds = sorted({type(v).__name__ for v in array.flat} - {"int", "float", "complex", "bool"})
+            kinds = sorted(
+                {type(v).__name__ for v in array.flat} - {"int", "float", "complex", "bool"}
+            )
             raise TypeError(f"{what}: the value holds {', '.join(kinds) or 'objects'}, not numbers")
     elif array.dtype.kind in "US":
         example = array.flat[0] if array.size else ""
-        raise TypeError(f"{what}: strings are not numbers (got {str(example)!r}, dtype {array.dtype})")
+        raise TypeError(
+            f"{what}: strings are not numbers (got {str(example)!r}, dtype {array.dtype})"
+        )
     elif array.dtype.kind not in "biufc":
         raise TypeError(f"{what}: a {array.dtype} value is not a number")
     return array
@@ -493,30 +531,39 @@ def _cast(what: str, value: Any, dtype: np.dtype) -> np.ndarray:
         try:
             array = array.astype(kind)
         except OverflowError:
-            raise ValueError(f"{what}: a Python int of the value is too large for {dtype}") from None
+            raise ValueError(
+                f"{what}: a Python int of the value is too large for {dtype}"
+            ) from None
     source = array.dtype
     if _RANK[source.kind] > _RANK[dtype.kind] and source.kind in "fc":
         lost = "lose its imaginary part in" if source.kind == "c" else "be truncated to"
         fix = "complex" if source.kind == "c" else "float"
-        raise TypeError(f"{what}: a {source} value would {lost} {dtype} "
-                        f"(give the Variable a {fix} dtype, or convert the value first)")
+        raise TypeError(
+            f"{what}: a {source} value would {lost} {dtype} "
+            f"(give the Variable a {fix} dtype, or convert the value first)"
+        )
     if dtype.kind in "biu":
         low, high = _limits(dtype)
         if array.size and (array.min() < low or array.max() > high):
             example = array[(array < low) | (array > high)].flat[0].item()
-            raise ValueError(f"{what}: the {source} value {example!r} does not fit {dtype} ({low} to {high})")
+            raise ValueError(
+                f"{what}: the {source} value {example!r} does not fit {dtype} ({low} to {high})"
+            )
         return array.astype(dtype)
     with np.errstate(over="ignore"):  # overflow is found below, with an example
         result = array.astype(dtype)
     new_parts = (result.real, result.imag) if dtype.kind == "c" else (result,)
     old_parts = (array.real, array.imag) if source.kind == "c" else (array,)
-    for new, old in zip(new_parts, old_parts):
+    # a real value cast to complex has one part: zero imaginary parts cannot overflow
+    for new, old in zip(new_parts, old_parts, strict=False):
         overflow = np.isinf(new)
         if overflow.any():
             overflow &= np.isfinite(old)
             if overflow.any():
                 example = old[overflow].flat[0].item()
-                raise ValueError(f"{what}: the {source} value {example!r} overflows to inf in {dtype}")
+                raise ValueError(
+                    f"{what}: the {source} value {example!r} overflows to inf in {dtype}"
+                )
     return result
 
 
@@ -533,7 +580,9 @@ def _cast_python_ints(what: str, array: np.ndarray, dtype: np.dtype) -> np.ndarr
         low, high = _limits(dtype)
         outside = [v for v in array.flat if not low <= v <= high]
         if outside:
-            raise ValueError(f"{what}: the Python int {outside[0]} does not fit {dtype} ({low} to {high})")
+            raise ValueError(
+                f"{what}: the Python int {outside[0]} does not fit {dtype} ({low} to {high})"
+            )
         return array.astype(dtype)
     try:
         with np.errstate(over="ignore"):
@@ -555,16 +604,17 @@ class Constant(Leaf):
 
     _SMALL = 64
     constant = True
+    value: np.ndarray  # read-only
 
-    def __new__(cls, value: Any, name: str | None = None):
+    def __new__(cls, value: Any, name: str | None = None) -> Constant:
         array = np.array(value)
         array.flags.writeable = False
         key = None
         if array.size <= cls._SMALL:
             key = (cls, array.dtype.str, array.shape, array.tobytes())
-            node = _cache.get(key)
-            if node is not None:
-                return node
+            cached = _cache.get(key)
+            if isinstance(cached, cls):  # always, when found: the key holds the class
+                return cached
         node = object.__new__(cls)
         node._setup((), array.shape, array.dtype, name or "Constant", ())
         object.__setattr__(node, "value", array)
@@ -572,11 +622,11 @@ class Constant(Leaf):
             _cache[key] = node
         return node
 
-    def eval(self) -> np.ndarray:
+    def eval(self, *arrays: np.ndarray) -> np.ndarray:  # a leaf reads no arrays
         return self.value
 
     @property
-    def nonnegative(self) -> bool:  # type: ignore[override]
+    def nonnegative(self) -> bool:  # type: ignore[override]  # Node's flag, here from the value
         return self.dtype.kind in "biuf" and bool(np.all(self.value >= 0))
 
     def __repr__(self) -> str:
@@ -605,13 +655,13 @@ class _Frozen:
 
     __slots__ = ("key",)
 
-    def __init__(self, array: np.ndarray):
+    def __init__(self, array: np.ndarray) -> None:
         self.key = (array.dtype.str, array.shape, array.tobytes())
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, _Frozen) and self.key == other.key
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.key)
 
 
@@ -628,7 +678,7 @@ def _freeze(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def name_scope(name: str):
+def name_scope(name: str) -> Iterator[None]:
     """Nodes first built inside ``with name_scope("layer1"):`` record that scope.
 
     Plots draw scopes as nested clusters. A node that already existed keeps its scope.
@@ -650,7 +700,7 @@ def name_scope(name: str):
 
 
 @contextlib.contextmanager
-def building_derivative():
+def building_derivative() -> Iterator[None]:
     """Nodes first built inside this context are marked `is_derivative` (for plots)."""
     token = _derivative_depth.set(_derivative_depth.get() + 1)
     try:
@@ -690,7 +740,9 @@ def substitute(outputs: Sequence[Node], mapping: dict[Node, Node]) -> list[Node]
     new: dict[int, Node] = {id(k): v for k, v in mapping.items()}
     for node in toposort(outputs):
         if id(node) not in new:
-            new[id(node)] = node.with_inputs([new[id(x)] for x in node.inputs]) if node.inputs else node
+            new[id(node)] = (
+                node.with_inputs([new[id(x)] for x in node.inputs]) if node.inputs else node
+            )
     return [new[id(y)] for y in outputs]
 
 

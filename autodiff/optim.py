@@ -22,7 +22,7 @@ from typing import Any, Literal, Self, cast
 import numpy as np
 
 from .compile import function
-from .grad import grad
+from .differentiation import grad
 from .nn.layers import Noise
 from .node import Node, Variable, toposort
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 import autodiff as ad
-from autodiff.checkpoint import Segment
+from autodiff.checkpointing import Segment
 
 
 def _rnn(x0, W, steps, every):

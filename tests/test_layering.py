@@ -121,3 +121,23 @@ def test_every_module_imports_in_a_fresh_interpreter():
 def test_no_module_of_autodiff_is_over_800_lines():
     for name, path in MODULES.items():
         assert len(path.read_text().splitlines()) <= 800, name
+
+
+
+def test_no_function_of_autodiff_hides_a_submodule():
+    # `import autodiff.grad` once gave the function `ad.grad`: a function bound on the package
+    # under a submodule's name shadows the submodule (the rename to differentiation.py and
+    # checkpointing.py, as plotting/ for `ad.plot` and simplification/ for `ad.simplify`)
+    import importlib
+    import inspect
+    import pkgutil
+
+    import autodiff
+
+    names = {info.name for info in pkgutil.iter_modules(autodiff.__path__)}
+    assert {"differentiation", "checkpointing", "plotting", "simplification"} <= names
+    hidden = {name for name in names if inspect.isroutine(getattr(autodiff, name, None))}
+    assert not hidden, f"functions of autodiff named like its submodules: {sorted(hidden)}"
+    for name in names:  # and `import autodiff.X` gives the module
+        module = importlib.import_module(f"autodiff.{name}")
+        assert inspect.ismodule(module) and module.__name__ == f"autodiff.{name}", name

@@ -125,6 +125,18 @@ def test_calling_the_class_folds_as_the_factory_does():
     assert ad.reshape(x * y, (3, 1)).with_inputs([ad.reshape(M, (3, 2))[:, :1]]).name == "Index"
 
 
+
+def test_with_inputs_on_fewer_inputs_rebuilds():
+    # the first inputs alone are not the same inputs: a zip once stopped at the shorter list
+    x = ad.Variable(np.ones(3), name="x")
+    y = ad.Variable(np.ones(3), name="y")
+    M = ad.Variable(np.ones((2, 3)), name="M")
+    both = ad.concatenate([x, y])
+    assert both.with_inputs([x, y]) is both
+    assert both.with_inputs([x]) is x  # a concatenate of one input is that input
+    with pytest.raises(TypeError):
+        (M * x).with_inputs([M])  # a product needs both
+
 def test_plans_free_intermediates_and_keep_outputs():
     x = ad.Variable(np.array([1.0, 2.0]))
     a = ad.exp(x)

@@ -32,7 +32,7 @@ MAX_NODES = 500
 
 def node_id(node: Node) -> int:
     """A node's serial number: unique, and larger than those of the node's inputs."""
-    return node._id  # type: ignore[attr-defined]  # set by Node._setup, not declared on Node
+    return node._id
 
 
 def is_constant(node: Node) -> bool:

@@ -11,11 +11,12 @@ go through ordinary nodes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import numpy as np
 
 from .compile import function
-from .grad import grad
+from .differentiation import grad
 from .node import Node, Variable, substitute, toposort
 from .ops import as_node, concatenate, ravel, reshape, split
 
@@ -24,13 +25,15 @@ class After(Node):
     """The value of x, scheduled only once `g` exists (a recomputation in the backward pass)."""
 
     @classmethod
-    def infer(cls, x, g):  # type: ignore[override]  # an op names its own inputs
+    def infer(  # type: ignore[override]  # an op names its own inputs
+        cls, x: Node, g: Node
+    ) -> tuple[tuple[int, ...], np.dtype]:
         return x.shape, x.dtype
 
-    def eval(self, x, g):  # type: ignore[override]
+    def eval(self, x: np.ndarray, g: np.ndarray) -> np.ndarray:  # type: ignore[override]  # as infer
         return x
 
-    def grad(self, g):
+    def grad(self, g: Node) -> tuple[Node, None]:
         return g, None
 
 
@@ -41,17 +44,19 @@ class Segment(Node):
     slots: tuple[Variable, ...]
 
     @classmethod
-    def infer(cls, *inputs, body, slots):  # type: ignore[override]  # its parameters are required
+    def infer(  # type: ignore[override]  # its parameters are required
+        cls, *inputs: Node, body: Node, slots: tuple[Variable, ...]
+    ) -> tuple[tuple[int, ...], np.dtype]:
         return body.shape, body.dtype
 
-    def eval(self, *arrays):
+    def eval(self, *arrays: np.ndarray) -> np.ndarray:
         plan = self.__dict__.get("_body_plan")
         if plan is None:
             plan = function(self.body, inputs=list(self.slots))
             object.__setattr__(self, "_body_plan", plan)
-        return plan(*arrays)
+        return cast(np.ndarray, plan(*arrays))  # the plan of one node gives one array
 
-    def grad(self, g):
+    def grad(self, g: Node) -> list[Node]:
         fresh = [After(x, g) for x in self.inputs]
         (body,) = substitute([self.body], dict(zip(self.slots, fresh, strict=True)))
         return grad(body, fresh, seed=g)
@@ -71,7 +76,7 @@ def checkpoint(fn: Callable[..., Node | Sequence[Node]]) -> Callable[..., Node |
     True
     """
 
-    def segment(*args) -> Node | list[Node]:
+    def segment(*args: Any) -> Node | list[Node]:
         inputs = [as_node(a) for a in args]
         slots = [
             Variable(np.zeros(a.shape, a.dtype), name=f"slot{i}") for i, a in enumerate(inputs)

@@ -8,39 +8,53 @@ jacobian, and `jvp` is the transpose of a vjp, built graph to graph.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
+import numpy.typing as npt
 
 from .node import Node, Variable, building_derivative, toposort
 from .ops import add, as_node, eye, multiply, ones, reshape, sum, zeros
 from .ops.elementwise import float_dtype
 
+# a direction (a seed, `v`): a Node, or a number or an array that becomes one
+Direction = Node | npt.ArrayLike
 
-def _check_nodes(op: str, y, wrt) -> tuple[list[Node], bool]:
+
+def _check_nodes(op: str, y: object, wrt: object) -> tuple[list[Node], bool]:
     if not isinstance(y, Node):
-        raise TypeError(f"{op}: the function to differentiate must be a Node, got {type(y).__name__}")
+        raise TypeError(
+            f"{op}: the function to differentiate must be a Node, got {type(y).__name__}"
+        )
     single = isinstance(wrt, Node)
-    wrt_list = [wrt] if single else list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
-    for i, w in enumerate(wrt_list):
+    given = [wrt] if single else list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    wrt_list: list[Node] = []
+    for i, w in enumerate(given):
         if not isinstance(w, Node):
-            raise TypeError(f"{op}: can only differentiate with respect to Nodes, got {type(w).__name__} (wrt {i})")
+            raise TypeError(
+                f"{op}: can only differentiate with respect to Nodes, "
+                f"got {type(w).__name__} (wrt {i})"
+            )
         if w.dtype.kind != "f":
             raise TypeError(
-                f"{op}: cannot differentiate with respect to {w.name!r} of dtype {w.dtype} (wrt {i}): "
-                "gradients are taken with respect to floating-point nodes; make it one, e.g. "
-                "ad.Variable(value, dtype=float)"
+                f"{op}: cannot differentiate with respect to {w.name!r} of dtype {w.dtype} "
+                f"(wrt {i}): gradients are taken with respect to floating-point nodes; make it "
+                "one, e.g. ad.Variable(value, dtype=float)"
             )
+        wrt_list.append(w)
     return wrt_list, single
 
 
-def _one_node(op: str, wrt) -> None:
+def _one_node(op: str, wrt: object) -> None:
     if not isinstance(wrt, Node):
-        raise TypeError(f"{op}: wrt must be one Node, got {type(wrt).__name__} "
-                        "(concatenate several into one first)")
+        raise TypeError(
+            f"{op}: wrt must be one Node, got {type(wrt).__name__} "
+            "(concatenate several into one first)"
+        )
 
 
-def _as_direction(op: str, what: str, value, like: Node) -> Node:
+def _as_direction(op: str, what: str, value: Direction, like: Node) -> Node:
     """`value` as a Node; a number or array (not a Node) takes the floating dtype of `like`,
     so a float64 direction on a float32 graph gives float32 derivatives."""
     if isinstance(value, Node):
@@ -48,13 +62,19 @@ def _as_direction(op: str, what: str, value, like: Node) -> Node:
     try:
         node = as_node(value, like=like)
     except TypeError:
-        raise TypeError(f"{op}: {what} must be a Node, a number or an array, got {type(value).__name__}") from None
+        raise TypeError(
+            f"{op}: {what} must be a Node, a number or an array, got {type(value).__name__}"
+        ) from None
     if node.dtype.kind in "biuf" and node.dtype != float_dtype(like.dtype):
         node = as_node(np.asarray(value, dtype=float_dtype(like.dtype)))
     return node
 
 
-def grad(y: Node, wrt: Node | Sequence[Node], seed=None) -> Node | list[Node]:
+@overload
+def grad(y: Node, wrt: Node, seed: Direction | None = None) -> Node: ...
+@overload
+def grad(y: Node, wrt: Sequence[Node], seed: Direction | None = None) -> list[Node]: ...
+def grad(y: Node, wrt: Node | Sequence[Node], seed: Direction | None = None) -> Node | list[Node]:
     """The gradient of `y` with respect to `wrt` (a node or a list), as new Nodes.
 
     Without a `seed`, a non-scalar `y` is summed first. A `seed` of shape ``y.shape`` gives
@@ -78,20 +98,25 @@ def grad(y: Node, wrt: Node | Sequence[Node], seed=None) -> Node | list[Node]:
         return _grad(y, wrt_list, single, seed)
 
 
-def _grad(y: Node, wrt_list: list[Node], single: bool, seed) -> Node | list[Node]:
+def _grad(y: Node, wrt_list: list[Node], single: bool, seed: Direction | None) -> Node | list[Node]:
     if seed is None:
         seed = ones(y.shape, float_dtype(y.dtype))
     seed = _as_direction("grad", "the seed", seed, like=y)
-    if seed.shape[seed.ndim - y.ndim:] != y.shape or seed.ndim < y.ndim:
-        raise ValueError(f"grad: seed of shape {seed.shape} does not end with the shape {y.shape} of y")
+    if seed.shape[seed.ndim - y.ndim :] != y.shape or seed.ndim < y.ndim:
+        raise ValueError(
+            f"grad: seed of shape {seed.shape} does not end with the shape {y.shape} of y"
+        )
     batch = seed.shape[: seed.ndim - y.ndim]
 
     targets = {id(w) for w in wrt_list}
     order = toposort([y])
     live: set[int] = set()  # nodes through which y depends on a target (never integer or bool ones)
     for node in order:
-        if id(node) in targets or (node.differentiable and node.dtype.kind in "fc"
-                                   and any(id(x) in live for x in node.inputs)):
+        if id(node) in targets or (
+            node.differentiable
+            and node.dtype.kind in "fc"
+            and any(id(x) in live for x in node.inputs)
+        ):
             live.add(id(node))
 
     # cotangents are summed as they arrive, so a plan can drop each part at once
@@ -111,13 +136,13 @@ def _grad(y: Node, wrt_list: list[Node], single: bool, seed) -> Node | list[Node
                 f"{node.name}.grad gave {len(grads)} gradients for {len(node.inputs)} inputs "
                 "(one Node or None per input): a bug in that op's grad rule"
             )
-        for i, (x, gx) in enumerate(zip(node.inputs, grads)):
+        for i, (x, gx) in enumerate(zip(node.inputs, grads, strict=True)):  # lengths checked
             if gx is None or id(x) not in live:
                 continue
             if not isinstance(gx, Node):
                 raise TypeError(
-                    f"{node.name}.grad gave a {type(gx).__name__} for input {i}, not a Node or None: "
-                    "a bug in that op's grad rule"
+                    f"{node.name}.grad gave a {type(gx).__name__} for input {i}, "
+                    "not a Node or None: a bug in that op's grad rule"
                 )
             if gx.shape != batch + x.shape:
                 raise RuntimeError(
@@ -133,12 +158,16 @@ def _grad(y: Node, wrt_list: list[Node], single: bool, seed) -> Node | list[Node
     return result[0] if single else result
 
 
-def _identity(shape: tuple[int, ...], dtype) -> Node:
+def _identity(shape: tuple[int, ...], dtype: np.dtype) -> Node:
     """The identity tensor of shape ``shape + shape``: the seed of a full Jacobian."""
     size = int(np.prod(shape, dtype=np.int64))
     return reshape(eye(size, dtype), shape + shape)
 
 
+@overload
+def jacobian(y: Node, wrt: Node) -> Node: ...
+@overload
+def jacobian(y: Node, wrt: Sequence[Node]) -> list[Node]: ...
 def jacobian(y: Node, wrt: Node | Sequence[Node]) -> Node | list[Node]:
     """The full Jacobian, shape ``y.shape + wrt.shape``, as ONE graph (no loop over outputs).
 
@@ -168,7 +197,7 @@ def hessian(f: Node, wrt: Node) -> Node:
     return jacobian(jacobian(f, wrt), wrt)
 
 
-def hvp(f: Node, wrt: Node, v) -> Node:
+def hvp(f: Node, wrt: Node, v: Direction) -> Node:
     """Hessian-vector product ``H(f) v`` of a scalar `f`, without forming H.
 
     >>> import numpy as np, autodiff as ad
@@ -186,7 +215,7 @@ def hvp(f: Node, wrt: Node, v) -> Node:
     return grad(sum(multiply(grad(f, wrt), v)), wrt)
 
 
-def jvp(y: Node, wrt: Node, v) -> Node:
+def jvp(y: Node, wrt: Node, v: Direction) -> Node:
     """Jacobian-vector product ``dy/dwrt . v`` (forward mode), shape ``y.shape``.
 
     Built as the transpose of a vector-Jacobian product: the vjp is linear in its seed u,
@@ -201,7 +230,9 @@ def jvp(y: Node, wrt: Node, v) -> Node:
     _check_nodes("jvp", y, wrt)
     _one_node("jvp", wrt)
     v = _as_direction("jvp", "v", v, like=wrt)
-    if v.shape[v.ndim - wrt.ndim:] != wrt.shape or v.ndim < wrt.ndim:
-        raise ValueError(f"jvp: v of shape {v.shape} does not end with the shape {wrt.shape} of wrt")
+    if v.shape[v.ndim - wrt.ndim :] != wrt.shape or v.ndim < wrt.ndim:
+        raise ValueError(
+            f"jvp: v of shape {v.shape} does not end with the shape {wrt.shape} of wrt"
+        )
     u = Variable(np.zeros(y.shape, float_dtype(y.dtype)), name="jvp_seed")
     return grad(grad(y, wrt, seed=u), u, seed=v)
