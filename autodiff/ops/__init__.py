@@ -25,8 +25,13 @@ from .reduce import *  # noqa: F403
 from .shape import *  # noqa: F403
 
 __all__ = [
-    *_creation.__all__, *_elementwise.__all__, *_activations.__all__, *_einsum.__all__,
-    *_shape.__all__, *_reduce.__all__, *_nn.__all__,
+    *_creation.__all__,
+    *_elementwise.__all__,
+    *_activations.__all__,
+    *_einsum.__all__,
+    *_shape.__all__,
+    *_reduce.__all__,
+    *_nn.__all__,
 ]
 
 

@@ -49,7 +49,10 @@ class Sigmoid(Elementwise):
         return (g * (self * (1 - self)),)
 
 
-sigmoid = _unary(Sigmoid, "Logistic sigmoid, stable for any x.\n\n>>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)")
+sigmoid = _unary(
+    Sigmoid,
+    "Logistic sigmoid, stable for any x.\n\n>>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)",
+)
 
 
 class Softplus(Elementwise):
@@ -65,7 +68,10 @@ class Softplus(Elementwise):
         return (g * sigmoid(self.inputs[0]),)
 
 
-softplus = _unary(Softplus, "log(1 + exp(x)), stable for any x.\n\n>>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)")
+softplus = _unary(
+    Softplus,
+    "log(1 + exp(x)), stable for any x.\n\n>>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)",
+)
 
 
 class Relu(Elementwise):
@@ -87,7 +93,10 @@ class Relu(Elementwise):
         return (g * greater(self.inputs[0], 0),)
 
 
-relu = _unary(Relu, "max(x, 0); the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)")
+relu = _unary(
+    Relu,
+    "max(x, 0); the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)",
+)
 
 
 class LeakyRelu(Elementwise):

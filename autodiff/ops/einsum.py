@@ -15,21 +15,34 @@ import builtins
 import functools
 import itertools
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import opt_einsum
 
 from ..node import Node, as_node
 from ._common import dims, float_dtype, normalize_axes
-from .einsum_plan import write_einsum
 from .creation import eye, full, ones, structural_zero, zeros
+from .einsum_plan import write_einsum
 from .elementwise import astype, multiply
 
 __all__ = [
-    "einsum", "sum", "mean", "transpose", "permute_dims", "matmul", "dot", "vdot", "outer",
-    "inner", "trace", "diagonal", "tensordot", "broadcast_to",
+    "einsum",
+    "sum",
+    "mean",
+    "transpose",
+    "permute_dims",
+    "matmul",
+    "dot",
+    "vdot",
+    "outer",
+    "inner",
+    "trace",
+    "diagonal",
+    "tensordot",
+    "broadcast_to",
 ]
+
 
 @functools.lru_cache(maxsize=4096)
 def contraction(equation: str, shapes: tuple[tuple[int, ...], ...]):
@@ -66,7 +79,9 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
     lhs, arrow, rhs = eq.partition("->")
     terms = [_tokens(t, equation) for t in lhs.split(",")]
     if len(terms) != len(shapes):
-        raise ValueError(f"Einsum {equation!r}: {len(terms)} subscript terms for {len(shapes)} inputs")
+        raise ValueError(
+            f"Einsum {equation!r}: {len(terms)} subscript terms for {len(shapes)} inputs"
+        )
 
     # '...' stands for the trailing-aligned broadcast axes, given labels of their own
     n_dots = 0
@@ -86,7 +101,7 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
             return list(term)
         at = term.index("...")
         k = ndim - (len(term) - 1)
-        return term[:at] + dots[n_dots - k:] + term[at + 1:]
+        return term[:at] + dots[n_dots - k :] + term[at + 1 :]
 
     labels = [expand(t, len(s)) for t, s in zip(terms, shapes)]
 
@@ -111,7 +126,9 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
     if arrow:
         out_tokens = _tokens(rhs, equation)
         if n_dots and "..." not in out_tokens:
-            raise ValueError(f"Einsum {equation!r}: the inputs have '...' axes, so the output needs '...' too")
+            raise ValueError(
+                f"Einsum {equation!r}: the inputs have '...' axes, so the output needs '...' too"
+            )
         out = expand(out_tokens, len(out_tokens) - 1 + n_dots)
         for label in out:
             if label not in sizes:
@@ -201,8 +218,8 @@ class Einsum(Node):
         fresh = _symbols(set(self.equation))
         grads = []
         for k, term in enumerate(terms):
-            parts = ["..." + out] + terms[:k] + terms[k + 1:]
-            operands = [g, *self.inputs[:k], *self.inputs[k + 1:]]
+            parts = ["..." + out] + terms[:k] + terms[k + 1 :]
+            operands = [g, *self.inputs[:k], *self.inputs[k + 1 :]]
             present = set("".join(parts))
             target = ""
             for j, label in enumerate(term):
@@ -317,7 +334,9 @@ def matmul(x, y) -> Node:
     """
     x, y = as_node(x), as_node(y)
     if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"Matmul: inputs must have at least one axis, got shapes {x.shape} and {y.shape}")
+        raise ValueError(
+            f"Matmul: inputs must have at least one axis, got shapes {x.shape} and {y.shape}"
+        )
     k_x = x.shape[-1]
     k_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
     if k_x != k_y:
@@ -331,7 +350,9 @@ def matmul(x, y) -> Node:
     try:
         return einsum(f"{left},{right}->{out}", x, y)
     except ValueError:
-        raise ValueError(f"Matmul: cannot broadcast the batch axes of shapes {x.shape} and {y.shape}") from None
+        raise ValueError(
+            f"Matmul: cannot broadcast the batch axes of shapes {x.shape} and {y.shape}"
+        ) from None
 
 
 def dot(x, y) -> Node:
@@ -358,7 +379,9 @@ def vdot(x, y) -> Node:
     """
     x, y = as_node(x), as_node(y)
     if x.size != y.size:
-        raise ValueError(f"Vdot: inputs have {x.size} and {y.size} elements (shapes {x.shape} and {y.shape})")
+        raise ValueError(
+            f"Vdot: inputs have {x.size} and {y.size} elements (shapes {x.shape} and {y.shape})"
+        )
     return einsum("i,i->", x.reshape(-1), y.reshape(-1))
 
 
@@ -400,7 +423,9 @@ def tensordot(x, y, axes=2) -> Node:
     else:
         x_axes, y_axes = ([a] if isinstance(a, (int, np.integer)) else list(a) for a in axes)
     if len(x_axes) != len(y_axes):
-        raise ValueError(f"Tensordot: {len(x_axes)} axes of input 0 paired with {len(y_axes)} of input 1")
+        raise ValueError(
+            f"Tensordot: {len(x_axes)} axes of input 0 paired with {len(y_axes)} of input 1"
+        )
     x_axes = [normalize_axes("Tensordot", a, x.shape)[0] for a in x_axes]
     y_axes = [normalize_axes("Tensordot", a, y.shape)[0] for a in y_axes]
     for a, b in zip(x_axes, y_axes):

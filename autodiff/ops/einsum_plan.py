@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import opt_einsum
 
+
 @functools.lru_cache(maxsize=4096)
 def _path(equation: str, shapes: tuple) -> list[tuple[int, ...]]:
     """opt_einsum's pairwise contraction order for `equation` on `shapes`."""
@@ -45,7 +46,9 @@ def write_einsum(w: Any, node: Any, operands: list[str], target: str, into=None)
             needed = set(out).union(*(t for t, _ in live))
             keep = "".join(l for l in dict.fromkeys("".join(t for t, _ in picked)) if l in needed)
             temp = w.temp()
-            order = _write_few(w, [t for t, _ in picked], keep, [v for _, v in picked], sizes, temp, out)
+            order = _write_few(
+                w, [t for t, _ in picked], keep, [v for _, v in picked], sizes, temp, out
+            )
             live.append((order, temp))
     _write_few(w, [t for t, _ in live], out, [v for _, v in live], sizes, target, into=into)
 
@@ -83,7 +86,9 @@ def _natural_order(ta: str, tb: str, labels: str, final: str, sizes) -> str:
         return "".join(first + [l for l in labels if l not in first])
     size = lambda term: math.prod(sizes[l] for l in term)
     big, small = (ta, tb) if size(ta) >= size(tb) else (tb, ta)
-    return "".join([l for l in big if l in labels] + [l for l in small if l in labels and l not in big])
+    return "".join(
+        [l for l in big if l in labels] + [l for l in small if l in labels and l not in big]
+    )
 
 
 def _single(w: Any, term: str, out: str, x: str, sizes) -> str:
@@ -94,10 +99,19 @@ def _single(w: Any, term: str, out: str, x: str, sizes) -> str:
     rest = "".join(l for l in term if l in out)
     if summed and all(sizes[term[i]] == 1 for i in summed):
         x = f"{x}.reshape({tuple(sizes[l] for l in rest)!r})"
-    elif summed and summed[0] > 0 and summed[-1] < len(term) - 1 and summed == tuple(range(summed[0], summed[-1] + 1)):
+    elif (
+        summed
+        and summed[0] > 0
+        and summed[-1] < len(term) - 1
+        and summed == tuple(range(summed[0], summed[-1] + 1))
+    ):
         # a block of middle axes: NumPy sums those slowly when few elements follow them;
         # a matrix product with ones is many times faster (same sums, other rounding)
-        lead, block, tail = term[: summed[0]], term[summed[0]: summed[-1] + 1], term[summed[-1] + 1:]
+        lead, block, tail = (
+            term[: summed[0]],
+            term[summed[0] : summed[-1] + 1],
+            term[summed[-1] + 1 :],
+        )
         size = lambda labels: math.prod(sizes[l] for l in labels)
         if size(tail) <= 64 and w.dtype is not None:
             ones = w.bind(np.ones(size(block), w.dtype), "_ones")
@@ -134,9 +148,13 @@ def _stacked_pair(w: Any, ta, tb, out, a, b, sizes, contracted, into=None) -> st
         where = [i for i, l in enumerate(tx) if l in contracted]
         if len(tx) < 3 or where != list(range(where[0], where[-1] + 1)) or not where[0]:
             continue
-        lead, k, rest = tx[: where[0]], tx[where[0]: where[-1] + 1], tx[where[-1] + 1:]
+        lead, k, rest = tx[: where[0]], tx[where[0] : where[-1] + 1], tx[where[-1] + 1 :]
         free_y = "".join(l for l in ty if l not in contracted)
-        x3 = x if len(k) == 1 and len(rest) == 1 else f"{x}.reshape({tuple(sizes[l] for l in lead) + (size(k), size(rest))!r})"
+        x3 = (
+            x
+            if len(k) == 1 and len(rest) == 1
+            else f"{x}.reshape({tuple(sizes[l] for l in lead) + (size(k), size(rest))!r})"
+        )
         y2 = _permute(y, ty, free_y + k)
         if len(free_y) != 1 or len(k) != 1:
             y2 = f"{y2}.reshape({(size(free_y), size(k))!r})"

@@ -19,10 +19,34 @@ from ._common import broadcast_shapes, float_dtype, unbroadcast
 from .creation import known_value, ones, structural_zero, zeros
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "negative", "power", "square",
-    "exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "sin", "cos", "tanh",
-    "arctan", "where", "stop_gradient", "astype",
-    "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "negative",
+    "power",
+    "square",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "abs",
+    "absolute",
+    "sign",
+    "sin",
+    "cos",
+    "tanh",
+    "arctan",
+    "where",
+    "stop_gradient",
+    "astype",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "equal",
+    "not_equal",
 ]
 
 
@@ -59,7 +83,9 @@ class Elementwise(Node):
 
 def _pair(x, y) -> tuple[Node, Node]:
     if not isinstance(x, Node) and not isinstance(y, Node):
-        raise TypeError(f"expected at least one Node, got {type(x).__name__} and {type(y).__name__}")
+        raise TypeError(
+            f"expected at least one Node, got {type(x).__name__} and {type(y).__name__}"
+        )
     x = as_node(x, like=y if isinstance(y, Node) else None)
     y = as_node(y, like=x)
     return x, y
@@ -243,7 +269,9 @@ class Negative(Elementwise):
     @classmethod
     def infer(cls, x):
         if x.dtype == bool:
-            raise TypeError("Negative: the negative of a boolean node is not supported (as in NumPy)")
+            raise TypeError(
+                "Negative: the negative of a boolean node is not supported (as in NumPy)"
+            )
         return super().infer(x)
 
     @classmethod
@@ -398,7 +426,9 @@ class Log(Elementwise):
         return (g / self.inputs[0],)
 
 
-log = _unary(Log, "Natural logarithm.\n\n>>> import autodiff as ad; ad.log(ad.Variable(1.0))()\narray(0.)")
+log = _unary(
+    Log, "Natural logarithm.\n\n>>> import autodiff as ad; ad.log(ad.Variable(1.0))()\narray(0.)"
+)
 
 
 class Log1p(Elementwise):
@@ -409,7 +439,10 @@ class Log1p(Elementwise):
         return (g / (1 + self.inputs[0]),)
 
 
-log1p = _unary(Log1p, "log(1 + x), accurate for small x.\n\n>>> import autodiff as ad; ad.log1p(ad.Variable(0.0))()\narray(0.)")
+log1p = _unary(
+    Log1p,
+    "log(1 + x), accurate for small x.\n\n>>> import autodiff as ad; ad.log1p(ad.Variable(0.0))()\narray(0.)",
+)
 
 
 class Expm1(Elementwise):
@@ -420,7 +453,10 @@ class Expm1(Elementwise):
         return (g * (self + 1),)
 
 
-expm1 = _unary(Expm1, "exp(x) - 1, accurate for small x.\n\n>>> import autodiff as ad; ad.expm1(ad.Variable(0.0))()\narray(0.)")
+expm1 = _unary(
+    Expm1,
+    "exp(x) - 1, accurate for small x.\n\n>>> import autodiff as ad; ad.expm1(ad.Variable(0.0))()\narray(0.)",
+)
 
 
 class Sqrt(Elementwise):
@@ -432,7 +468,9 @@ class Sqrt(Elementwise):
         return (g * (0.5 / self),)
 
 
-sqrt = _unary(Sqrt, "Square root.\n\n>>> import autodiff as ad; ad.sqrt(ad.Variable(4.0))()\narray(2.)")
+sqrt = _unary(
+    Sqrt, "Square root.\n\n>>> import autodiff as ad; ad.sqrt(ad.Variable(4.0))()\narray(2.)"
+)
 
 
 class Abs(Elementwise):
@@ -449,7 +487,10 @@ class Abs(Elementwise):
         return (g * sign(self.inputs[0]),)
 
 
-absolute = _unary(Abs, "|x|; the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.abs(ad.Variable(-2.0))()\narray(2.)")
+absolute = _unary(
+    Abs,
+    "|x|; the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.abs(ad.Variable(-2.0))()\narray(2.)",
+)
 abs = absolute
 
 
@@ -471,7 +512,10 @@ class Sign(Elementwise):
         return (None,)
 
 
-sign = _unary(Sign, "-1, 0 or 1 (no gradient).\n\n>>> import autodiff as ad; ad.sign(ad.Variable(-2.0))()\narray(-1.)")
+sign = _unary(
+    Sign,
+    "-1, 0 or 1 (no gradient).\n\n>>> import autodiff as ad; ad.sign(ad.Variable(-2.0))()\narray(-1.)",
+)
 
 
 class Sin(Elementwise):
@@ -507,7 +551,9 @@ class Tanh(Elementwise):
         return (g * (1 - square(self)),)
 
 
-tanh = _unary(Tanh, "Hyperbolic tangent.\n\n>>> import autodiff as ad; ad.tanh(ad.Variable(0.0))()\narray(0.)")
+tanh = _unary(
+    Tanh, "Hyperbolic tangent.\n\n>>> import autodiff as ad; ad.tanh(ad.Variable(0.0))()\narray(0.)"
+)
 
 
 class Arctan(Elementwise):
@@ -521,12 +567,15 @@ class Arctan(Elementwise):
         return (g / (1 + square(self.inputs[0])),)
 
 
-arctan = _unary(Arctan, """Inverse tangent, as np.arctan.
+arctan = _unary(
+    Arctan,
+    """Inverse tangent, as np.arctan.
 
 >>> import autodiff as ad
 >>> ad.arctan(ad.Variable(1.0))()
 array(0.78539816)
-""")
+""",
+)
 
 
 class Where(Elementwise):
@@ -538,7 +587,9 @@ class Where(Elementwise):
     @classmethod
     def infer(cls, condition, x, y):
         if condition.dtype != bool:
-            raise TypeError(f"Where: the condition must be boolean, got {condition.dtype} (input 0)")
+            raise TypeError(
+                f"Where: the condition must be boolean, got {condition.dtype} (input 0)"
+            )
         shape = broadcast_shapes("Where", condition, x, y)
         return shape, np.result_type(x.dtype, y.dtype)
 
@@ -548,7 +599,11 @@ class Where(Elementwise):
     def grad(self, g):
         condition = self.inputs[0]
         zero = zeros((), g.dtype)
-        return None, self.to_input(where(condition, g, zero), 1), self.to_input(where(condition, zero, g), 2)
+        return (
+            None,
+            self.to_input(where(condition, g, zero), 1),
+            self.to_input(where(condition, zero, g), 2),
+        )
 
 
 def where(condition, x, y) -> Node:
@@ -586,7 +641,10 @@ class StopGradient(Elementwise):
         return (None,)
 
 
-stop_gradient = _unary(StopGradient, "x, with no gradient flowing through it.\n\n>>> import autodiff as ad; ad.stop_gradient(ad.Variable(2.0))()\narray(2.)")
+stop_gradient = _unary(
+    StopGradient,
+    "x, with no gradient flowing through it.\n\n>>> import autodiff as ad; ad.stop_gradient(ad.Variable(2.0))()\narray(2.)",
+)
 
 
 class Cast(Node):
@@ -629,9 +687,13 @@ def astype(x, dtype) -> Node:
     try:
         dtype = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"Cast: {dtype!r} is not a dtype (input of shape {x.shape}, {x.dtype})") from None
+        raise TypeError(
+            f"Cast: {dtype!r} is not a dtype (input of shape {x.shape}, {x.dtype})"
+        ) from None
     if dtype.kind not in "biufc":
-        raise TypeError(f"Cast: cannot cast to {dtype}, not a number type (input of shape {x.shape})")
+        raise TypeError(
+            f"Cast: cannot cast to {dtype}, not a number type (input of shape {x.shape})"
+        )
     return Cast(x, kind=dtype.str)
 
 

@@ -127,7 +127,7 @@ def std(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Node:
 
 def _vector_norm(x: Node, ord, axes: tuple[int, ...], keepdims: bool) -> Node:
     if isinstance(ord, str):  # NumPy raises ValueError for a bad order, not TypeError
-        raise ValueError(f"Norm: invalid norm order {ord!r} for vectors")  # noqa: TRY004
+        raise ValueError(f"Norm: invalid norm order {ord!r} for vectors")
     if ord is None or ord == 2:
         return _root(sum(square(x), axes, keepdims), 2)
     if ord == np.inf:

@@ -24,8 +24,16 @@ from ..node import Constant, Node, as_node
 from ._common import normalize_axes
 
 __all__ = [
-    "reshape", "ravel", "expand_dims", "squeeze", "concatenate", "stack", "split", "pad",
-    "take", "getitem",
+    "reshape",
+    "ravel",
+    "expand_dims",
+    "squeeze",
+    "concatenate",
+    "stack",
+    "split",
+    "pad",
+    "take",
+    "getitem",
 ]
 
 
@@ -87,9 +95,11 @@ def reshape(x, shape) -> Node:
     if len(unknown) > 1 or builtins.any(n < -1 for n in shape):
         raise ValueError(f"Reshape: invalid target shape {shape}")
     if unknown and known and x.size % known == 0:
-        shape = shape[: unknown[0]] + (x.size // known,) + shape[unknown[0] + 1:]
+        shape = shape[: unknown[0]] + (x.size // known,) + shape[unknown[0] + 1 :]
     if int(np.prod(shape)) != x.size or -1 in shape:
-        raise ValueError(f"Reshape: cannot reshape input of shape {x.shape} ({x.size} elements) into {shape}")
+        raise ValueError(
+            f"Reshape: cannot reshape input of shape {x.shape} ({x.size} elements) into {shape}"
+        )
     return Reshape(x, new_shape=shape)
 
 
@@ -140,7 +150,9 @@ def squeeze(x, axis=None) -> Node:
         axes = normalize_axes("Squeeze", axis, x.shape)
         for a in axes:
             if x.shape[a] != 1:
-                raise ValueError(f"Squeeze: axis {a} of input of shape {x.shape} has size {x.shape[a]}, not 1")
+                raise ValueError(
+                    f"Squeeze: axis {a} of input of shape {x.shape} has size {x.shape[a]}, not 1"
+                )
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
@@ -247,7 +259,7 @@ def _normalize_key(key, shape: tuple[int, ...]) -> tuple[tuple, tuple[int, ...]]
             else:
                 result.append(_read_only(np.zeros(int(k), np.intp)))
         elif isinstance(k, np.ndarray) and k.dtype == bool:
-            if k.shape != shape[start:start + k.ndim]:
+            if k.shape != shape[start : start + k.ndim]:
                 raise IndexError(
                     f"Index: boolean index of shape {k.shape} does not match axes {start} to "
                     f"{start + k.ndim - 1} of input of shape {shape}"
@@ -370,7 +382,7 @@ class Take(Node):
     def infer(cls, x, indices, *, axis):
         if indices.dtype.kind not in "iu":
             raise TypeError(f"Take: indices must be integers, got {indices.dtype} (input 1)")
-        return x.shape[:axis] + indices.shape + x.shape[axis + 1:], x.dtype
+        return x.shape[:axis] + indices.shape + x.shape[axis + 1 :], x.dtype
 
     def eval(self, x, indices):
         return np.take(x, indices, axis=self.axis)
@@ -393,7 +405,7 @@ class TakeAdjoint(Node):
 
     @classmethod
     def infer(cls, g, indices, *, axis, length):
-        return g.shape[:axis] + (length,) + g.shape[axis + indices.ndim:], g.dtype
+        return g.shape[:axis] + (length,) + g.shape[axis + indices.ndim :], g.dtype
 
     def eval(self, g, indices):
         positions = self.__dict__.get("_positions")
@@ -416,7 +428,7 @@ class TakeAdjoint(Node):
             return ()
         g_shape = self.inputs[0].shape
         pre = math.prod(g_shape[: self.axis])
-        post = math.prod(g_shape[self.axis + self.inputs[1].ndim:])
+        post = math.prod(g_shape[self.axis + self.inputs[1].ndim :])
         base = np.arange(pre)[:, None, None] * (self.length * post) + np.arange(post)
         return base.reshape(pre, 1, post), post, math.prod(self.shape)
 
@@ -502,13 +514,19 @@ class Concatenate(Node):
     def infer(cls, *xs, axis):
         first = xs[0]
         for i, x in enumerate(xs[1:], start=1):
-            if x.ndim != first.ndim or x.shape[:axis] + x.shape[axis + 1:] != first.shape[:axis] + first.shape[axis + 1:]:
+            if (
+                x.ndim != first.ndim
+                or x.shape[:axis] + x.shape[axis + 1 :]
+                != first.shape[:axis] + first.shape[axis + 1 :]
+            ):
                 raise ValueError(
                     f"Concatenate: input {i} of shape {x.shape} does not fit input 0 of shape "
                     f"{first.shape} along axis {axis}"
                 )
         length = builtins.sum(x.shape[axis] for x in xs)
-        return first.shape[:axis] + (length,) + first.shape[axis + 1:], np.result_type(*(x.dtype for x in xs))
+        return first.shape[:axis] + (length,) + first.shape[axis + 1 :], np.result_type(
+            *(x.dtype for x in xs)
+        )
 
     def eval(self, *arrays):
         return np.concatenate(arrays, axis=self.axis)
@@ -571,7 +589,9 @@ def stack(xs: Sequence, axis: int = 0) -> Node:
         raise ValueError("Stack: needs at least one input")
     for i, x in enumerate(xs):
         if x.shape != xs[0].shape:
-            raise ValueError(f"Stack: input {i} of shape {x.shape} differs from input 0 of shape {xs[0].shape}")
+            raise ValueError(
+                f"Stack: input {i} of shape {x.shape} differs from input 0 of shape {xs[0].shape}"
+            )
     (axis,) = _new_axes("Stack", _integer("Stack", "axis", axis), xs[0].shape)
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
 
@@ -588,7 +608,9 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
     length = x.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or length % indices_or_sections:
-            raise ValueError(f"Split: axis {axis} of length {length} does not split into {indices_or_sections} equal parts")
+            raise ValueError(
+                f"Split: axis {axis} of length {length} does not split into {indices_or_sections} equal parts"
+            )
         step = length // indices_or_sections
         bounds = list(range(0, length + 1, step))
     else:
@@ -636,7 +658,9 @@ def pad(x, pad_width) -> Node:
             )
         table = np.broadcast_to(table, (x.ndim, 2))
     except ValueError:
-        raise ValueError(f"Pad: pad_width {pad_width!r} does not fit input of shape {x.shape}") from None
+        raise ValueError(
+            f"Pad: pad_width {pad_width!r} does not fit input of shape {x.shape}"
+        ) from None
     if (table < 0).any():
         raise ValueError(f"Pad: negative pad_width {pad_width!r}")
     return Pad(x, widths=tuple((int(a), int(b)) for a, b in table))

@@ -20,14 +20,20 @@ __all__ = ["windows"]
 def _pair(op: str, name: str, value) -> tuple[int, int]:
     """`value` (an int or a pair of ints) as a pair of positive ints."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+    if (
+        not isinstance(pair, (tuple, list))
+        or len(pair) != 2
+        or not all(isinstance(v, (int, np.integer)) for v in pair)
+    ):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < 1:
         raise ValueError(f"{op}: {name} must be positive, got {value!r}")
     return int(pair[0]), int(pair[1])
 
 
-def _output_size(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]) -> tuple[int, int]:
+def _output_size(
+    size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
+) -> tuple[int, int]:
     return tuple((n - k) // s + 1 for n, k, s in zip(size, kernel, stride))
 
 
@@ -39,7 +45,9 @@ class Windows(Node):
         if x.ndim < 2:
             raise ValueError(f"Windows: input of shape {x.shape} needs at least two axes")
         if x.shape[-2] < kernel[0] or x.shape[-1] < kernel[1]:
-            raise ValueError(f"Windows: kernel {kernel} is larger than the last two axes of input of shape {x.shape}")
+            raise ValueError(
+                f"Windows: kernel {kernel} is larger than the last two axes of input of shape {x.shape}"
+            )
         return x.shape[:-2] + _output_size(x.shape[-2:], kernel, stride) + kernel, x.dtype
 
     def eval(self, x):
@@ -70,7 +78,9 @@ class WindowsAdjoint(Node):
         (sh, sw), (kh, kw) = self.stride, self.kernel
         for i in range(kh):
             for j in range(kw):
-                out[..., i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += g[..., i, j]
+                out[..., i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += g[
+                    ..., i, j
+                ]
         return out
 
     def grad(self, g):
