@@ -51,7 +51,8 @@ class Sigmoid(Elementwise):
 
 sigmoid = _unary(
     Sigmoid,
-    "Logistic sigmoid, stable for any x.\n\n>>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)",
+    "Logistic sigmoid, stable for any x.\n\n"
+    ">>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)",
 )
 
 
@@ -70,7 +71,8 @@ class Softplus(Elementwise):
 
 softplus = _unary(
     Softplus,
-    "log(1 + exp(x)), stable for any x.\n\n>>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)",
+    "log(1 + exp(x)), stable for any x.\n\n"
+    ">>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)",
 )
 
 
@@ -95,7 +97,8 @@ class Relu(Elementwise):
 
 relu = _unary(
     Relu,
-    "max(x, 0); the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)",
+    "max(x, 0); the gradient at 0 is 0.\n\n"
+    ">>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)",
 )
 
 

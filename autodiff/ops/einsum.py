@@ -85,7 +85,7 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
 
     # '...' stands for the trailing-aligned broadcast axes, given labels of their own
     n_dots = 0
-    for i, (term, shape) in enumerate(zip(terms, shapes)):
+    for i, (term, shape) in enumerate(zip(terms, shapes, strict=True)):
         named = len([t for t in term if t != "..."])
         if "..." in term and named <= len(shape):
             n_dots = builtins.max(n_dots, len(shape) - named)
@@ -103,12 +103,12 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
         k = ndim - (len(term) - 1)
         return term[:at] + dots[n_dots - k :] + term[at + 1 :]
 
-    labels = [expand(t, len(s)) for t, s in zip(terms, shapes)]
+    labels = [expand(t, len(s)) for t, s in zip(terms, shapes, strict=True)]
 
     sizes: dict = {}
-    for i, (term, shape) in enumerate(zip(labels, shapes)):
+    for i, (term, shape) in enumerate(zip(labels, shapes, strict=True)):
         own: dict = {}
-        for label, n in zip(term, shape):
+        for label, n in zip(term, shape, strict=True):
             if own.setdefault(label, n) != n:
                 raise ValueError(
                     f"Einsum {equation!r}: repeated label {_show(label)} has sizes {own[label]} "
@@ -143,8 +143,8 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
         out = dots + sorted(k for k, c in counts.items() if c == 1 and k not in dots)
 
     # a size-1 axis that meets a larger one broadcasts: give it a label of its own
-    for i, (term, shape) in enumerate(zip(labels, shapes)):
-        for j, (label, n) in enumerate(zip(term, shape)):
+    for i, (term, shape) in enumerate(zip(labels, shapes, strict=True)):
+        for j, (label, n) in enumerate(zip(term, shape, strict=True)):
             if n == 1 and sizes[label][0] != 1:
                 term[j] = ("broadcast", i, label)
 
@@ -153,9 +153,9 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
     for label in itertools.chain(*labels, out):
         if label not in canonical:
             canonical[label] = next(names)
-    text = ",".join("".join(canonical[l] for l in term) for term in labels)
-    text += "->" + "".join(canonical[l] for l in out)
-    return text, tuple(sizes[l][0] for l in out)
+    text = ",".join("".join(canonical[label] for label in term) for term in labels)
+    text += "->" + "".join(canonical[label] for label in out)
+    return text, tuple(sizes[label][0] for label in out)
 
 
 def _show(label) -> str:
@@ -193,15 +193,25 @@ class Einsum(Node):
     def uniform_value(self, values):
         lhs, out = self.equation.split("->")
         terms = lhs.split(",")
-        sizes = {l: n for t, x in zip(terms, self.inputs) for l, n in zip(t, x.shape)}
-        count = math.prod(sizes[l] for l in set("".join(terms)) - set(out))
+        sizes = {
+            label: n
+            for t, x in zip(terms, self.inputs, strict=True)
+            for label, n in zip(t, x.shape, strict=True)
+        }
+        count = math.prod(sizes[label] for label in set("".join(terms)) - set(out))
         return np.asarray(math.prod(values) * count, dtype=self.dtype).item()
 
     def value_bound(self, bounds):
         lhs, out = self.equation.split("->")
         terms = lhs.split(",")
-        sizes = {l: n for t, x in zip(terms, self.inputs) for l, n in zip(t, x.shape)}
-        return math.prod(bounds) * math.prod(sizes[l] for l in set("".join(terms)) - set(out))
+        sizes = {
+            label: n
+            for t, x in zip(terms, self.inputs, strict=True)
+            for label, n in zip(t, x.shape, strict=True)
+        }
+        return math.prod(bounds) * math.prod(
+            sizes[label] for label in set("".join(terms)) - set(out)
+        )
 
     def lower(self, w, operands, target):
         if not all(x.dtype.kind in "fc" for x in self.inputs):
@@ -214,7 +224,11 @@ class Einsum(Node):
     def grad(self, g):
         lhs, out = self.equation.split("->")
         terms = lhs.split(",")
-        sizes = {l: n for term, x in zip(terms, self.inputs) for l, n in zip(term, x.shape)}
+        sizes = {
+            label: n
+            for term, x in zip(terms, self.inputs, strict=True)
+            for label, n in zip(term, x.shape, strict=True)
+        }
         fresh = _symbols(set(self.equation))
         grads = []
         for k, term in enumerate(terms):
@@ -274,7 +288,7 @@ def sum(x, axis=None, keepdims: bool = False) -> Node:
         x = astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)
     axes = normalize_axes("Sum", axis, x.shape)
     letters = _letters(x.ndim)
-    out = "".join(l for i, l in enumerate(letters) if i not in axes)
+    out = "".join(label for i, label in enumerate(letters) if i not in axes)
     result = einsum(f"{letters}->{out}", x)
     if keepdims:
         result = result.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
@@ -428,7 +442,7 @@ def tensordot(x, y, axes=2) -> Node:
         )
     x_axes = [normalize_axes("Tensordot", a, x.shape)[0] for a in x_axes]
     y_axes = [normalize_axes("Tensordot", a, y.shape)[0] for a in y_axes]
-    for a, b in zip(x_axes, y_axes):
+    for a, b in zip(x_axes, y_axes, strict=True):
         if x.shape[a] != y.shape[b]:
             raise ValueError(
                 f"Tensordot: axis {a} of input 0 (shape {x.shape}) has size {x.shape[a]} but "
@@ -436,10 +450,10 @@ def tensordot(x, y, axes=2) -> Node:
             )
     x_letters = list(_letters(x.ndim))
     y_letters = list(_letters(y.ndim, start=x.ndim))
-    for a, b in zip(x_axes, y_axes):
+    for a, b in zip(x_axes, y_axes, strict=True):
         y_letters[b] = x_letters[a]
-    out = [l for i, l in enumerate(x_letters) if i not in x_axes]
-    out += [l for i, l in enumerate(y_letters) if i not in y_axes]
+    out = [label for i, label in enumerate(x_letters) if i not in x_axes]
+    out += [label for i, label in enumerate(y_letters) if i not in y_axes]
     return einsum(f"{''.join(x_letters)},{''.join(y_letters)}->{''.join(out)}", x, y)
 
 
@@ -472,7 +486,7 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
         x = x[tuple(key)]
     letters = list(_letters(x.ndim))
     letters[b] = letters[a]
-    rest = [l for i, l in enumerate(letters) if i not in (a, b)]
+    rest = [label for i, label in enumerate(letters) if i not in (a, b)]
     return einsum(f"{''.join(letters)}->{''.join(rest)}{letters[a]}", x)
 
 

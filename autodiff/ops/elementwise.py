@@ -73,7 +73,7 @@ class Elementwise(Node):
         return self.ufunc(*arrays)
 
     def uniform_value(self, values):
-        arrays = [np.asarray(v, dtype=x.dtype) for v, x in zip(values, self.inputs)]
+        arrays = [np.asarray(v, dtype=x.dtype) for v, x in zip(values, self.inputs, strict=True)]
         return np.asarray(self.eval(*arrays)).item()
 
     def to_input(self, g: Node, i: int) -> Node:
@@ -304,7 +304,7 @@ class Power(Elementwise):
     def infer(cls, x, y):
         shape = broadcast_shapes("Power", x, y)
         dtype = np.result_type(x.dtype, y.dtype)
-        if dtype == bool:
+        if dtype.kind == "b":
             return shape, np.dtype(np.int8)
         return shape, dtype if dtype.kind in "iu" else float_dtype(dtype)
 
@@ -441,7 +441,8 @@ class Log1p(Elementwise):
 
 log1p = _unary(
     Log1p,
-    "log(1 + x), accurate for small x.\n\n>>> import autodiff as ad; ad.log1p(ad.Variable(0.0))()\narray(0.)",
+    "log(1 + x), accurate for small x.\n\n"
+    ">>> import autodiff as ad; ad.log1p(ad.Variable(0.0))()\narray(0.)",
 )
 
 
@@ -455,7 +456,8 @@ class Expm1(Elementwise):
 
 expm1 = _unary(
     Expm1,
-    "exp(x) - 1, accurate for small x.\n\n>>> import autodiff as ad; ad.expm1(ad.Variable(0.0))()\narray(0.)",
+    "exp(x) - 1, accurate for small x.\n\n"
+    ">>> import autodiff as ad; ad.expm1(ad.Variable(0.0))()\narray(0.)",
 )
 
 
@@ -489,7 +491,8 @@ class Abs(Elementwise):
 
 absolute = _unary(
     Abs,
-    "|x|; the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.abs(ad.Variable(-2.0))()\narray(2.)",
+    "|x|; the gradient at 0 is 0.\n\n"
+    ">>> import autodiff as ad; ad.abs(ad.Variable(-2.0))()\narray(2.)",
 )
 abs = absolute
 
@@ -514,7 +517,8 @@ class Sign(Elementwise):
 
 sign = _unary(
     Sign,
-    "-1, 0 or 1 (no gradient).\n\n>>> import autodiff as ad; ad.sign(ad.Variable(-2.0))()\narray(-1.)",
+    "-1, 0 or 1 (no gradient).\n\n"
+    ">>> import autodiff as ad; ad.sign(ad.Variable(-2.0))()\narray(-1.)",
 )
 
 
@@ -643,7 +647,8 @@ class StopGradient(Elementwise):
 
 stop_gradient = _unary(
     StopGradient,
-    "x, with no gradient flowing through it.\n\n>>> import autodiff as ad; ad.stop_gradient(ad.Variable(2.0))()\narray(2.)",
+    "x, with no gradient flowing through it.\n\n"
+    ">>> import autodiff as ad; ad.stop_gradient(ad.Variable(2.0))()\narray(2.)",
 )
 
 
@@ -722,7 +727,8 @@ def _comparison(op: type[Comparison], symbol: str):
     )
     factory.__doc__ = (
         f"Elementwise x {symbol} y as a boolean node (no gradient).\n\n"
-        f">>> import autodiff as ad; ad.{factory.__name__}(ad.Variable(1.0), 1.0)().dtype\ndtype('bool')"
+        f">>> import autodiff as ad; ad.{factory.__name__}(ad.Variable(1.0), 1.0)().dtype\n"
+        "dtype('bool')"
     )
     return factory
 

@@ -242,7 +242,7 @@ def _normalize_key(key, shape: tuple[int, ...]) -> tuple[tuple, tuple[int, ...]]
             f"{builtins.sum(widths)} axes"
         )
     starts, axis = [], 0  # the first input axis each entry indexes
-    for i, (k, width) in enumerate(zip(entries, widths)):
+    for i, (k, width) in enumerate(zip(entries, widths, strict=True)):
         if k is Ellipsis:
             axis = len(shape) - builtins.sum(widths[i:])
         starts.append(axis)
@@ -251,7 +251,7 @@ def _normalize_key(key, shape: tuple[int, ...]) -> tuple[tuple, tuple[int, ...]]
     lone_bool = builtins.sum(isinstance(k, (int, np.ndarray)) for k in entries) == 1
     result: list = []
     new_axes: list[int] = []
-    for k, start, scalar_bool in zip(entries, starts, scalar_bools):
+    for k, start, scalar_bool in zip(entries, starts, scalar_bools, strict=True):
         if scalar_bool:
             new_axes.append(start)
             if lone_bool:
@@ -609,7 +609,8 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or length % indices_or_sections:
             raise ValueError(
-                f"Split: axis {axis} of length {length} does not split into {indices_or_sections} equal parts"
+                f"Split: axis {axis} of length {length} does not split into "
+                f"{indices_or_sections} equal parts"
             )
         step = length // indices_or_sections
         bounds = list(range(0, length + 1, step))
@@ -627,7 +628,7 @@ class Pad(Node):
 
     @classmethod
     def infer(cls, x, *, widths):
-        return tuple(n + a + b for n, (a, b) in zip(x.shape, widths)), x.dtype
+        return tuple(n + a + b for n, (a, b) in zip(x.shape, widths, strict=True)), x.dtype
 
     @classmethod
     def fold(cls, shape, dtype, x, *, widths):
@@ -638,7 +639,9 @@ class Pad(Node):
 
     def grad(self, g):
         nb = g.ndim - self.ndim
-        inner = tuple(slice(a, a + n) for n, (a, _) in zip(self.inputs[0].shape, self.widths))
+        inner = tuple(
+            slice(a, a + n) for n, (a, _) in zip(self.inputs[0].shape, self.widths, strict=True)
+        )
         return (Index(g, index=(slice(None),) * nb + inner),)
 
 

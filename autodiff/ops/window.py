@@ -34,7 +34,7 @@ def _pair(op: str, name: str, value) -> tuple[int, int]:
 def _output_size(
     size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
 ) -> tuple[int, int]:
-    return tuple((n - k) // s + 1 for n, k, s in zip(size, kernel, stride))
+    return tuple((n - k) // s + 1 for n, k, s in zip(size, kernel, stride, strict=True))
 
 
 class Windows(Node):
@@ -46,7 +46,8 @@ class Windows(Node):
             raise ValueError(f"Windows: input of shape {x.shape} needs at least two axes")
         if x.shape[-2] < kernel[0] or x.shape[-1] < kernel[1]:
             raise ValueError(
-                f"Windows: kernel {kernel} is larger than the last two axes of input of shape {x.shape}"
+                f"Windows: kernel {kernel} is larger than the last two axes of input of "
+                f"shape {x.shape}"
             )
         return x.shape[:-2] + _output_size(x.shape[-2:], kernel, stride) + kernel, x.dtype
 
@@ -60,7 +61,7 @@ class Windows(Node):
 
 
 class WindowsAdjoint(Node):
-    """Windows ``(..., OH, OW, KH, KW)`` summed back onto ``(..., *hw)``: the transpose of Windows."""
+    """Windows ``(..., OH, OW, KH, KW)`` summed back onto ``(..., *hw)``: Windows' transpose."""
 
     @classmethod
     def infer(cls, g, *, kernel, stride, hw):
