@@ -37,7 +37,7 @@ class Sigmoid(Elementwise):
     nonnegative = True
     bound = 1.0
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         out = np.empty(self.shape, self.dtype)  # an array even when 0-d, to work in place
         np.negative(x, out=out)
         with np.errstate(over="ignore"):
@@ -62,7 +62,7 @@ class Softplus(Elementwise):
     fresh = True
     nonnegative = True
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
 
     def grad(self, g):
@@ -85,10 +85,10 @@ class Relu(Elementwise):
         return bounds[0]
 
     @classmethod
-    def infer(cls, x):
+    def infer(cls, x):  # type: ignore[override]  # an op names its own inputs
         return x.shape, np.result_type(x.dtype, 0)  # as np.maximum(x, 0): booleans count
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.maximum(x, 0)
 
     def grad(self, g):
@@ -103,9 +103,11 @@ relu = _unary(
 
 
 class LeakyRelu(Elementwise):
+    alpha: float
+
     fresh = True
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.where(x > 0, x, self.alpha * x)
 
     def grad(self, g):
@@ -127,10 +129,13 @@ class Clip(Elementwise):
     """x limited to [lo, hi] (numbers of x's dtype, or None for no bound on that side); the
     gradient passes where lo <= x <= hi."""
 
+    lo: float | None  # a Python number of x's dtype
+    hi: float | None
+
     float_result = False
     fresh = True
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.clip(x, self.lo, self.hi)
 
     def grad(self, g):
@@ -175,8 +180,8 @@ def clip(x, a_min=None, a_max=None) -> Node:
             raise ValueError(f"Clip: a_min={a_min} is greater than a_max={a_max}")
         # Python numbers adapt to x's dtype; NumPy scalars and 0-d arrays keep their own
         given = [b for b in (a_min, a_max) if b is not None]
-        kinds = [b if type(b) in (int, float) else np.asarray(b).dtype for b in given]
-        dtype = np.result_type(x.dtype, *kinds)
+        bound_types = [b if type(b) in (int, float) else np.asarray(b).dtype for b in given]
+        dtype = np.result_type(x.dtype, *bound_types)
         if x.dtype != dtype:
             x = astype(x, dtype)
         if lo is None and hi is None:
@@ -200,10 +205,12 @@ def clip(x, a_min=None, a_max=None) -> Node:
 class Maximum(Elementwise):
     """Elementwise max (or min, with `least`); where x == y the gradient is split evenly."""
 
+    least: bool  # the minimum instead
+
     float_result = False
     fresh = True
 
-    def eval(self, x, y):
+    def eval(self, x, y):  # type: ignore[override]  # an op names its own inputs
         return np.minimum(x, y) if self.least else np.maximum(x, y)
 
     def grad(self, g):

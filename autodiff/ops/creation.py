@@ -19,13 +19,17 @@ __all__ = ["full", "zeros", "ones", "eye", "zeros_like", "ones_like"]
 class Fill(Node):
     """An array of one repeated value, stored as parameters (shape, value, dtype)."""
 
+    dims: tuple[int, ...]
+    value: float  # a Python scalar of the dtype (bool, int or float)
+    kind: str  # the dtype, as np.dtype(...).str
+
     constant = True
 
     @classmethod
-    def infer(cls, *, dims, value, kind):
+    def infer(cls, *, dims, value, kind):  # type: ignore[override]  # an op names its own inputs
         return dims, np.dtype(kind)
 
-    def eval(self):
+    def eval(self):  # type: ignore[override]  # an op names its own inputs
         return np.broadcast_to(np.asarray(self.value, dtype=self.dtype), self.shape)
 
     def grad(self, g):
@@ -74,16 +78,19 @@ def ones(shape, dtype=np.float64) -> Node:
 class Eye(Node):
     """The identity matrix of size n."""
 
+    n: int
+    kind: str
+
     constant = True
     nonnegative = True
     bound = 1.0
     caption = "eye"
 
     @classmethod
-    def infer(cls, *, n, kind):
+    def infer(cls, *, n, kind):  # type: ignore[override]  # an op names its own inputs
         return (n, n), np.dtype(kind)
 
-    def eval(self):
+    def eval(self):  # type: ignore[override]  # an op names its own inputs
         return np.eye(self.n, dtype=self.dtype)
 
     def grad(self, g):
@@ -138,5 +145,5 @@ def known_value(x: Node) -> float | None:
     if isinstance(x, Fill):
         return x.value
     if isinstance(x, Constant) and x.ndim == 0:
-        return x.value.item()
+        return x.value.item()  # type: ignore[attr-defined]  # Constant.value is set in Constant.__new__, undeclared
     return None

@@ -165,13 +165,15 @@ def _show(label) -> str:
 class Einsum(Node):
     """A contraction of its inputs following `equation` (canonical, see `parse`)."""
 
+    equation: str
+
     @classmethod
-    def infer(cls, *operands, equation):
+    def infer(cls, *operands, equation):  # type: ignore[override]  # an op names its own inputs
         _, shape = parse(equation, tuple(x.shape for x in operands))
         return shape, np.result_type(*(x.dtype for x in operands))
 
     @classmethod
-    def fold(cls, shape, dtype, *operands, equation):
+    def fold(cls, shape, dtype, *operands, equation):  # type: ignore[override]  # an op names its own inputs
         if any(structural_zero(x) for x in operands):
             return zeros(shape, dtype)
         lhs, out = equation.split("->")
@@ -262,9 +264,9 @@ def einsum(equation: str, *operands) -> Node:
     """
     if not isinstance(equation, str):
         raise TypeError(f"Einsum: the equation must be a string, got {type(equation).__name__}")
-    operands = [as_node(x) for x in operands]
-    canonical, _ = parse(equation, tuple(x.shape for x in operands))
-    return Einsum(*operands, equation=canonical)
+    nodes = [as_node(x) for x in operands]
+    canonical, _ = parse(equation, tuple(x.shape for x in nodes))
+    return Einsum(*nodes, equation=canonical)
 
 
 # -- factories -----------------------------------------------------------------------------
@@ -430,6 +432,8 @@ def tensordot(x, y, axes=2) -> Node:
     (2, 5)
     """
     x, y = as_node(x), as_node(y)
+    x_axes: list[int | np.integer]
+    y_axes: list[int | np.integer]
     if isinstance(axes, (int, np.integer)):
         if not 0 <= axes <= builtins.min(x.ndim, y.ndim):
             raise ValueError(f"Tensordot: axes={axes} does not fit shapes {x.shape} and {y.shape}")

@@ -76,8 +76,9 @@ def _write_few(w: Any, terms, out: str, operands, sizes, target, final: str = ""
                 w.lines.append(f"{temp} = {_single(w, terms[k], keep, operands[k], sizes)}")
                 terms[k], operands[k] = keep, temp
         if final:
-            out = _natural_order(*terms, out, final, sizes)
-        w.lines.append(f"{target} = {_pair(w, *terms, out, *operands, sizes, into)}")
+            out = _natural_order(terms[0], terms[1], out, final, sizes)
+        pair = _pair(w, terms[0], terms[1], out, operands[0], operands[1], sizes, into)
+        w.lines.append(f"{target} = {pair}")
     else:
         w.lines.append(f"{target} = {_single(w, terms[0], out, operands[0], sizes)}")
     temps = [x for x in dict.fromkeys(operands) if x.startswith("t")]
@@ -217,6 +218,9 @@ def _pair(w: Any, ta: str, tb: str, out: str, a: str, b: str, sizes, into=None) 
         if stacked is not None:
             return stacked
     B, M, K, N = size(batch), size(free_a), size(k), size(free_b)
+    left_shape: tuple[int, ...]
+    right_shape: tuple[int, ...]
+    natural: tuple[int, ...]
     if batch:
         left, left_shape = batch + free_a + k, (B, M, K)
         right, right_shape = batch + k + free_b, (B, K, N)

@@ -12,6 +12,8 @@ clip, maximum, ...) in `activations`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..node import Node, as_node
@@ -128,7 +130,7 @@ class Add(Elementwise):
         return bounds[0] + bounds[1]
 
     @classmethod
-    def fold(cls, shape, dtype, x, y):
+    def fold(cls, shape, dtype, x, y):  # type: ignore[override]  # an op names its own inputs
         if known_value(y) == 0 and _same(x, shape, dtype):
             return x
         if known_value(x) == 0 and _same(y, shape, dtype):
@@ -159,13 +161,13 @@ class Subtract(Elementwise):
         return bounds[0] + bounds[1]
 
     @classmethod
-    def infer(cls, x, y):
+    def infer(cls, x, y):  # type: ignore[override]  # an op names its own inputs
         if x.dtype == bool and y.dtype == bool:
             raise TypeError("Subtract: boolean minus boolean is not supported (as in NumPy)")
         return super().infer(x, y)
 
     @classmethod
-    def fold(cls, shape, dtype, x, y):
+    def fold(cls, shape, dtype, x, y):  # type: ignore[override]  # an op names its own inputs
         if known_value(y) == 0 and _same(x, shape, dtype):
             return x
         if known_value(x) == 0 and _same(y, shape, dtype):
@@ -198,7 +200,7 @@ class Multiply(Elementwise):
         return bounds[0] * bounds[1]
 
     @classmethod
-    def fold(cls, shape, dtype, x, y):
+    def fold(cls, shape, dtype, x, y):  # type: ignore[override]  # an op names its own inputs
         if structural_zero(x) or structural_zero(y):
             return zeros(shape, dtype)
         if known_value(y) == 1 and _same(x, shape, dtype):
@@ -234,7 +236,7 @@ class Divide(Elementwise):
         return bounds[0] / np.abs(value) if value and np.isfinite(value) else np.inf
 
     @classmethod
-    def fold(cls, shape, dtype, x, y):
+    def fold(cls, shape, dtype, x, y):  # type: ignore[override]  # an op names its own inputs
         if structural_zero(x):
             return zeros(shape, dtype)
         if known_value(y) == 1 and _same(x, shape, dtype):
@@ -267,7 +269,7 @@ class Negative(Elementwise):
         return bounds[0]
 
     @classmethod
-    def infer(cls, x):
+    def infer(cls, x):  # type: ignore[override]  # an op names its own inputs
         if x.dtype == bool:
             raise TypeError(
                 "Negative: the negative of a boolean node is not supported (as in NumPy)"
@@ -275,7 +277,7 @@ class Negative(Elementwise):
         return super().infer(x)
 
     @classmethod
-    def fold(cls, shape, dtype, x):
+    def fold(cls, shape, dtype, x):  # type: ignore[override]  # an op names its own inputs
         if known_value(x) == 0:
             return x
         return None
@@ -301,14 +303,14 @@ class Power(Elementwise):
     fresh = True
 
     @classmethod
-    def infer(cls, x, y):
+    def infer(cls, x, y):  # type: ignore[override]  # an op names its own inputs
         shape = broadcast_shapes("Power", x, y)
         dtype = np.result_type(x.dtype, y.dtype)
         if dtype.kind == "b":
             return shape, np.dtype(np.int8)
         return shape, dtype if dtype.kind in "iu" else float_dtype(dtype)
 
-    def eval(self, x, y):
+    def eval(self, x, y):  # type: ignore[override]  # an op names its own inputs
         return np.power(x, y)
 
     def grad(self, g):
@@ -323,23 +325,25 @@ class Power(Elementwise):
 class Pow(Elementwise):
     """x ** p for a fixed number p; an integer x to a non-negative integer p stays integer."""
 
+    p: float  # the exponent, a Python int or float
+
     fresh = True
 
     @classmethod
-    def infer(cls, x, *, p):
+    def infer(cls, x, *, p):  # type: ignore[override]  # an op names its own inputs
         if x.dtype.kind in "iu" and isinstance(p, int):
             return x.shape, x.dtype
         return x.shape, float_dtype(x.dtype)
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, p):
+    def fold(cls, shape, dtype, x, *, p):  # type: ignore[override]  # an op names its own inputs
         if p == 1 and _same(x, shape, dtype):
             return x
         if p == 0:
             return ones(shape, dtype)
         return None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         if self.p == 2:
             return np.square(x, dtype=self.dtype)
         return np.power(x, self.p, dtype=self.dtype)
@@ -503,12 +507,12 @@ class Sign(Elementwise):
     fresh = True
 
     @classmethod
-    def infer(cls, x):
+    def infer(cls, x):  # type: ignore[override]  # an op names its own inputs
         if x.dtype == bool:
             raise TypeError("Sign: boolean input is not supported (as in NumPy)")
         return super().infer(x)
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.sign(x)
 
     def grad(self, g):
@@ -589,7 +593,7 @@ class Where(Elementwise):
     fresh = True
 
     @classmethod
-    def infer(cls, condition, x, y):
+    def infer(cls, condition, x, y):  # type: ignore[override]  # an op names its own inputs
         if condition.dtype != bool:
             raise TypeError(
                 f"Where: the condition must be boolean, got {condition.dtype} (input 0)"
@@ -597,7 +601,7 @@ class Where(Elementwise):
         shape = broadcast_shapes("Where", condition, x, y)
         return shape, np.result_type(x.dtype, y.dtype)
 
-    def eval(self, condition, x, y):
+    def eval(self, condition, x, y):  # type: ignore[override]  # an op names its own inputs
         return np.where(condition, x, y)
 
     def grad(self, g):
@@ -638,7 +642,7 @@ class StopGradient(Elementwise):
     def value_bound(self, bounds):
         return bounds[0]
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return x
 
     def grad(self, g):
@@ -660,7 +664,7 @@ class Cast(Node):
     """
 
     @classmethod
-    def infer(cls, x, *, kind):
+    def infer(cls, x, *, kind):  # type: ignore[override]  # an op names its own inputs
         return x.shape, np.dtype(kind)
 
     @property
@@ -668,10 +672,10 @@ class Cast(Node):
         return self.dtype.kind in "fc" and self.inputs[0].dtype.kind in "fc"
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, kind):
+    def fold(cls, shape, dtype, x, *, kind):  # type: ignore[override]  # an op names its own inputs
         return x if x.dtype == dtype else None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return x.astype(self.dtype)
 
     def grad(self, g):
@@ -704,14 +708,16 @@ def astype(x, dtype) -> Node:
 
 # -- comparisons: boolean, not differentiable --------------------------------------------
 class Comparison(Elementwise):
+    compare: Callable[..., np.ndarray]  # a ufunc of two arrays (np.less, ...), per subclass
+
     differentiable = False
     fresh = True
 
     @classmethod
-    def infer(cls, x, y):
+    def infer(cls, x, y):  # type: ignore[override]  # an op names its own inputs
         return broadcast_shapes(cls.__name__, x, y), np.dtype(bool)
 
-    def eval(self, x, y):
+    def eval(self, x, y):  # type: ignore[override]  # an op names its own inputs
         return self.compare(x, y)
 
     def grad(self, g):

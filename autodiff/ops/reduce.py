@@ -27,10 +27,14 @@ class Max(Node):
     """The largest (or with `least` the smallest) element over `axes`; the gradient is shared
     evenly between ties."""
 
+    axes: tuple[int, ...]
+    keepdims: bool
+    least: bool  # Min instead
+
     fresh = True
 
     @classmethod
-    def infer(cls, x, *, axes, keepdims, least):
+    def infer(cls, x, *, axes, keepdims, least):  # type: ignore[override]  # an op names its own inputs
         if any(x.shape[a] == 0 for a in axes):
             op = "Min" if least else "Max"
             raise ValueError(
@@ -43,10 +47,10 @@ class Max(Node):
         return shape, x.dtype
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, axes, keepdims, least):
+    def fold(cls, shape, dtype, x, *, axes, keepdims, least):  # type: ignore[override]  # an op names its own inputs
         return x if not axes else None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         pick = np.min if self.least else np.max
         return pick(x, axis=self.axes, keepdims=self.keepdims)
 

@@ -17,6 +17,7 @@ import builtins
 import math
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -42,18 +43,18 @@ class Reshape(Node):
     linear = (0,)
 
     @classmethod
-    def infer(cls, x, *, new_shape):
+    def infer(cls, x, *, new_shape):  # type: ignore[override]  # an op names its own inputs
         return new_shape, x.dtype
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, new_shape):
+    def fold(cls, shape, dtype, x, *, new_shape):  # type: ignore[override]  # an op names its own inputs
         if new_shape == x.shape:
             return x
         if isinstance(x, Reshape):  # a reshape of a reshape is one reshape
             return Reshape(x.inputs[0], new_shape=new_shape)
         return None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.reshape(x, self.shape)
 
     def uniform_value(self, values):
@@ -314,19 +315,21 @@ class Index(Node):
     """x[index] for a fixed index (see `_normalize_key`), with NumPy's placement of the axes
     of advanced indices."""
 
+    index: tuple[Any, ...]  # the normalized key
+
     view = True
     linear = (0,)
 
     @classmethod
-    def infer(cls, x, *, index):
+    def infer(cls, x, *, index):  # type: ignore[override]  # an op names its own inputs
         return _indexed_shape(index, x.shape), x.dtype
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, index):
+    def fold(cls, shape, dtype, x, *, index):  # type: ignore[override]  # an op names its own inputs
         plain = (isinstance(k, slice) and k == slice(None) or k is Ellipsis for k in index)
         return x if builtins.all(plain) else None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return x[self.index]
 
     def uniform_value(self, values):
@@ -348,14 +351,17 @@ class Index(Node):
 class IndexAdjoint(Node):
     """Zeros of `out_shape` with g added at `index`: the transpose of Index."""
 
+    index: tuple[Any, ...]
+    out_shape: tuple[int, ...]
+
     fresh = True
     linear = (0,)
 
     @classmethod
-    def infer(cls, g, *, index, out_shape):
+    def infer(cls, g, *, index, out_shape):  # type: ignore[override]  # an op names its own inputs
         return out_shape, g.dtype
 
-    def eval(self, g):
+    def eval(self, g):  # type: ignore[override]  # an op names its own inputs
         out = np.zeros(self.shape, g.dtype)
         if _has_array(self.index):
             np.add.at(out, self.index, g)
@@ -372,6 +378,8 @@ class IndexAdjoint(Node):
 class Take(Node):
     """np.take(x, indices, axis) where `indices` is an integer node."""
 
+    axis: int
+
     fresh = True
     linear = (0,)
 
@@ -379,12 +387,12 @@ class Take(Node):
         return builtins.max(bounds)
 
     @classmethod
-    def infer(cls, x, indices, *, axis):
+    def infer(cls, x, indices, *, axis):  # type: ignore[override]  # an op names its own inputs
         if indices.dtype.kind not in "iu":
             raise TypeError(f"Take: indices must be integers, got {indices.dtype} (input 1)")
         return x.shape[:axis] + indices.shape + x.shape[axis + 1 :], x.dtype
 
-    def eval(self, x, indices):
+    def eval(self, x, indices):  # type: ignore[override]  # an op names its own inputs
         return np.take(x, indices, axis=self.axis)
 
     def grad(self, g):
@@ -400,14 +408,17 @@ class TakeAdjoint(Node):
     several times faster.
     """
 
+    axis: int
+    length: int
+
     fresh = True
     linear = (0,)
 
     @classmethod
-    def infer(cls, g, indices, *, axis, length):
+    def infer(cls, g, indices, *, axis, length):  # type: ignore[override]  # an op names its own inputs
         return g.shape[:axis] + (length,) + g.shape[axis + indices.ndim :], g.dtype
 
-    def eval(self, g, indices):
+    def eval(self, g, indices):  # type: ignore[override]  # an op names its own inputs
         positions = self.__dict__.get("_positions")
         if positions is None:
             positions = self._bincount_positions()
@@ -459,7 +470,8 @@ def take(x, indices, axis: int | None = None) -> Node:
     (axis,) = normalize_axes("Take", axis, x.shape)
     if isinstance(indices, Constant) and indices.dtype.kind in "iu" and indices.size:
         length = x.shape[axis]
-        low, high = int(indices.value.min()), int(indices.value.max())
+        values = indices.value  # type: ignore[attr-defined]  # Constant.value is set in Constant.__new__, undeclared
+        low, high = int(values.min()), int(values.max())
         if low < -length or high >= length:
             bad = high if high >= length else low
             raise IndexError(
@@ -500,6 +512,8 @@ def getitem(x: Node, key) -> Node:
 
 # -- joining and padding --------------------------------------------------------------------
 class Concatenate(Node):
+    axis: int
+
     fresh = True
     jointly_linear = True
 
@@ -507,11 +521,11 @@ class Concatenate(Node):
         return builtins.max(bounds)
 
     @classmethod
-    def fold(cls, shape, dtype, *xs, axis):
+    def fold(cls, shape, dtype, *xs, axis):  # type: ignore[override]  # an op names its own inputs
         return xs[0] if len(xs) == 1 else None
 
     @classmethod
-    def infer(cls, *xs, axis):
+    def infer(cls, *xs, axis):  # type: ignore[override]  # an op names its own inputs
         first = xs[0]
         for i, x in enumerate(xs[1:], start=1):
             if (
@@ -623,18 +637,20 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
 class Pad(Node):
     """x surrounded by zeros: `widths` holds (before, after) per axis."""
 
+    widths: tuple[tuple[int, int], ...]  # (before, after) per axis
+
     fresh = True
     linear = (0,)
 
     @classmethod
-    def infer(cls, x, *, widths):
+    def infer(cls, x, *, widths):  # type: ignore[override]  # an op names its own inputs
         return tuple(n + a + b for n, (a, b) in zip(x.shape, widths, strict=True)), x.dtype
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, widths):
+    def fold(cls, shape, dtype, x, *, widths):  # type: ignore[override]  # an op names its own inputs
         return x if not builtins.any(a or b for a, b in widths) else None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.pad(x, self.widths)
 
     def grad(self, g):

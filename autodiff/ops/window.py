@@ -34,14 +34,17 @@ def _pair(op: str, name: str, value) -> tuple[int, int]:
 def _output_size(
     size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
 ) -> tuple[int, int]:
-    return tuple((n - k) // s + 1 for n, k, s in zip(size, kernel, stride, strict=True))
+    return (size[0] - kernel[0]) // stride[0] + 1, (size[1] - kernel[1]) // stride[1] + 1
 
 
 class Windows(Node):
     """The ``kernel`` patches of the last two axes at steps of ``stride``: (..., OH, OW, KH, KW)."""
 
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+
     @classmethod
-    def infer(cls, x, *, kernel, stride):
+    def infer(cls, x, *, kernel, stride):  # type: ignore[override]  # an op names its own inputs
         if x.ndim < 2:
             raise ValueError(f"Windows: input of shape {x.shape} needs at least two axes")
         if x.shape[-2] < kernel[0] or x.shape[-1] < kernel[1]:
@@ -51,7 +54,7 @@ class Windows(Node):
             )
         return x.shape[:-2] + _output_size(x.shape[-2:], kernel, stride) + kernel, x.dtype
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         view = sliding_window_view(x, self.kernel, axis=(-2, -1))
         return view[..., :: self.stride[0], :: self.stride[1], :, :]
 
@@ -63,8 +66,12 @@ class Windows(Node):
 class WindowsAdjoint(Node):
     """Windows ``(..., OH, OW, KH, KW)`` summed back onto ``(..., *hw)``: Windows' transpose."""
 
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    hw: tuple[int, int]
+
     @classmethod
-    def infer(cls, g, *, kernel, stride, hw):
+    def infer(cls, g, *, kernel, stride, hw):  # type: ignore[override]  # an op names its own inputs
         expected = _output_size(hw, kernel, stride) + kernel
         if g.shape[g.ndim - 4 :] != expected or g.ndim < 4:
             raise ValueError(
@@ -73,7 +80,7 @@ class WindowsAdjoint(Node):
             )
         return g.shape[:-4] + hw, g.dtype
 
-    def eval(self, g):
+    def eval(self, g):  # type: ignore[override]  # an op names its own inputs
         out = np.zeros(self.shape, g.dtype)
         oh, ow = g.shape[-4:-2]
         (sh, sw), (kh, kw) = self.stride, self.kernel
