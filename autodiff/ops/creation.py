@@ -26,21 +26,21 @@ class Fill(Node):
     constant = True
 
     @classmethod
-    def infer(cls, *, dims, value, kind):  # type: ignore[override]  # an op names its own inputs
+    def infer(cls, *, dims, value, kind):  # type: ignore[override]  # a leaf op: no inputs, its parameters are required
         return dims, np.dtype(kind)
 
-    def eval(self):  # type: ignore[override]  # an op names its own inputs
+    def eval(self):  # type: ignore[override]  # a leaf op: it reads no arrays
         return np.broadcast_to(np.asarray(self.value, dtype=self.dtype), self.shape)
 
     def grad(self, g):
         return ()
 
     @property
-    def nonnegative(self) -> bool:  # type: ignore[override]
+    def nonnegative(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
         return self.dtype.kind in "biuf" and self.value >= 0
 
     @property
-    def caption(self) -> str:  # type: ignore[override]
+    def caption(self) -> str:  # type: ignore[override]  # a property where Node has a class attribute
         return f"fill {self.value:.4g}"
 
 
@@ -87,10 +87,10 @@ class Eye(Node):
     caption = "eye"
 
     @classmethod
-    def infer(cls, *, n, kind):  # type: ignore[override]  # an op names its own inputs
+    def infer(cls, *, n, kind):  # type: ignore[override]  # a leaf op: no inputs, its parameters are required
         return (n, n), np.dtype(kind)
 
-    def eval(self):  # type: ignore[override]  # an op names its own inputs
+    def eval(self):  # type: ignore[override]  # a leaf op: it reads no arrays
         return np.eye(self.n, dtype=self.dtype)
 
     def grad(self, g):

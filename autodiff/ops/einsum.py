@@ -185,11 +185,11 @@ class Einsum(Node):
         return contraction(self.equation, tuple(x.shape for x in self.inputs))(*arrays)
 
     @property
-    def fresh(self) -> bool:  # type: ignore[override]
+    def fresh(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
         return len(self.inputs) > 1  # one operand: a transpose or a diagonal may be a view
 
     @property
-    def linear(self) -> tuple[int, ...]:  # type: ignore[override]
+    def linear(self) -> tuple[int, ...]:  # type: ignore[override]  # a property where Node has a class attribute
         return tuple(range(len(self.inputs)))
 
     def uniform_value(self, values):

@@ -355,7 +355,7 @@ class Pow(Elementwise):
         return True
 
     @property
-    def nonnegative(self) -> bool:  # type: ignore[override]
+    def nonnegative(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
         return self.p == int(self.p) and int(self.p) % 2 == 0
 
     def value_bound(self, bounds):
@@ -668,7 +668,7 @@ class Cast(Node):
         return x.shape, np.dtype(kind)
 
     @property
-    def differentiable(self) -> bool:  # type: ignore[override]
+    def differentiable(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
         return self.dtype.kind in "fc" and self.inputs[0].dtype.kind in "fc"
 
     @classmethod

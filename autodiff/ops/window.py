@@ -86,9 +86,11 @@ class WindowsAdjoint(Node):
         (sh, sw), (kh, kw) = self.stride, self.kernel
         for i in range(kh):
             for j in range(kw):
-                out[..., i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += g[
-                    ..., i, j
-                ]
+                rows, cols = (
+                    slice(i, i + sh * (oh - 1) + 1, sh),
+                    slice(j, j + sw * (ow - 1) + 1, sw),
+                )
+                out[..., rows, cols] += g[..., i, j]
         return out
 
     def grad(self, g):
