@@ -6,6 +6,8 @@ It also installs Python's operators onto `Node` (``x + y``, ``x @ y``, ``x[key]`
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 from ..node import Node, as_node  # noqa: F401  (as_node: for grad, checkpoint, nn)
@@ -25,8 +27,13 @@ from .reduce import *  # noqa: F403
 from .shape import *  # noqa: F403
 
 __all__ = [
-    *_creation.__all__, *_elementwise.__all__, *_activations.__all__, *_einsum.__all__,
-    *_shape.__all__, *_reduce.__all__, *_nn.__all__,
+    *_creation.__all__,
+    *_elementwise.__all__,
+    *_activations.__all__,
+    *_einsum.__all__,
+    *_shape.__all__,
+    *_reduce.__all__,
+    *_nn.__all__,
 ]
 
 
@@ -65,7 +72,7 @@ def _install_operators() -> None:
         "mean": lambda self, axis=None, keepdims=False: _einsum.mean(self, axis, keepdims),
     }
     for name, method in methods.items():
-        if callable(method):
+        if isinstance(method, types.FunctionType):  # not the property
             method.__name__ = method.__qualname__ = name
         setattr(Node, name, method)
 

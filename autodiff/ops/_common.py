@@ -61,7 +61,9 @@ def broadcast_shapes(op: str, *inputs: Node) -> tuple[int, ...]:
                 shape = np.broadcast_shapes(shape, x.shape)
             except ValueError:
                 others = " with ".join(str(y.shape) for y in inputs[:i])
-                raise ValueError(f"{op}: cannot broadcast {others} with {x.shape} (input {i})") from None
+                raise ValueError(
+                    f"{op}: cannot broadcast {others} with {x.shape} (input {i})"
+                ) from None
         raise
 
 

@@ -37,7 +37,7 @@ class Sigmoid(Elementwise):
     nonnegative = True
     bound = 1.0
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         out = np.empty(self.shape, self.dtype)  # an array even when 0-d, to work in place
         np.negative(x, out=out)
         with np.errstate(over="ignore"):
@@ -49,7 +49,11 @@ class Sigmoid(Elementwise):
         return (g * (self * (1 - self)),)
 
 
-sigmoid = _unary(Sigmoid, "Logistic sigmoid, stable for any x.\n\n>>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)")
+sigmoid = _unary(
+    Sigmoid,
+    "Logistic sigmoid, stable for any x.\n\n"
+    ">>> import autodiff as ad; ad.sigmoid(ad.Variable(0.0))()\narray(0.5)",
+)
 
 
 class Softplus(Elementwise):
@@ -58,14 +62,18 @@ class Softplus(Elementwise):
     fresh = True
     nonnegative = True
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
 
     def grad(self, g):
         return (g * sigmoid(self.inputs[0]),)
 
 
-softplus = _unary(Softplus, "log(1 + exp(x)), stable for any x.\n\n>>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)")
+softplus = _unary(
+    Softplus,
+    "log(1 + exp(x)), stable for any x.\n\n"
+    ">>> import autodiff as ad; ad.softplus(ad.Variable(0.0))()\narray(0.69314718)",
+)
 
 
 class Relu(Elementwise):
@@ -77,23 +85,29 @@ class Relu(Elementwise):
         return bounds[0]
 
     @classmethod
-    def infer(cls, x):
+    def infer(cls, x):  # type: ignore[override]  # an op names its own inputs
         return x.shape, np.result_type(x.dtype, 0)  # as np.maximum(x, 0): booleans count
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.maximum(x, 0)
 
     def grad(self, g):
         return (g * greater(self.inputs[0], 0),)
 
 
-relu = _unary(Relu, "max(x, 0); the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)")
+relu = _unary(
+    Relu,
+    "max(x, 0); the gradient at 0 is 0.\n\n"
+    ">>> import autodiff as ad; ad.relu(ad.Variable(-2.0))()\narray(0.)",
+)
 
 
 class LeakyRelu(Elementwise):
+    alpha: float
+
     fresh = True
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.where(x > 0, x, self.alpha * x)
 
     def grad(self, g):
@@ -115,10 +129,13 @@ class Clip(Elementwise):
     """x limited to [lo, hi] (numbers of x's dtype, or None for no bound on that side); the
     gradient passes where lo <= x <= hi."""
 
+    lo: float | None  # a Python number of x's dtype
+    hi: float | None
+
     float_result = False
     fresh = True
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.clip(x, self.lo, self.hi)
 
     def grad(self, g):
@@ -163,8 +180,8 @@ def clip(x, a_min=None, a_max=None) -> Node:
             raise ValueError(f"Clip: a_min={a_min} is greater than a_max={a_max}")
         # Python numbers adapt to x's dtype; NumPy scalars and 0-d arrays keep their own
         given = [b for b in (a_min, a_max) if b is not None]
-        kinds = [b if type(b) in (int, float) else np.asarray(b).dtype for b in given]
-        dtype = np.result_type(x.dtype, *kinds)
+        bound_types = [b if type(b) in (int, float) else np.asarray(b).dtype for b in given]
+        dtype = np.result_type(x.dtype, *bound_types)
         if x.dtype != dtype:
             x = astype(x, dtype)
         if lo is None and hi is None:
@@ -188,10 +205,12 @@ def clip(x, a_min=None, a_max=None) -> Node:
 class Maximum(Elementwise):
     """Elementwise max (or min, with `least`); where x == y the gradient is split evenly."""
 
+    least: bool  # the minimum instead
+
     float_result = False
     fresh = True
 
-    def eval(self, x, y):
+    def eval(self, x, y):  # type: ignore[override]  # an op names its own inputs
         return np.minimum(x, y) if self.least else np.maximum(x, y)
 
     def grad(self, g):

@@ -19,24 +19,28 @@ __all__ = ["full", "zeros", "ones", "eye", "zeros_like", "ones_like"]
 class Fill(Node):
     """An array of one repeated value, stored as parameters (shape, value, dtype)."""
 
+    dims: tuple[int, ...]
+    value: float  # a Python scalar of the dtype (bool, int or float)
+    kind: str  # the dtype, as np.dtype(...).str
+
     constant = True
 
     @classmethod
-    def infer(cls, *, dims, value, kind):
+    def infer(cls, *, dims, value, kind):  # type: ignore[override]  # a leaf op: no inputs, its parameters are required
         return dims, np.dtype(kind)
 
-    def eval(self):
+    def eval(self):  # type: ignore[override]  # a leaf op: it reads no arrays
         return np.broadcast_to(np.asarray(self.value, dtype=self.dtype), self.shape)
 
     def grad(self, g):
         return ()
 
     @property
-    def nonnegative(self) -> bool:  # type: ignore[override]
+    def nonnegative(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
         return self.dtype.kind in "biuf" and self.value >= 0
 
     @property
-    def caption(self) -> str:  # type: ignore[override]
+    def caption(self) -> str:  # type: ignore[override]  # a property where Node has a class attribute
         return f"fill {self.value:.4g}"
 
 
@@ -74,16 +78,19 @@ def ones(shape, dtype=np.float64) -> Node:
 class Eye(Node):
     """The identity matrix of size n."""
 
+    n: int
+    kind: str
+
     constant = True
     nonnegative = True
     bound = 1.0
     caption = "eye"
 
     @classmethod
-    def infer(cls, *, n, kind):
+    def infer(cls, *, n, kind):  # type: ignore[override]  # a leaf op: no inputs, its parameters are required
         return (n, n), np.dtype(kind)
 
-    def eval(self):
+    def eval(self):  # type: ignore[override]  # a leaf op: it reads no arrays
         return np.eye(self.n, dtype=self.dtype)
 
     def grad(self, g):

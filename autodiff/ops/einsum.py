@@ -15,21 +15,34 @@ import builtins
 import functools
 import itertools
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import opt_einsum
 
 from ..node import Node, as_node
 from ._common import dims, float_dtype, normalize_axes
-from .einsum_plan import write_einsum
 from .creation import eye, full, ones, structural_zero, zeros
+from .einsum_plan import write_einsum
 from .elementwise import astype, multiply
 
 __all__ = [
-    "einsum", "sum", "mean", "transpose", "permute_dims", "matmul", "dot", "vdot", "outer",
-    "inner", "trace", "diagonal", "tensordot", "broadcast_to",
+    "einsum",
+    "sum",
+    "mean",
+    "transpose",
+    "permute_dims",
+    "matmul",
+    "dot",
+    "vdot",
+    "outer",
+    "inner",
+    "trace",
+    "diagonal",
+    "tensordot",
+    "broadcast_to",
 ]
+
 
 @functools.lru_cache(maxsize=4096)
 def contraction(equation: str, shapes: tuple[tuple[int, ...], ...]):
@@ -66,11 +79,13 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
     lhs, arrow, rhs = eq.partition("->")
     terms = [_tokens(t, equation) for t in lhs.split(",")]
     if len(terms) != len(shapes):
-        raise ValueError(f"Einsum {equation!r}: {len(terms)} subscript terms for {len(shapes)} inputs")
+        raise ValueError(
+            f"Einsum {equation!r}: {len(terms)} subscript terms for {len(shapes)} inputs"
+        )
 
     # '...' stands for the trailing-aligned broadcast axes, given labels of their own
     n_dots = 0
-    for i, (term, shape) in enumerate(zip(terms, shapes)):
+    for i, (term, shape) in enumerate(zip(terms, shapes, strict=True)):
         named = len([t for t in term if t != "..."])
         if "..." in term and named <= len(shape):
             n_dots = builtins.max(n_dots, len(shape) - named)
@@ -86,14 +101,14 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
             return list(term)
         at = term.index("...")
         k = ndim - (len(term) - 1)
-        return term[:at] + dots[n_dots - k:] + term[at + 1:]
+        return term[:at] + dots[n_dots - k :] + term[at + 1 :]
 
-    labels = [expand(t, len(s)) for t, s in zip(terms, shapes)]
+    labels = [expand(t, len(s)) for t, s in zip(terms, shapes, strict=True)]
 
     sizes: dict = {}
-    for i, (term, shape) in enumerate(zip(labels, shapes)):
+    for i, (term, shape) in enumerate(zip(labels, shapes, strict=True)):
         own: dict = {}
-        for label, n in zip(term, shape):
+        for label, n in zip(term, shape, strict=True):
             if own.setdefault(label, n) != n:
                 raise ValueError(
                     f"Einsum {equation!r}: repeated label {_show(label)} has sizes {own[label]} "
@@ -111,7 +126,9 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
     if arrow:
         out_tokens = _tokens(rhs, equation)
         if n_dots and "..." not in out_tokens:
-            raise ValueError(f"Einsum {equation!r}: the inputs have '...' axes, so the output needs '...' too")
+            raise ValueError(
+                f"Einsum {equation!r}: the inputs have '...' axes, so the output needs '...' too"
+            )
         out = expand(out_tokens, len(out_tokens) - 1 + n_dots)
         for label in out:
             if label not in sizes:
@@ -126,8 +143,8 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
         out = dots + sorted(k for k, c in counts.items() if c == 1 and k not in dots)
 
     # a size-1 axis that meets a larger one broadcasts: give it a label of its own
-    for i, (term, shape) in enumerate(zip(labels, shapes)):
-        for j, (label, n) in enumerate(zip(term, shape)):
+    for i, (term, shape) in enumerate(zip(labels, shapes, strict=True)):
+        for j, (label, n) in enumerate(zip(term, shape, strict=True)):
             if n == 1 and sizes[label][0] != 1:
                 term[j] = ("broadcast", i, label)
 
@@ -136,9 +153,9 @@ def parse(equation: str, shapes: tuple[tuple[int, ...], ...]) -> tuple[str, tupl
     for label in itertools.chain(*labels, out):
         if label not in canonical:
             canonical[label] = next(names)
-    text = ",".join("".join(canonical[l] for l in term) for term in labels)
-    text += "->" + "".join(canonical[l] for l in out)
-    return text, tuple(sizes[l][0] for l in out)
+    text = ",".join("".join(canonical[label] for label in term) for term in labels)
+    text += "->" + "".join(canonical[label] for label in out)
+    return text, tuple(sizes[label][0] for label in out)
 
 
 def _show(label) -> str:
@@ -148,13 +165,15 @@ def _show(label) -> str:
 class Einsum(Node):
     """A contraction of its inputs following `equation` (canonical, see `parse`)."""
 
+    equation: str
+
     @classmethod
-    def infer(cls, *operands, equation):
+    def infer(cls, *operands, equation):  # type: ignore[override]  # an op names its own inputs
         _, shape = parse(equation, tuple(x.shape for x in operands))
         return shape, np.result_type(*(x.dtype for x in operands))
 
     @classmethod
-    def fold(cls, shape, dtype, *operands, equation):
+    def fold(cls, shape, dtype, *operands, equation):  # type: ignore[override]  # an op names its own inputs
         if any(structural_zero(x) for x in operands):
             return zeros(shape, dtype)
         lhs, out = equation.split("->")
@@ -166,25 +185,35 @@ class Einsum(Node):
         return contraction(self.equation, tuple(x.shape for x in self.inputs))(*arrays)
 
     @property
-    def fresh(self) -> bool:  # type: ignore[override]
+    def fresh(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
         return len(self.inputs) > 1  # one operand: a transpose or a diagonal may be a view
 
     @property
-    def linear(self) -> tuple[int, ...]:  # type: ignore[override]
+    def linear(self) -> tuple[int, ...]:  # type: ignore[override]  # a property where Node has a class attribute
         return tuple(range(len(self.inputs)))
 
     def uniform_value(self, values):
         lhs, out = self.equation.split("->")
         terms = lhs.split(",")
-        sizes = {l: n for t, x in zip(terms, self.inputs) for l, n in zip(t, x.shape)}
-        count = math.prod(sizes[l] for l in set("".join(terms)) - set(out))
+        sizes = {
+            label: n
+            for t, x in zip(terms, self.inputs, strict=True)
+            for label, n in zip(t, x.shape, strict=True)
+        }
+        count = math.prod(sizes[label] for label in set("".join(terms)) - set(out))
         return np.asarray(math.prod(values) * count, dtype=self.dtype).item()
 
     def value_bound(self, bounds):
         lhs, out = self.equation.split("->")
         terms = lhs.split(",")
-        sizes = {l: n for t, x in zip(terms, self.inputs) for l, n in zip(t, x.shape)}
-        return math.prod(bounds) * math.prod(sizes[l] for l in set("".join(terms)) - set(out))
+        sizes = {
+            label: n
+            for t, x in zip(terms, self.inputs, strict=True)
+            for label, n in zip(t, x.shape, strict=True)
+        }
+        return math.prod(bounds) * math.prod(
+            sizes[label] for label in set("".join(terms)) - set(out)
+        )
 
     def lower(self, w, operands, target):
         if not all(x.dtype.kind in "fc" for x in self.inputs):
@@ -197,12 +226,16 @@ class Einsum(Node):
     def grad(self, g):
         lhs, out = self.equation.split("->")
         terms = lhs.split(",")
-        sizes = {l: n for term, x in zip(terms, self.inputs) for l, n in zip(term, x.shape)}
+        sizes = {
+            label: n
+            for term, x in zip(terms, self.inputs, strict=True)
+            for label, n in zip(term, x.shape, strict=True)
+        }
         fresh = _symbols(set(self.equation))
         grads = []
         for k, term in enumerate(terms):
-            parts = ["..." + out] + terms[:k] + terms[k + 1:]
-            operands = [g, *self.inputs[:k], *self.inputs[k + 1:]]
+            parts = ["..." + out] + terms[:k] + terms[k + 1 :]
+            operands = [g, *self.inputs[:k], *self.inputs[k + 1 :]]
             present = set("".join(parts))
             target = ""
             for j, label in enumerate(term):
@@ -231,9 +264,9 @@ def einsum(equation: str, *operands) -> Node:
     """
     if not isinstance(equation, str):
         raise TypeError(f"Einsum: the equation must be a string, got {type(equation).__name__}")
-    operands = [as_node(x) for x in operands]
-    canonical, _ = parse(equation, tuple(x.shape for x in operands))
-    return Einsum(*operands, equation=canonical)
+    nodes = [as_node(x) for x in operands]
+    canonical, _ = parse(equation, tuple(x.shape for x in nodes))
+    return Einsum(*nodes, equation=canonical)
 
 
 # -- factories -----------------------------------------------------------------------------
@@ -257,7 +290,7 @@ def sum(x, axis=None, keepdims: bool = False) -> Node:
         x = astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)
     axes = normalize_axes("Sum", axis, x.shape)
     letters = _letters(x.ndim)
-    out = "".join(l for i, l in enumerate(letters) if i not in axes)
+    out = "".join(label for i, label in enumerate(letters) if i not in axes)
     result = einsum(f"{letters}->{out}", x)
     if keepdims:
         result = result.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
@@ -317,7 +350,9 @@ def matmul(x, y) -> Node:
     """
     x, y = as_node(x), as_node(y)
     if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"Matmul: inputs must have at least one axis, got shapes {x.shape} and {y.shape}")
+        raise ValueError(
+            f"Matmul: inputs must have at least one axis, got shapes {x.shape} and {y.shape}"
+        )
     k_x = x.shape[-1]
     k_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
     if k_x != k_y:
@@ -331,7 +366,9 @@ def matmul(x, y) -> Node:
     try:
         return einsum(f"{left},{right}->{out}", x, y)
     except ValueError:
-        raise ValueError(f"Matmul: cannot broadcast the batch axes of shapes {x.shape} and {y.shape}") from None
+        raise ValueError(
+            f"Matmul: cannot broadcast the batch axes of shapes {x.shape} and {y.shape}"
+        ) from None
 
 
 def dot(x, y) -> Node:
@@ -358,7 +395,9 @@ def vdot(x, y) -> Node:
     """
     x, y = as_node(x), as_node(y)
     if x.size != y.size:
-        raise ValueError(f"Vdot: inputs have {x.size} and {y.size} elements (shapes {x.shape} and {y.shape})")
+        raise ValueError(
+            f"Vdot: inputs have {x.size} and {y.size} elements (shapes {x.shape} and {y.shape})"
+        )
     return einsum("i,i->", x.reshape(-1), y.reshape(-1))
 
 
@@ -393,6 +432,8 @@ def tensordot(x, y, axes=2) -> Node:
     (2, 5)
     """
     x, y = as_node(x), as_node(y)
+    x_axes: list[int | np.integer]
+    y_axes: list[int | np.integer]
     if isinstance(axes, (int, np.integer)):
         if not 0 <= axes <= builtins.min(x.ndim, y.ndim):
             raise ValueError(f"Tensordot: axes={axes} does not fit shapes {x.shape} and {y.shape}")
@@ -400,10 +441,12 @@ def tensordot(x, y, axes=2) -> Node:
     else:
         x_axes, y_axes = ([a] if isinstance(a, (int, np.integer)) else list(a) for a in axes)
     if len(x_axes) != len(y_axes):
-        raise ValueError(f"Tensordot: {len(x_axes)} axes of input 0 paired with {len(y_axes)} of input 1")
+        raise ValueError(
+            f"Tensordot: {len(x_axes)} axes of input 0 paired with {len(y_axes)} of input 1"
+        )
     x_axes = [normalize_axes("Tensordot", a, x.shape)[0] for a in x_axes]
     y_axes = [normalize_axes("Tensordot", a, y.shape)[0] for a in y_axes]
-    for a, b in zip(x_axes, y_axes):
+    for a, b in zip(x_axes, y_axes, strict=True):
         if x.shape[a] != y.shape[b]:
             raise ValueError(
                 f"Tensordot: axis {a} of input 0 (shape {x.shape}) has size {x.shape[a]} but "
@@ -411,10 +454,10 @@ def tensordot(x, y, axes=2) -> Node:
             )
     x_letters = list(_letters(x.ndim))
     y_letters = list(_letters(y.ndim, start=x.ndim))
-    for a, b in zip(x_axes, y_axes):
+    for a, b in zip(x_axes, y_axes, strict=True):
         y_letters[b] = x_letters[a]
-    out = [l for i, l in enumerate(x_letters) if i not in x_axes]
-    out += [l for i, l in enumerate(y_letters) if i not in y_axes]
+    out = [label for i, label in enumerate(x_letters) if i not in x_axes]
+    out += [label for i, label in enumerate(y_letters) if i not in y_axes]
     return einsum(f"{''.join(x_letters)},{''.join(y_letters)}->{''.join(out)}", x, y)
 
 
@@ -447,7 +490,7 @@ def diagonal(x, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Node:
         x = x[tuple(key)]
     letters = list(_letters(x.ndim))
     letters[b] = letters[a]
-    rest = [l for i, l in enumerate(letters) if i not in (a, b)]
+    rest = [label for i, label in enumerate(letters) if i not in (a, b)]
     return einsum(f"{''.join(letters)}->{''.join(rest)}{letters[a]}", x)
 
 

@@ -12,6 +12,8 @@ clip, maximum, ...) in `activations`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..node import Node, as_node
@@ -19,10 +21,34 @@ from ._common import broadcast_shapes, float_dtype, unbroadcast
 from .creation import known_value, ones, structural_zero, zeros
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "negative", "power", "square",
-    "exp", "log", "log1p", "expm1", "sqrt", "abs", "absolute", "sign", "sin", "cos", "tanh",
-    "arctan", "where", "stop_gradient", "astype",
-    "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "negative",
+    "power",
+    "square",
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "abs",
+    "absolute",
+    "sign",
+    "sin",
+    "cos",
+    "tanh",
+    "arctan",
+    "where",
+    "stop_gradient",
+    "astype",
+    "less",
+    "less_equal",
+    "greater",
+    "greater_equal",
+    "equal",
+    "not_equal",
 ]
 
 
@@ -49,7 +75,7 @@ class Elementwise(Node):
         return self.ufunc(*arrays)
 
     def uniform_value(self, values):
-        arrays = [np.asarray(v, dtype=x.dtype) for v, x in zip(values, self.inputs)]
+        arrays = [np.asarray(v, dtype=x.dtype) for v, x in zip(values, self.inputs, strict=True)]
         return np.asarray(self.eval(*arrays)).item()
 
     def to_input(self, g: Node, i: int) -> Node:
@@ -59,7 +85,9 @@ class Elementwise(Node):
 
 def _pair(x, y) -> tuple[Node, Node]:
     if not isinstance(x, Node) and not isinstance(y, Node):
-        raise TypeError(f"expected at least one Node, got {type(x).__name__} and {type(y).__name__}")
+        raise TypeError(
+            f"expected at least one Node, got {type(x).__name__} and {type(y).__name__}"
+        )
     x = as_node(x, like=y if isinstance(y, Node) else None)
     y = as_node(y, like=x)
     return x, y
@@ -102,7 +130,7 @@ class Add(Elementwise):
         return bounds[0] + bounds[1]
 
     @classmethod
-    def fold(cls, shape, dtype, x, y):
+    def fold(cls, shape, dtype, x, y):  # type: ignore[override]  # an op names its own inputs
         if known_value(y) == 0 and _same(x, shape, dtype):
             return x
         if known_value(x) == 0 and _same(y, shape, dtype):
@@ -133,13 +161,13 @@ class Subtract(Elementwise):
         return bounds[0] + bounds[1]
 
     @classmethod
-    def infer(cls, x, y):
+    def infer(cls, x, y):  # type: ignore[override]  # an op names its own inputs
         if x.dtype == bool and y.dtype == bool:
             raise TypeError("Subtract: boolean minus boolean is not supported (as in NumPy)")
         return super().infer(x, y)
 
     @classmethod
-    def fold(cls, shape, dtype, x, y):
+    def fold(cls, shape, dtype, x, y):  # type: ignore[override]  # an op names its own inputs
         if known_value(y) == 0 and _same(x, shape, dtype):
             return x
         if known_value(x) == 0 and _same(y, shape, dtype):
@@ -172,7 +200,7 @@ class Multiply(Elementwise):
         return bounds[0] * bounds[1]
 
     @classmethod
-    def fold(cls, shape, dtype, x, y):
+    def fold(cls, shape, dtype, x, y):  # type: ignore[override]  # an op names its own inputs
         if structural_zero(x) or structural_zero(y):
             return zeros(shape, dtype)
         if known_value(y) == 1 and _same(x, shape, dtype):
@@ -208,7 +236,7 @@ class Divide(Elementwise):
         return bounds[0] / np.abs(value) if value and np.isfinite(value) else np.inf
 
     @classmethod
-    def fold(cls, shape, dtype, x, y):
+    def fold(cls, shape, dtype, x, y):  # type: ignore[override]  # an op names its own inputs
         if structural_zero(x):
             return zeros(shape, dtype)
         if known_value(y) == 1 and _same(x, shape, dtype):
@@ -241,13 +269,15 @@ class Negative(Elementwise):
         return bounds[0]
 
     @classmethod
-    def infer(cls, x):
+    def infer(cls, x):  # type: ignore[override]  # an op names its own inputs
         if x.dtype == bool:
-            raise TypeError("Negative: the negative of a boolean node is not supported (as in NumPy)")
+            raise TypeError(
+                "Negative: the negative of a boolean node is not supported (as in NumPy)"
+            )
         return super().infer(x)
 
     @classmethod
-    def fold(cls, shape, dtype, x):
+    def fold(cls, shape, dtype, x):  # type: ignore[override]  # an op names its own inputs
         if known_value(x) == 0:
             return x
         return None
@@ -273,14 +303,14 @@ class Power(Elementwise):
     fresh = True
 
     @classmethod
-    def infer(cls, x, y):
+    def infer(cls, x, y):  # type: ignore[override]  # an op names its own inputs
         shape = broadcast_shapes("Power", x, y)
         dtype = np.result_type(x.dtype, y.dtype)
-        if dtype == bool:
+        if dtype.kind == "b":
             return shape, np.dtype(np.int8)
         return shape, dtype if dtype.kind in "iu" else float_dtype(dtype)
 
-    def eval(self, x, y):
+    def eval(self, x, y):  # type: ignore[override]  # an op names its own inputs
         return np.power(x, y)
 
     def grad(self, g):
@@ -295,23 +325,25 @@ class Power(Elementwise):
 class Pow(Elementwise):
     """x ** p for a fixed number p; an integer x to a non-negative integer p stays integer."""
 
+    p: float  # the exponent, a Python int or float
+
     fresh = True
 
     @classmethod
-    def infer(cls, x, *, p):
+    def infer(cls, x, *, p):  # type: ignore[override]  # an op names its own inputs
         if x.dtype.kind in "iu" and isinstance(p, int):
             return x.shape, x.dtype
         return x.shape, float_dtype(x.dtype)
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, p):
+    def fold(cls, shape, dtype, x, *, p):  # type: ignore[override]  # an op names its own inputs
         if p == 1 and _same(x, shape, dtype):
             return x
         if p == 0:
             return ones(shape, dtype)
         return None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         if self.p == 2:
             return np.square(x, dtype=self.dtype)
         return np.power(x, self.p, dtype=self.dtype)
@@ -323,7 +355,7 @@ class Pow(Elementwise):
         return True
 
     @property
-    def nonnegative(self) -> bool:  # type: ignore[override]
+    def nonnegative(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
         return self.p == int(self.p) and int(self.p) % 2 == 0
 
     def value_bound(self, bounds):
@@ -398,7 +430,9 @@ class Log(Elementwise):
         return (g / self.inputs[0],)
 
 
-log = _unary(Log, "Natural logarithm.\n\n>>> import autodiff as ad; ad.log(ad.Variable(1.0))()\narray(0.)")
+log = _unary(
+    Log, "Natural logarithm.\n\n>>> import autodiff as ad; ad.log(ad.Variable(1.0))()\narray(0.)"
+)
 
 
 class Log1p(Elementwise):
@@ -409,7 +443,11 @@ class Log1p(Elementwise):
         return (g / (1 + self.inputs[0]),)
 
 
-log1p = _unary(Log1p, "log(1 + x), accurate for small x.\n\n>>> import autodiff as ad; ad.log1p(ad.Variable(0.0))()\narray(0.)")
+log1p = _unary(
+    Log1p,
+    "log(1 + x), accurate for small x.\n\n"
+    ">>> import autodiff as ad; ad.log1p(ad.Variable(0.0))()\narray(0.)",
+)
 
 
 class Expm1(Elementwise):
@@ -420,7 +458,11 @@ class Expm1(Elementwise):
         return (g * (self + 1),)
 
 
-expm1 = _unary(Expm1, "exp(x) - 1, accurate for small x.\n\n>>> import autodiff as ad; ad.expm1(ad.Variable(0.0))()\narray(0.)")
+expm1 = _unary(
+    Expm1,
+    "exp(x) - 1, accurate for small x.\n\n"
+    ">>> import autodiff as ad; ad.expm1(ad.Variable(0.0))()\narray(0.)",
+)
 
 
 class Sqrt(Elementwise):
@@ -432,7 +474,9 @@ class Sqrt(Elementwise):
         return (g * (0.5 / self),)
 
 
-sqrt = _unary(Sqrt, "Square root.\n\n>>> import autodiff as ad; ad.sqrt(ad.Variable(4.0))()\narray(2.)")
+sqrt = _unary(
+    Sqrt, "Square root.\n\n>>> import autodiff as ad; ad.sqrt(ad.Variable(4.0))()\narray(2.)"
+)
 
 
 class Abs(Elementwise):
@@ -449,7 +493,11 @@ class Abs(Elementwise):
         return (g * sign(self.inputs[0]),)
 
 
-absolute = _unary(Abs, "|x|; the gradient at 0 is 0.\n\n>>> import autodiff as ad; ad.abs(ad.Variable(-2.0))()\narray(2.)")
+absolute = _unary(
+    Abs,
+    "|x|; the gradient at 0 is 0.\n\n"
+    ">>> import autodiff as ad; ad.abs(ad.Variable(-2.0))()\narray(2.)",
+)
 abs = absolute
 
 
@@ -459,19 +507,23 @@ class Sign(Elementwise):
     fresh = True
 
     @classmethod
-    def infer(cls, x):
+    def infer(cls, x):  # type: ignore[override]  # an op names its own inputs
         if x.dtype == bool:
             raise TypeError("Sign: boolean input is not supported (as in NumPy)")
         return super().infer(x)
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.sign(x)
 
     def grad(self, g):
         return (None,)
 
 
-sign = _unary(Sign, "-1, 0 or 1 (no gradient).\n\n>>> import autodiff as ad; ad.sign(ad.Variable(-2.0))()\narray(-1.)")
+sign = _unary(
+    Sign,
+    "-1, 0 or 1 (no gradient).\n\n"
+    ">>> import autodiff as ad; ad.sign(ad.Variable(-2.0))()\narray(-1.)",
+)
 
 
 class Sin(Elementwise):
@@ -507,7 +559,9 @@ class Tanh(Elementwise):
         return (g * (1 - square(self)),)
 
 
-tanh = _unary(Tanh, "Hyperbolic tangent.\n\n>>> import autodiff as ad; ad.tanh(ad.Variable(0.0))()\narray(0.)")
+tanh = _unary(
+    Tanh, "Hyperbolic tangent.\n\n>>> import autodiff as ad; ad.tanh(ad.Variable(0.0))()\narray(0.)"
+)
 
 
 class Arctan(Elementwise):
@@ -521,12 +575,15 @@ class Arctan(Elementwise):
         return (g / (1 + square(self.inputs[0])),)
 
 
-arctan = _unary(Arctan, """Inverse tangent, as np.arctan.
+arctan = _unary(
+    Arctan,
+    """Inverse tangent, as np.arctan.
 
 >>> import autodiff as ad
 >>> ad.arctan(ad.Variable(1.0))()
 array(0.78539816)
-""")
+""",
+)
 
 
 class Where(Elementwise):
@@ -536,19 +593,25 @@ class Where(Elementwise):
     fresh = True
 
     @classmethod
-    def infer(cls, condition, x, y):
+    def infer(cls, condition, x, y):  # type: ignore[override]  # an op names its own inputs
         if condition.dtype != bool:
-            raise TypeError(f"Where: the condition must be boolean, got {condition.dtype} (input 0)")
+            raise TypeError(
+                f"Where: the condition must be boolean, got {condition.dtype} (input 0)"
+            )
         shape = broadcast_shapes("Where", condition, x, y)
         return shape, np.result_type(x.dtype, y.dtype)
 
-    def eval(self, condition, x, y):
+    def eval(self, condition, x, y):  # type: ignore[override]  # an op names its own inputs
         return np.where(condition, x, y)
 
     def grad(self, g):
         condition = self.inputs[0]
         zero = zeros((), g.dtype)
-        return None, self.to_input(where(condition, g, zero), 1), self.to_input(where(condition, zero, g), 2)
+        return (
+            None,
+            self.to_input(where(condition, g, zero), 1),
+            self.to_input(where(condition, zero, g), 2),
+        )
 
 
 def where(condition, x, y) -> Node:
@@ -579,14 +642,18 @@ class StopGradient(Elementwise):
     def value_bound(self, bounds):
         return bounds[0]
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return x
 
     def grad(self, g):
         return (None,)
 
 
-stop_gradient = _unary(StopGradient, "x, with no gradient flowing through it.\n\n>>> import autodiff as ad; ad.stop_gradient(ad.Variable(2.0))()\narray(2.)")
+stop_gradient = _unary(
+    StopGradient,
+    "x, with no gradient flowing through it.\n\n"
+    ">>> import autodiff as ad; ad.stop_gradient(ad.Variable(2.0))()\narray(2.)",
+)
 
 
 class Cast(Node):
@@ -597,18 +664,18 @@ class Cast(Node):
     """
 
     @classmethod
-    def infer(cls, x, *, kind):
+    def infer(cls, x, *, kind):  # type: ignore[override]  # an op names its own inputs
         return x.shape, np.dtype(kind)
 
     @property
-    def differentiable(self) -> bool:  # type: ignore[override]
+    def differentiable(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
         return self.dtype.kind in "fc" and self.inputs[0].dtype.kind in "fc"
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, kind):
+    def fold(cls, shape, dtype, x, *, kind):  # type: ignore[override]  # an op names its own inputs
         return x if x.dtype == dtype else None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return x.astype(self.dtype)
 
     def grad(self, g):
@@ -629,22 +696,28 @@ def astype(x, dtype) -> Node:
     try:
         dtype = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"Cast: {dtype!r} is not a dtype (input of shape {x.shape}, {x.dtype})") from None
+        raise TypeError(
+            f"Cast: {dtype!r} is not a dtype (input of shape {x.shape}, {x.dtype})"
+        ) from None
     if dtype.kind not in "biufc":
-        raise TypeError(f"Cast: cannot cast to {dtype}, not a number type (input of shape {x.shape})")
+        raise TypeError(
+            f"Cast: cannot cast to {dtype}, not a number type (input of shape {x.shape})"
+        )
     return Cast(x, kind=dtype.str)
 
 
 # -- comparisons: boolean, not differentiable --------------------------------------------
 class Comparison(Elementwise):
+    compare: Callable[..., np.ndarray]  # a ufunc of two arrays (np.less, ...), per subclass
+
     differentiable = False
     fresh = True
 
     @classmethod
-    def infer(cls, x, y):
+    def infer(cls, x, y):  # type: ignore[override]  # an op names its own inputs
         return broadcast_shapes(cls.__name__, x, y), np.dtype(bool)
 
-    def eval(self, x, y):
+    def eval(self, x, y):  # type: ignore[override]  # an op names its own inputs
         return self.compare(x, y)
 
     def grad(self, g):
@@ -660,7 +733,8 @@ def _comparison(op: type[Comparison], symbol: str):
     )
     factory.__doc__ = (
         f"Elementwise x {symbol} y as a boolean node (no gradient).\n\n"
-        f">>> import autodiff as ad; ad.{factory.__name__}(ad.Variable(1.0), 1.0)().dtype\ndtype('bool')"
+        f">>> import autodiff as ad; ad.{factory.__name__}(ad.Variable(1.0), 1.0)().dtype\n"
+        "dtype('bool')"
     )
     return factory
 

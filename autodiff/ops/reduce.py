@@ -27,10 +27,14 @@ class Max(Node):
     """The largest (or with `least` the smallest) element over `axes`; the gradient is shared
     evenly between ties."""
 
+    axes: tuple[int, ...]
+    keepdims: bool
+    least: bool  # Min instead
+
     fresh = True
 
     @classmethod
-    def infer(cls, x, *, axes, keepdims, least):
+    def infer(cls, x, *, axes, keepdims, least):  # type: ignore[override]  # an op names its own inputs
         if any(x.shape[a] == 0 for a in axes):
             op = "Min" if least else "Max"
             raise ValueError(
@@ -43,10 +47,10 @@ class Max(Node):
         return shape, x.dtype
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, axes, keepdims, least):
+    def fold(cls, shape, dtype, x, *, axes, keepdims, least):  # type: ignore[override]  # an op names its own inputs
         return x if not axes else None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         pick = np.min if self.least else np.max
         return pick(x, axis=self.axes, keepdims=self.keepdims)
 
@@ -127,7 +131,7 @@ def std(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Node:
 
 def _vector_norm(x: Node, ord, axes: tuple[int, ...], keepdims: bool) -> Node:
     if isinstance(ord, str):  # NumPy raises ValueError for a bad order, not TypeError
-        raise ValueError(f"Norm: invalid norm order {ord!r} for vectors")  # noqa: TRY004
+        raise ValueError(f"Norm: invalid norm order {ord!r} for vectors")
     if ord is None or ord == 2:
         return _root(sum(square(x), axes, keepdims), 2)
     if ord == np.inf:

@@ -17,6 +17,7 @@ import builtins
 import math
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,16 @@ from ..node import Constant, Node, as_node
 from ._common import normalize_axes
 
 __all__ = [
-    "reshape", "ravel", "expand_dims", "squeeze", "concatenate", "stack", "split", "pad",
-    "take", "getitem",
+    "reshape",
+    "ravel",
+    "expand_dims",
+    "squeeze",
+    "concatenate",
+    "stack",
+    "split",
+    "pad",
+    "take",
+    "getitem",
 ]
 
 
@@ -34,18 +43,18 @@ class Reshape(Node):
     linear = (0,)
 
     @classmethod
-    def infer(cls, x, *, new_shape):
+    def infer(cls, x, *, new_shape):  # type: ignore[override]  # an op names its own inputs
         return new_shape, x.dtype
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, new_shape):
+    def fold(cls, shape, dtype, x, *, new_shape):  # type: ignore[override]  # an op names its own inputs
         if new_shape == x.shape:
             return x
         if isinstance(x, Reshape):  # a reshape of a reshape is one reshape
             return Reshape(x.inputs[0], new_shape=new_shape)
         return None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.reshape(x, self.shape)
 
     def uniform_value(self, values):
@@ -87,9 +96,11 @@ def reshape(x, shape) -> Node:
     if len(unknown) > 1 or builtins.any(n < -1 for n in shape):
         raise ValueError(f"Reshape: invalid target shape {shape}")
     if unknown and known and x.size % known == 0:
-        shape = shape[: unknown[0]] + (x.size // known,) + shape[unknown[0] + 1:]
+        shape = shape[: unknown[0]] + (x.size // known,) + shape[unknown[0] + 1 :]
     if int(np.prod(shape)) != x.size or -1 in shape:
-        raise ValueError(f"Reshape: cannot reshape input of shape {x.shape} ({x.size} elements) into {shape}")
+        raise ValueError(
+            f"Reshape: cannot reshape input of shape {x.shape} ({x.size} elements) into {shape}"
+        )
     return Reshape(x, new_shape=shape)
 
 
@@ -140,7 +151,9 @@ def squeeze(x, axis=None) -> Node:
         axes = normalize_axes("Squeeze", axis, x.shape)
         for a in axes:
             if x.shape[a] != 1:
-                raise ValueError(f"Squeeze: axis {a} of input of shape {x.shape} has size {x.shape[a]}, not 1")
+                raise ValueError(
+                    f"Squeeze: axis {a} of input of shape {x.shape} has size {x.shape[a]}, not 1"
+                )
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
@@ -230,7 +243,7 @@ def _normalize_key(key, shape: tuple[int, ...]) -> tuple[tuple, tuple[int, ...]]
             f"{builtins.sum(widths)} axes"
         )
     starts, axis = [], 0  # the first input axis each entry indexes
-    for i, (k, width) in enumerate(zip(entries, widths)):
+    for i, (k, width) in enumerate(zip(entries, widths, strict=True)):
         if k is Ellipsis:
             axis = len(shape) - builtins.sum(widths[i:])
         starts.append(axis)
@@ -239,7 +252,7 @@ def _normalize_key(key, shape: tuple[int, ...]) -> tuple[tuple, tuple[int, ...]]
     lone_bool = builtins.sum(isinstance(k, (int, np.ndarray)) for k in entries) == 1
     result: list = []
     new_axes: list[int] = []
-    for k, start, scalar_bool in zip(entries, starts, scalar_bools):
+    for k, start, scalar_bool in zip(entries, starts, scalar_bools, strict=True):
         if scalar_bool:
             new_axes.append(start)
             if lone_bool:
@@ -247,7 +260,7 @@ def _normalize_key(key, shape: tuple[int, ...]) -> tuple[tuple, tuple[int, ...]]
             else:
                 result.append(_read_only(np.zeros(int(k), np.intp)))
         elif isinstance(k, np.ndarray) and k.dtype == bool:
-            if k.shape != shape[start:start + k.ndim]:
+            if k.shape != shape[start : start + k.ndim]:
                 raise IndexError(
                     f"Index: boolean index of shape {k.shape} does not match axes {start} to "
                     f"{start + k.ndim - 1} of input of shape {shape}"
@@ -302,19 +315,21 @@ class Index(Node):
     """x[index] for a fixed index (see `_normalize_key`), with NumPy's placement of the axes
     of advanced indices."""
 
+    index: tuple[Any, ...]  # the normalized key
+
     view = True
     linear = (0,)
 
     @classmethod
-    def infer(cls, x, *, index):
+    def infer(cls, x, *, index):  # type: ignore[override]  # an op names its own inputs
         return _indexed_shape(index, x.shape), x.dtype
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, index):
+    def fold(cls, shape, dtype, x, *, index):  # type: ignore[override]  # an op names its own inputs
         plain = (isinstance(k, slice) and k == slice(None) or k is Ellipsis for k in index)
         return x if builtins.all(plain) else None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return x[self.index]
 
     def uniform_value(self, values):
@@ -336,14 +351,17 @@ class Index(Node):
 class IndexAdjoint(Node):
     """Zeros of `out_shape` with g added at `index`: the transpose of Index."""
 
+    index: tuple[Any, ...]
+    out_shape: tuple[int, ...]
+
     fresh = True
     linear = (0,)
 
     @classmethod
-    def infer(cls, g, *, index, out_shape):
+    def infer(cls, g, *, index, out_shape):  # type: ignore[override]  # an op names its own inputs
         return out_shape, g.dtype
 
-    def eval(self, g):
+    def eval(self, g):  # type: ignore[override]  # an op names its own inputs
         out = np.zeros(self.shape, g.dtype)
         if _has_array(self.index):
             np.add.at(out, self.index, g)
@@ -360,6 +378,8 @@ class IndexAdjoint(Node):
 class Take(Node):
     """np.take(x, indices, axis) where `indices` is an integer node."""
 
+    axis: int
+
     fresh = True
     linear = (0,)
 
@@ -367,12 +387,12 @@ class Take(Node):
         return builtins.max(bounds)
 
     @classmethod
-    def infer(cls, x, indices, *, axis):
+    def infer(cls, x, indices, *, axis):  # type: ignore[override]  # an op names its own inputs
         if indices.dtype.kind not in "iu":
             raise TypeError(f"Take: indices must be integers, got {indices.dtype} (input 1)")
-        return x.shape[:axis] + indices.shape + x.shape[axis + 1:], x.dtype
+        return x.shape[:axis] + indices.shape + x.shape[axis + 1 :], x.dtype
 
-    def eval(self, x, indices):
+    def eval(self, x, indices):  # type: ignore[override]  # an op names its own inputs
         return np.take(x, indices, axis=self.axis)
 
     def grad(self, g):
@@ -388,14 +408,17 @@ class TakeAdjoint(Node):
     several times faster.
     """
 
+    axis: int
+    length: int
+
     fresh = True
     linear = (0,)
 
     @classmethod
-    def infer(cls, g, indices, *, axis, length):
-        return g.shape[:axis] + (length,) + g.shape[axis + indices.ndim:], g.dtype
+    def infer(cls, g, indices, *, axis, length):  # type: ignore[override]  # an op names its own inputs
+        return g.shape[:axis] + (length,) + g.shape[axis + indices.ndim :], g.dtype
 
-    def eval(self, g, indices):
+    def eval(self, g, indices):  # type: ignore[override]  # an op names its own inputs
         positions = self.__dict__.get("_positions")
         if positions is None:
             positions = self._bincount_positions()
@@ -416,7 +439,7 @@ class TakeAdjoint(Node):
             return ()
         g_shape = self.inputs[0].shape
         pre = math.prod(g_shape[: self.axis])
-        post = math.prod(g_shape[self.axis + self.inputs[1].ndim:])
+        post = math.prod(g_shape[self.axis + self.inputs[1].ndim :])
         base = np.arange(pre)[:, None, None] * (self.length * post) + np.arange(post)
         return base.reshape(pre, 1, post), post, math.prod(self.shape)
 
@@ -447,7 +470,8 @@ def take(x, indices, axis: int | None = None) -> Node:
     (axis,) = normalize_axes("Take", axis, x.shape)
     if isinstance(indices, Constant) and indices.dtype.kind in "iu" and indices.size:
         length = x.shape[axis]
-        low, high = int(indices.value.min()), int(indices.value.max())
+        values = indices.value
+        low, high = int(values.min()), int(values.max())
         if low < -length or high >= length:
             bad = high if high >= length else low
             raise IndexError(
@@ -488,6 +512,8 @@ def getitem(x: Node, key) -> Node:
 
 # -- joining and padding --------------------------------------------------------------------
 class Concatenate(Node):
+    axis: int
+
     fresh = True
     jointly_linear = True
 
@@ -495,20 +521,26 @@ class Concatenate(Node):
         return builtins.max(bounds)
 
     @classmethod
-    def fold(cls, shape, dtype, *xs, axis):
+    def fold(cls, shape, dtype, *xs, axis):  # type: ignore[override]  # an op names its own inputs
         return xs[0] if len(xs) == 1 else None
 
     @classmethod
-    def infer(cls, *xs, axis):
+    def infer(cls, *xs, axis):  # type: ignore[override]  # an op names its own inputs
         first = xs[0]
         for i, x in enumerate(xs[1:], start=1):
-            if x.ndim != first.ndim or x.shape[:axis] + x.shape[axis + 1:] != first.shape[:axis] + first.shape[axis + 1:]:
+            if (
+                x.ndim != first.ndim
+                or x.shape[:axis] + x.shape[axis + 1 :]
+                != first.shape[:axis] + first.shape[axis + 1 :]
+            ):
                 raise ValueError(
                     f"Concatenate: input {i} of shape {x.shape} does not fit input 0 of shape "
                     f"{first.shape} along axis {axis}"
                 )
         length = builtins.sum(x.shape[axis] for x in xs)
-        return first.shape[:axis] + (length,) + first.shape[axis + 1:], np.result_type(*(x.dtype for x in xs))
+        return first.shape[:axis] + (length,) + first.shape[axis + 1 :], np.result_type(
+            *(x.dtype for x in xs)
+        )
 
     def eval(self, *arrays):
         return np.concatenate(arrays, axis=self.axis)
@@ -571,7 +603,9 @@ def stack(xs: Sequence, axis: int = 0) -> Node:
         raise ValueError("Stack: needs at least one input")
     for i, x in enumerate(xs):
         if x.shape != xs[0].shape:
-            raise ValueError(f"Stack: input {i} of shape {x.shape} differs from input 0 of shape {xs[0].shape}")
+            raise ValueError(
+                f"Stack: input {i} of shape {x.shape} differs from input 0 of shape {xs[0].shape}"
+            )
     (axis,) = _new_axes("Stack", _integer("Stack", "axis", axis), xs[0].shape)
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
 
@@ -588,7 +622,10 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
     length = x.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or length % indices_or_sections:
-            raise ValueError(f"Split: axis {axis} of length {length} does not split into {indices_or_sections} equal parts")
+            raise ValueError(
+                f"Split: axis {axis} of length {length} does not split into "
+                f"{indices_or_sections} equal parts"
+            )
         step = length // indices_or_sections
         bounds = list(range(0, length + 1, step))
     else:
@@ -600,23 +637,27 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
 class Pad(Node):
     """x surrounded by zeros: `widths` holds (before, after) per axis."""
 
+    widths: tuple[tuple[int, int], ...]  # (before, after) per axis
+
     fresh = True
     linear = (0,)
 
     @classmethod
-    def infer(cls, x, *, widths):
-        return tuple(n + a + b for n, (a, b) in zip(x.shape, widths)), x.dtype
+    def infer(cls, x, *, widths):  # type: ignore[override]  # an op names its own inputs
+        return tuple(n + a + b for n, (a, b) in zip(x.shape, widths, strict=True)), x.dtype
 
     @classmethod
-    def fold(cls, shape, dtype, x, *, widths):
+    def fold(cls, shape, dtype, x, *, widths):  # type: ignore[override]  # an op names its own inputs
         return x if not builtins.any(a or b for a, b in widths) else None
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.pad(x, self.widths)
 
     def grad(self, g):
         nb = g.ndim - self.ndim
-        inner = tuple(slice(a, a + n) for n, (a, _) in zip(self.inputs[0].shape, self.widths))
+        inner = tuple(
+            slice(a, a + n) for n, (a, _) in zip(self.inputs[0].shape, self.widths, strict=True)
+        )
         return (Index(g, index=(slice(None),) * nb + inner),)
 
 
@@ -636,7 +677,9 @@ def pad(x, pad_width) -> Node:
             )
         table = np.broadcast_to(table, (x.ndim, 2))
     except ValueError:
-        raise ValueError(f"Pad: pad_width {pad_width!r} does not fit input of shape {x.shape}") from None
+        raise ValueError(
+            f"Pad: pad_width {pad_width!r} does not fit input of shape {x.shape}"
+        ) from None
     if (table < 0).any():
         raise ValueError(f"Pad: negative pad_width {pad_width!r}")
     return Pad(x, widths=tuple((int(a), int(b)) for a, b in table))

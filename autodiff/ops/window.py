@@ -20,29 +20,41 @@ __all__ = ["windows"]
 def _pair(op: str, name: str, value) -> tuple[int, int]:
     """`value` (an int or a pair of ints) as a pair of positive ints."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else value
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+    if (
+        not isinstance(pair, (tuple, list))
+        or len(pair) != 2
+        or not all(isinstance(v, (int, np.integer)) for v in pair)
+    ):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < 1:
         raise ValueError(f"{op}: {name} must be positive, got {value!r}")
     return int(pair[0]), int(pair[1])
 
 
-def _output_size(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]) -> tuple[int, int]:
-    return tuple((n - k) // s + 1 for n, k, s in zip(size, kernel, stride))
+def _output_size(
+    size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int]
+) -> tuple[int, int]:
+    return (size[0] - kernel[0]) // stride[0] + 1, (size[1] - kernel[1]) // stride[1] + 1
 
 
 class Windows(Node):
     """The ``kernel`` patches of the last two axes at steps of ``stride``: (..., OH, OW, KH, KW)."""
 
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+
     @classmethod
-    def infer(cls, x, *, kernel, stride):
+    def infer(cls, x, *, kernel, stride):  # type: ignore[override]  # an op names its own inputs
         if x.ndim < 2:
             raise ValueError(f"Windows: input of shape {x.shape} needs at least two axes")
         if x.shape[-2] < kernel[0] or x.shape[-1] < kernel[1]:
-            raise ValueError(f"Windows: kernel {kernel} is larger than the last two axes of input of shape {x.shape}")
+            raise ValueError(
+                f"Windows: kernel {kernel} is larger than the last two axes of input of "
+                f"shape {x.shape}"
+            )
         return x.shape[:-2] + _output_size(x.shape[-2:], kernel, stride) + kernel, x.dtype
 
-    def eval(self, x):
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         view = sliding_window_view(x, self.kernel, axis=(-2, -1))
         return view[..., :: self.stride[0], :: self.stride[1], :, :]
 
@@ -52,10 +64,14 @@ class Windows(Node):
 
 
 class WindowsAdjoint(Node):
-    """Windows ``(..., OH, OW, KH, KW)`` summed back onto ``(..., *hw)``: the transpose of Windows."""
+    """Windows ``(..., OH, OW, KH, KW)`` summed back onto ``(..., *hw)``: Windows' transpose."""
+
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    hw: tuple[int, int]
 
     @classmethod
-    def infer(cls, g, *, kernel, stride, hw):
+    def infer(cls, g, *, kernel, stride, hw):  # type: ignore[override]  # an op names its own inputs
         expected = _output_size(hw, kernel, stride) + kernel
         if g.shape[g.ndim - 4 :] != expected or g.ndim < 4:
             raise ValueError(
@@ -64,13 +80,17 @@ class WindowsAdjoint(Node):
             )
         return g.shape[:-4] + hw, g.dtype
 
-    def eval(self, g):
+    def eval(self, g):  # type: ignore[override]  # an op names its own inputs
         out = np.zeros(self.shape, g.dtype)
         oh, ow = g.shape[-4:-2]
         (sh, sw), (kh, kw) = self.stride, self.kernel
         for i in range(kh):
             for j in range(kw):
-                out[..., i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw] += g[..., i, j]
+                rows, cols = (
+                    slice(i, i + sh * (oh - 1) + 1, sh),
+                    slice(j, j + sw * (ow - 1) + 1, sw),
+                )
+                out[..., rows, cols] += g[..., i, j]
         return out
 
     def grad(self, g):
