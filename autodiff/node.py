@@ -398,7 +398,7 @@ class Variable(Leaf):
                 "evaluate it first (node()) or use the node itself"
             )
         if dtype is not None:
-            target = _numeric_dtype(f"Variable {name!r}", dtype)
+            target = numeric_dtype(f"Variable {name!r}", dtype)
         elif isinstance(value, (np.ndarray, np.generic)):
             target = value.dtype
         else:  # Python numbers and lists of them: float64 (complex128 when any is complex)
@@ -408,7 +408,7 @@ class Variable(Leaf):
             )
             target = np.dtype(np.complex128 if complex_ else np.float64)
         array = np.array(_cast(f"Variable {name!r}", value, target))
-        _numeric_dtype(f"Variable {name!r}", array.dtype)
+        numeric_dtype(f"Variable {name!r}", array.dtype)
         array.flags.writeable = False
         self._setup((), array.shape, array.dtype, name, ())
         object.__setattr__(self, "_value", array)
@@ -472,8 +472,14 @@ def _frozen(array: np.ndarray) -> bool:
     return False  # memory of another object (a buffer, a memory map)
 
 
-def _numeric_dtype(what: str, dtype: Any) -> np.dtype:
-    """`dtype` as a NumPy dtype if it is bool or a number type; TypeError otherwise."""
+def numeric_dtype(what: str, dtype: Any) -> np.dtype:
+    """`dtype` as a NumPy dtype if it is bool or a number type; TypeError naming `what`
+    otherwise (Variables and casts hold numbers only).
+
+    >>> from autodiff.node import numeric_dtype
+    >>> numeric_dtype("Cast", "float32")
+    dtype('float32')
+    """
     try:
         dtype = np.dtype(dtype)
     except TypeError:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..node import Node, as_node
+from ..node import Node, as_node, numeric_dtype
 from ._common import broadcast_shapes, float_dtype, unbroadcast
 from .creation import known_value, ones, structural_zero, zeros
 
@@ -693,16 +693,7 @@ def astype(x, dtype) -> Node:
     array([0., 1.])
     """
     x = as_node(x)
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(
-            f"Cast: {dtype!r} is not a dtype (input of shape {x.shape}, {x.dtype})"
-        ) from None
-    if dtype.kind not in "biufc":
-        raise TypeError(
-            f"Cast: cannot cast to {dtype}, not a number type (input of shape {x.shape})"
-        )
+    dtype = numeric_dtype(f"Cast (input of shape {x.shape}, {x.dtype})", dtype)
     return Cast(x, kind=dtype.str)
 
 
