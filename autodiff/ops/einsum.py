@@ -192,7 +192,8 @@ class Einsum(Node):
     def linear(self) -> tuple[int, ...]:  # type: ignore[override]  # a property where Node has a class attribute
         return tuple(range(len(self.inputs)))
 
-    def uniform_value(self, values):
+    def labels(self) -> tuple[list[str], str, dict[str, int]]:
+        """The operands' subscripts, the output's, and the size of every label."""
         lhs, out = self.equation.split("->")
         terms = lhs.split(",")
         sizes = {
@@ -200,20 +201,18 @@ class Einsum(Node):
             for t, x in zip(terms, self.inputs, strict=True)
             for label, n in zip(t, x.shape, strict=True)
         }
-        count = math.prod(sizes[label] for label in set("".join(terms)) - set(out))
-        return np.asarray(math.prod(values) * count, dtype=self.dtype).item()
+        return terms, out, sizes
+
+    def summed(self) -> int:
+        """How many products each element of the result adds up."""
+        terms, out, sizes = self.labels()
+        return math.prod(sizes[label] for label in set("".join(terms)) - set(out))
+
+    def uniform_value(self, values):
+        return np.asarray(math.prod(values) * self.summed(), dtype=self.dtype).item()
 
     def value_bound(self, bounds):
-        lhs, out = self.equation.split("->")
-        terms = lhs.split(",")
-        sizes = {
-            label: n
-            for t, x in zip(terms, self.inputs, strict=True)
-            for label, n in zip(t, x.shape, strict=True)
-        }
-        return math.prod(bounds) * math.prod(
-            sizes[label] for label in set("".join(terms)) - set(out)
-        )
+        return math.prod(bounds) * self.summed()
 
     def lower(self, w, operands, target):
         if not all(x.dtype.kind in "fc" for x in self.inputs):
@@ -224,13 +223,7 @@ class Einsum(Node):
         return True
 
     def grad(self, g):
-        lhs, out = self.equation.split("->")
-        terms = lhs.split(",")
-        sizes = {
-            label: n
-            for term, x in zip(terms, self.inputs, strict=True)
-            for label, n in zip(term, x.shape, strict=True)
-        }
+        terms, out, sizes = self.labels()
         fresh = _symbols(set(self.equation))
         grads = []
         for k, term in enumerate(terms):

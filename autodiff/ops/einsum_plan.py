@@ -31,13 +31,7 @@ def write_einsum(w: Any, node: Any, operands: list[str], target: str, into=None)
 
     `into`, if given, makes views of a buffer the last product may write into.
     """
-    lhs, out = node.equation.split("->")
-    terms = lhs.split(",")
-    sizes = {
-        label: n
-        for t, x in zip(terms, node.inputs, strict=True)
-        for label, n in zip(t, x.shape, strict=True)
-    }
+    terms, out, sizes = node.labels()
     live = list(zip(terms, operands, strict=True))
     if len(live) > 2:
         for step in _path(node.equation, tuple(x.shape for x in node.inputs)):
