@@ -5,15 +5,11 @@ root, so it reads its settings from pyproject.toml, and a failure shows the tool
 Nothing is written into the checkout: ruff runs without its cache and mypy keeps its cache in
 a temporary folder. The tools come with the test extra (`pip install -e ".[test]"`), pinned to
 a minor version so that their results reproduce; without one, its test skips, saying so.
-
-`test_py_typed_ships` runs setuptools' `build_py` (the step that collects a wheel's files) on a
-copy of the sources and checks that the PEP 561 marker `autodiff/py.typed` is among them.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -55,29 +51,3 @@ def test_ruff_format() -> None:
 
 def test_mypy(tmp_path: Path) -> None:
     run_tool("mypy", "--cache-dir", str(tmp_path / "mypy_cache"), *PATHS)
-
-
-def test_py_typed_ships(tmp_path: Path) -> None:
-    if importlib.util.find_spec("setuptools") is None:
-        pytest.skip("setuptools is not installed")
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, src / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "autodiff", src / "autodiff", ignore=ignore)
-    site = tmp_path / "site"
-    command = [sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py"]
-    result = subprocess.run(
-        [*command, "--build-lib", str(site)],
-        check=False,
-        cwd=src,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, f"build_py failed:\n{result.stdout}\n{result.stderr}"
-    assert (ROOT / "autodiff" / "py.typed").is_file()
-    assert (site / "autodiff" / "py.typed").is_file(), sorted(
-        str(p.relative_to(site)) for p in site.rglob("*") if p.is_file()
-    )

@@ -1,4 +1,5 @@
-"""The HTML page's files ship with the package, and an installed copy writes the page.
+"""The HTML page's files and `py.typed` ship with the package, and an installed copy writes
+the page.
 
 Both tests build from a copy of the sources in a temporary folder (nothing is written into the
 checkout), offline, with the setuptools already installed, then run `plot_html` from the built
@@ -74,7 +75,9 @@ def sources(tmp_path: Path) -> Path:
 
 
 def check_installed_copy(site: Path, tmp_path: Path) -> None:
-    """`site` holds the page's files, and its `plot_html` writes them into one page."""
+    """`site` holds `py.typed` and the page's files, and its `plot_html` writes them into one
+    page."""
+    assert (site / "autodiff" / "py.typed").is_file()  # type checkers read the package's hints
     plotting = site / "autodiff" / "plotting"
     for name in PAGE_FILES:
         source = ROOT / "autodiff" / "plotting" / name
@@ -109,6 +112,7 @@ def test_wheel_ships_the_page_files(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         record = archive.read(next(n for n in names if n.endswith(".dist-info/RECORD"))).decode()
+        assert "autodiff/py.typed" in names
         for name in PAGE_FILES:
             assert f"autodiff/plotting/{name}" in names and f"autodiff/plotting/{name}," in record
         archive.extractall(tmp_path / "site")
