@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import time
 from typing import Sequence
@@ -270,6 +271,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
                             "val_loss": validate(periodic)})
             save_checkpoint(args.save, model, opt, rng, config, history)
         interrupted = deferred.received[0] if deferred.received else None
+        if interrupted:  # said while signals are still held, so a second Ctrl-C cannot cut it off
+            saved = f"; {args.save} holds the state after it" if args.save and opt.steps > start else ""
+            print(f"interrupted ({interrupted.name}) after step {opt.steps}{saved}", file=sys.stderr, flush=True)
         deferred.received.clear()  # handled: the run stops here, with exit status 128 + the signal
     result = {"losses": losses, "history": history, "steps": opt.steps, "interrupted": interrupted,
               "chars_per_sec": chars / trained if trained else math.nan, "elapsed": time.perf_counter() - began}
@@ -277,8 +281,6 @@ def main(argv: Sequence[str] | None = None) -> dict:
         with open(args.history, "w") as file:
             json.dump(history, file, indent=1)
     if interrupted:  # stop now: no final validation over all held-out text, no sample, no plot
-        saved = f"; {args.save} holds the state after it" if args.save and opt.steps > start else ""
-        print(f"interrupted ({interrupted.name}) after step {opt.steps}{saved}", file=sys.stderr, flush=True)
         return result
     result["val_loss"] = validate(valid)
     print(f"held-out loss {result['val_loss']:.3f} nats/char after {opt.steps} steps; {result['chars_per_sec']:,.0f} chars/s while training")
@@ -310,5 +312,10 @@ def plot(history: list[dict], path: str, title: str) -> None:
 
 
 if __name__ == "__main__":
-    stopped_by = main()["interrupted"]
+    try:
+        stopped_by = main()["interrupted"]
+        if stopped_by:  # saved and stopping: a further Ctrl-C has nothing left to interrupt
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except KeyboardInterrupt:  # a second Ctrl-C just after the checkpoint was saved and reported
+        stopped_by = signal.SIGINT
     sys.exit(128 + stopped_by if stopped_by else 0)  # 130 after Ctrl-C (SIGINT), as shells report it
