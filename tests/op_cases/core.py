@@ -1,14 +1,6 @@
-"""The op-case table: one row per use of an op, with a NumPy reference.
-
-Every row drives the same tests in test_ops.py (forward value, gradient checks to `order`,
-batched cotangents, second-order batched Jacobians). A guard test there fails when an op
-class appears in no row's forward or derivative graph.
-"""
+"""The first rows of the op-case table: elementwise, einsum, shape, reductions and nn."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -17,30 +9,7 @@ import autodiff as ad
 from autodiff.nn import check_range
 from autodiff.ops.window import windows
 
-
-def _normal(rng, shape):
-    return rng.normal(size=shape)
-
-
-def _positive(rng, shape):
-    return rng.uniform(0.5, 2.0, size=shape)
-
-
-@dataclass
-class Case:
-    name: str
-    fn: Callable[..., ad.Node]  # Nodes in, Node out
-    ref: Callable[..., np.ndarray]  # the same on NumPy arrays
-    shapes: Sequence[tuple[int, ...]]
-    order: int = 2  # gradient checks up to this order
-    make: Callable = _normal  # how each argument is drawn
-    arrays: Callable | None = field(default=None)  # explicit arguments, overriding shapes
-
-    def args(self, seed: int = 0) -> list[np.ndarray]:
-        rng = np.random.default_rng(seed)
-        if self.arrays is not None:
-            return [np.array(a, dtype=np.float64) for a in self.arrays(rng)]
-        return [self.make(rng, s) for s in self.shapes]
+from . import Case, _normal, _positive
 
 
 def _sigmoid(x):
