@@ -405,6 +405,8 @@ def jacobian_case(n: int = 200) -> Case:
 
 
 def all_cases(quick: bool = False) -> list[Case]:
+    import user_forms  # the same problems written as users write them; it imports this module
+
     sizes = (50, 200) if quick else (50, 200, 500)
     orders = (1, 2, 4, 8) if quick else tuple(range(1, 11))
     return (
@@ -412,4 +414,5 @@ def all_cases(quick: bool = False) -> list[Case]:
         + [mlp_hessian()]
         + [tanh_derivative(k) for k in orders]
         + [char_rnn(), mlp_sgd(), jacobian_case()]
+        + user_forms.cases(quick)
     )
