@@ -329,8 +329,8 @@ def mean(x, axis=None, keepdims: bool = False, *, dtype=None, where=None) -> Nod
             )
         total = sum(Where(mask, x, zeros((), x.dtype)), axes, keepdims)
         kind = float_dtype(total.dtype)
-        count = sum(astype(broadcast_to(mask, x.shape), kind), axes, keepdims)
-        result = divide(total, count)
+        counts = sum(astype(broadcast_to(mask, x.shape), kind), axes, keepdims)
+        result = divide(total, counts)
     else:
         count = int(np.prod([x.shape[a] for a in axes]))
         total = sum(x, axes, keepdims)

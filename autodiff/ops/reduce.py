@@ -1,11 +1,11 @@
 """Reductions and scans beyond sums: max, min, prod, cumsum, cumprod, diff, sort, argsort,
 argmax, argmin, any, all, average, var, std and norm.
 
-Ties share the gradient evenly: in max and min, and in sort, where equal elements share
-the sum of their positions' cotangents (the gradient of the sorted values, which central
-differences also find). prod and cumprod never divide by an input: their derivatives
-are products of the other elements (through `Scan`), right at any number of zeros and at
-every order. argsort, argmax, argmin, any and all give integer or boolean results through
+Ties share the gradient evenly: in max and min, and in sort, where each of a run of equal
+elements gets the mean of the cotangents of the positions the run fills (what central
+differences find). prod and cumprod (in `_scan`, with cumsum and diff) never divide by an
+input: their derivatives are products of the other elements, right at any number of zeros
+and at every order. argsort, argmax, argmin, any and all give integer or boolean results through
 which no gradient flows (their derivative is 0, as for comparisons).
 
 Where std or a norm is 0 it is not differentiable (it grows like |t| along any direction);
@@ -22,23 +22,21 @@ import numpy as np
 
 from ..node import Constant, Node, as_node
 from ._common import normalize_axes
-from ._scan import Scan, shift
-from .creation import full, zeros
+from ._scan import cumprod, cumsum, diff, kept_shape, masked, one_axis, prod
+from .creation import full
 from .einsum import broadcast_to, mean, sum, transpose
 from .elementwise import (
     absolute,
     astype,
     equal,
     greater,
-    multiply,
     not_equal,
     power,
     sqrt,
     square,
-    subtract,
     where,
 )
-from .shape import concatenate, reshape
+from .shape import reshape
 
 __all__ = [
     "max",
@@ -60,10 +58,6 @@ __all__ = [
 ]
 
 
-def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
-
 class Max(Node):
     """The largest (or with `least` the smallest) element over `axes`; the gradient is shared
     evenly between ties."""
@@ -76,13 +70,13 @@ class Max(Node):
 
     @classmethod
     def infer(cls, x, *, axes, keepdims, least):  # type: ignore[override]  # an op names its own inputs
-        if any(x.shape[a] == 0 for a in axes):
+        if builtins.any(x.shape[a] == 0 for a in axes):
             op = "Min" if least else "Max"
             raise ValueError(
                 f"{op}: zero-size reduction over axes {axes} of input of shape {x.shape} "
                 "(the maximum or minimum of nothing is not defined)"
             )
-        shape = _kept_shape(x.shape, axes)
+        shape = kept_shape(x.shape, axes)
         if not keepdims:
             shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
         return shape, x.dtype
@@ -97,7 +91,7 @@ class Max(Node):
 
     def grad(self, g):
         (x,) = self.inputs
-        kept = _kept_shape(x.shape, self.axes)
+        kept = kept_shape(x.shape, self.axes)
         winners = astype(equal(x, reshape(self, kept)), g.dtype)
         share = winners / sum(winners, self.axes, keepdims=True)
         nb = g.ndim - self.ndim
@@ -129,219 +123,6 @@ def min(x, axis=None, keepdims: bool = False) -> Node:
     return _extremum("Min", x, axis, keepdims, least=True)
 
 
-# -- products and cumulative sums and products --------------------------------------------
-def _accumulating(x: Node, dtype) -> Node:
-    """x in the dtype np.sum, np.prod, np.cumsum and np.cumprod compute in: `dtype` if given,
-    else booleans and narrow integers widened to 64 bits."""
-    if dtype is not None:
-        return astype(x, dtype)
-    if x.dtype.kind in "biu" and x.dtype.itemsize < 8:
-        return astype(x, np.uint64 if x.dtype.kind == "u" else np.int64)
-    return x
-
-
-def _scan_axis(op: str, x: Node, axis) -> tuple[Node, int]:
-    """x (flattened when `axis` is None, as NumPy does, and 0-d made 1-d) and one axis of it,
-    counted from the end."""
-    if axis is None or x.ndim == 0:
-        x = reshape(x, (-1,))
-        axis = 0 if axis is None else axis
-    if isinstance(axis, (tuple, list)):
-        raise TypeError(f"{op}: axis must be one integer, got {axis!r}")
-    (axis,) = normalize_axes(op, axis, x.shape)
-    return x, axis - x.ndim
-
-
-class Cumsum(Node):
-    """Running sums along `axis` (counted from the end); with `reverse`, from the last element
-    back. The gradient is the running sum of g the other way."""
-
-    axis: int
-    reverse: bool
-
-    fresh = True
-    linear = (0,)
-
-    @classmethod
-    def infer(cls, x, *, axis, reverse):  # type: ignore[override]  # an op names its own inputs
-        return x.shape, x.dtype
-
-    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
-        if self.reverse:
-            return np.flip(np.cumsum(np.flip(x, self.axis), self.axis), self.axis)
-        return np.cumsum(x, self.axis)
-
-    def grad(self, g):
-        return (Cumsum(g, axis=self.axis, reverse=not self.reverse),)
-
-
-def cumsum(x, axis=None, dtype=None) -> Node:
-    """Cumulative sum along `axis` (None: of x flattened), as np.cumsum.
-
-    >>> import numpy as np, autodiff as ad
-    >>> ad.cumsum(ad.Variable(np.array([[1.0, 2.0], [3.0, 4.0]])), axis=1)()
-    array([[1., 3.],
-           [3., 7.]])
-    """
-    x, axis = _scan_axis("Cumsum", as_node(x), axis)
-    return Cumsum(_accumulating(x, dtype), axis=axis, reverse=False)
-
-
-class Cumprod(Node):
-    """Running products along `axis` (counted from the end); with `reverse`, from the last
-    element back.
-
-    The derivative of y[k] in x[i] (i <= k) is the product of x[j] for j <= k, j != i: the
-    gradient is ``y[i - 1] * r[i]`` with ``r[i] = g[i] + x[i + 1] * r[i + 1]``, a `Scan`. It
-    never divides by x, so it is right at zeros, and so are its own derivatives.
-    """
-
-    axis: int
-    reverse: bool
-
-    fresh = True
-
-    @classmethod
-    def infer(cls, x, *, axis, reverse):  # type: ignore[override]  # an op names its own inputs
-        return x.shape, x.dtype
-
-    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
-        if self.reverse:
-            return np.flip(np.cumprod(np.flip(x, self.axis), self.axis), self.axis)
-        return np.cumprod(x, self.axis)
-
-    def grad(self, g):
-        (x,) = self.inputs
-        axis, reverse = self.axis, self.reverse
-        before = shift(self, axis, later=not reverse, fill=1.0)  # the product before i
-        after = Scan(g, shift(x, axis, later=reverse, fill=0.0), axis=axis, reverse=not reverse)
-        return (before * after,)
-
-
-def cumprod(x, axis=None, dtype=None) -> Node:
-    """Cumulative product along `axis` (None: of x flattened), as np.cumprod.
-
-    Its derivatives never divide by x: they are right where x has zeros, at every order.
-
-    >>> import numpy as np, autodiff as ad
-    >>> x = ad.Variable(np.array([2.0, 0.0, 3.0]))
-    >>> ad.cumprod(x)()
-    array([2., 0., 0.])
-    >>> ad.grad(ad.sum(ad.cumprod(x)), x)()   # d/dx1 of 2 + 2 x1 + 2 x1 x2 at x1 = 0
-    array([1., 8., 0.])
-    """
-    x, axis = _scan_axis("Cumprod", as_node(x), axis)
-    return Cumprod(_accumulating(x, dtype), axis=axis, reverse=False)
-
-
-class Prod(Node):
-    """The product along one `axis` (counted from the end, removed).
-
-    The derivative in x[i] is the product of all the other elements, formed as (the product
-    of those before i) * (the product of those after i) by two cumulative products: no
-    division, so one zero, two zeros or more in a slice give the right gradient, and the
-    derivatives of the cumulative products give the right Hessian.
-    """
-
-    axis: int
-
-    fresh = True
-
-    @classmethod
-    def infer(cls, x, *, axis):  # type: ignore[override]  # an op names its own inputs
-        return x.shape[:axis] + x.shape[axis:][1:], x.dtype
-
-    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
-        return np.prod(x, axis=self.axis)
-
-    def grad(self, g):
-        (x,) = self.inputs
-        axis = self.axis
-        nb = g.ndim - self.ndim
-        if x.shape[axis] == 0:
-            return (zeros(g.shape[:nb] + x.shape, g.dtype),)
-        kept = x.shape[:axis] + (1,) + x.shape[axis:][1:]
-        before = shift(Cumprod(x, axis=axis, reverse=False), axis, later=True, fill=1.0)
-        after = shift(Cumprod(x, axis=axis, reverse=True), axis, later=False, fill=1.0)
-        return (reshape(g, g.shape[:nb] + kept) * (before * after),)
-
-
-def prod(x, axis=None, dtype=None, keepdims: bool = False, initial=None, where=None) -> Node:
-    """Product over `axis` (None: all axes), as np.prod.
-
-    Its derivatives are products of the other elements, never a division: right with one
-    or several zeros in a slice, at every order. `initial` multiplies the result; `where`
-    (a boolean array broadcast against x) leaves out the elements where it is False.
-
-    >>> import numpy as np, autodiff as ad
-    >>> x = ad.Variable(np.array([[1.0, 2.0], [3.0, 0.0]]))
-    >>> ad.prod(x, axis=1)()
-    array([2., 0.])
-    >>> ad.grad(ad.sum(ad.prod(x, axis=1)), x)()
-    array([[2., 1.],
-           [0., 3.]])
-    """
-    x = _accumulating(as_node(x), dtype)
-    if where is not None:
-        x = _where(where, x, 1)
-    axes = normalize_axes("Prod", axis, x.shape)
-    rest = tuple(i for i in range(x.ndim) if i not in axes)
-    moved = transpose(x, rest + axes)  # the reduced axes last, as one
-    flat = reshape(moved, moved.shape[: len(rest)] + (-1,))
-    result = Prod(flat, axis=-1)
-    if keepdims:
-        result = reshape(result, _kept_shape(x.shape, axes))
-    if initial is not None:
-        result = multiply(result, np.asarray(initial, result.dtype))
-    return result
-
-
-def _where(mask, x: Node, other) -> Node:
-    """x where the boolean `mask` holds, else `other` (for the `where=` of reductions)."""
-    mask = as_node(mask)
-    if mask.dtype != bool:
-        raise TypeError(f"where= must be boolean, got {mask.dtype} (x has shape {x.shape})")
-    return where(mask, x, np.asarray(other, x.dtype))
-
-
-def diff(x, n: int = 1, axis: int = -1, prepend=None, append=None) -> Node:
-    """The n-th discrete difference along `axis`, as np.diff (`prepend` and `append`, numbers
-    or arrays, join x along `axis` first). Booleans differ where they are unequal, as in NumPy.
-
-    >>> import numpy as np, autodiff as ad
-    >>> ad.diff(ad.Variable(np.array([1.0, 4.0, 9.0, 16.0])))()
-    array([3., 5., 7.])
-    >>> ad.diff(ad.Variable(np.array([1.0, 4.0, 9.0])), n=2, prepend=0.0)()
-    array([2., 2.])
-    """
-    x = as_node(x)
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"Diff: n must be an integer, got {type(n).__name__}")
-    if n < 0:
-        raise ValueError(f"Diff: order must be non-negative but got {n}")
-    if x.ndim == 0:
-        raise ValueError("Diff: diff requires input that is at least one dimensional")
-    (axis,) = normalize_axes("Diff", axis, x.shape)
-    parts = []
-    for end in (prepend, append):
-        if end is None:
-            parts.append(None)
-            continue
-        end = as_node(end, like=x)
-        if end.ndim == 0:
-            end = broadcast_to(end, x.shape[:axis] + (1,) + x.shape[axis + 1 :])
-        parts.append(end)
-    if parts[0] is not None or parts[1] is not None:
-        joined = [p for p in (parts[0], x, parts[1]) if p is not None]
-        x = concatenate(joined, axis=axis)
-    for _ in range(n):
-        length = x.shape[axis]
-        head = x[(slice(None),) * axis + (slice(1, length),)]
-        tail = x[(slice(None),) * axis + (slice(0, builtins.max(length - 1, 0)),)]
-        x = not_equal(head, tail) if x.dtype == bool else subtract(head, tail)
-    return x
-
-
 # -- sorting ---------------------------------------------------------------------------------
 class Argsort(Node):
     """The indices that sort x along `axis` (counted from the end); an integer result with no
@@ -363,7 +144,7 @@ class Argsort(Node):
         return x.shape, np.dtype(np.intp)
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
-        return np.argsort(x, axis=self.axis, kind=self.kind, stable=self.stable)
+        return np.argsort(x, axis=self.axis, kind=self.kind, stable=self.stable)  # type: ignore[arg-type]  # NumPy checks the name
 
     def grad(self, g):
         return (None,)
@@ -382,7 +163,7 @@ def argsort(x, axis: int | None = -1, kind: str | None = None, order=None, *, st
         raise ValueError("Argsort: order= sorts structured arrays, which autodiff does not have")
     if x.ndim == 0:  # as NumPy: the one index of the flattened element
         axis = None
-    x, axis = _scan_axis("Argsort", x, axis)
+    x, axis = one_axis("Argsort", x, axis)
     return Argsort(x, axis=axis, kind=kind, stable=stable)
 
 
@@ -517,7 +298,7 @@ def sort(x, axis: int | None = -1, kind: str | None = None, order=None, *, stabl
         raise ValueError("Sort: `kind` and keyword parameters can't be provided at the same time")
     if x.ndim == 0 and axis is not None:
         raise ValueError(f"Sort: axis {axis} is out of bounds for input of shape ()")
-    x, axis = _scan_axis("Sort", x, axis)
+    x, axis = one_axis("Sort", x, axis)
     return Sort(x, axis=axis)
 
 
@@ -558,7 +339,7 @@ def _arg_extremum(op: str, x, axis, keepdims: bool, least: bool) -> Node:
     if isinstance(axis, (tuple, list)):
         raise TypeError(f"{op}: axis must be one integer, got {axis!r}")
     (axis,) = normalize_axes(op, axis, x.shape)
-    result = Argmax(x, axis=axis, keepdims=bool(keepdims), least=least)
+    result: Node = Argmax(x, axis=axis, keepdims=bool(keepdims), least=least)
     if keepdims and result.ndim != len(shape):  # axis None: every axis kept, of size 1
         result = reshape(result, (1,) * len(shape))
     return result
@@ -589,7 +370,7 @@ def argmin(x, axis: int | None = None, keepdims: bool = False) -> Node:
 # -- truth tests -----------------------------------------------------------------------------
 def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool):
     if keepdims:
-        return _kept_shape(shape, axes)
+        return kept_shape(shape, axes)
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
@@ -619,7 +400,7 @@ def _truth(op: str, x, axis, keepdims: bool, where, every: bool) -> Node:
     x = as_node(x)
     axes = normalize_axes(op, axis, x.shape)
     if where is not None:
-        x = _where(where, not_equal(x, 0) if x.dtype != bool else x, every)
+        x = masked(where, not_equal(x, 0) if x.dtype != bool else x, every)
     return Any(x, axes=axes, keepdims=bool(keepdims), every=every)
 
 
@@ -683,7 +464,7 @@ def average(x, axis=None, weights=None, returned: bool = False, *, keepdims: boo
                 f"{x.shape} along axis {axis}"
             )
         w = transpose(w, tuple(int(i) for i in np.argsort(order)))
-        w = reshape(w, _kept_shape(x.shape, tuple(sorted(order))))
+        w = reshape(w, tuple(n if i in order else 1 for i, n in enumerate(x.shape)))
     if x.dtype.kind in "biu":
         dtype = np.result_type(x.dtype, w.dtype, np.float64)
     else:
@@ -711,7 +492,7 @@ def _correction(op: str, ddof, correction) -> float:
         ddof = correction
     if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, float, np.number)):
         raise TypeError(f"{op}: ddof must be a number, got {type(ddof).__name__}")
-    return ddof
+    return float(ddof) if isinstance(ddof, (float, np.floating)) else int(ddof)
 
 
 def var(
@@ -744,9 +525,9 @@ def var(
     axes = normalize_axes("Var", axis, x.shape)
     if where is not None:
         centre = mean(x, axes, keepdims=True, where=where)
-        squares = sum(_where(where, square(x - centre), 0), axes, keepdims)
-        count = sum(astype(broadcast_to(where, x.shape), squares.dtype), axes, keepdims)
-        return squares / (count - ddof)
+        squares = sum(masked(where, square(x - centre), 0), axes, keepdims)
+        counts = sum(astype(broadcast_to(where, x.shape), squares.dtype), axes, keepdims)
+        return squares / (counts - ddof)
     count = int(np.prod([x.shape[a] for a in axes]))
     if count - ddof <= 0:
         raise ValueError(f"Var: ddof={ddof} leaves no degrees of freedom for {count} elements")
@@ -823,7 +604,7 @@ def _matrix_norm(x: Node, ord, axes: tuple[int, int], keepdims: bool) -> Node:
     else:
         raise ValueError(f"Norm: invalid norm order {ord!r} for matrices")
     if keepdims:
-        result = reshape(result, _kept_shape(x.shape, axes))
+        result = reshape(result, kept_shape(x.shape, axes))
     return result
 
 
