@@ -43,26 +43,37 @@ def shift(x: Node, axis: int, later: bool, fill: float) -> Node:
 
 
 def _recurrence(b: np.ndarray, a: np.ndarray, axis: int, reverse: bool) -> np.ndarray:
-    """h[i] = b[i] + a[i] * h[i - 1] along `axis`, by recursive doubling (Hillis and Steele):
-    after the pass with step s, h[i] and a[i] hold the recurrence over the window of s
-    elements ending at i (the sum, and the product of the coefficients)."""
+    """h[i] = b[i] + a[i] * h[i - 1] along `axis` (from the end with `reverse`).
+
+    With many rows beside a short axis, one step a row at a time (each step a vectorized
+    operation over all rows); else by recursive doubling (Hillis and Steele): after the pass
+    with step s, h[i] and a[i] hold the recurrence over the window of s elements ending at i
+    (the sum, and the product of the coefficients), so log2(n) passes suffice.
+    """
+    dtype = np.result_type(b, a)
     h, coefficient = np.broadcast_arrays(b, a)
-    h = np.moveaxis(h, axis, -1)
-    coefficient = np.moveaxis(coefficient, axis, -1)
+    h, coefficient = np.moveaxis(h, axis, 0), np.moveaxis(coefficient, axis, 0)
     if reverse:
-        h, coefficient = h[..., ::-1], coefficient[..., ::-1]
-    h = np.array(h, dtype=np.result_type(b, a))
-    coefficient = np.array(coefficient, dtype=h.dtype)
-    n = h.shape[-1]
-    step = 1
-    while step < n:
-        h[..., step:] = h[..., step:] + coefficient[..., step:] * h[..., :-step]
-        if 2 * step < n:  # the coefficients of windows reaching the start are never read again
-            coefficient[..., step:] = coefficient[..., step:] * coefficient[..., :-step]
-        step *= 2
+        h, coefficient = h[::-1], coefficient[::-1]
+    h = np.array(h, dtype=dtype)  # a contiguous copy, axis first
+    n = len(h)
+    rows = h.size // builtins.max(n, 1)
+    if 8 * rows >= n:
+        step_product = np.empty(h.shape[1:], dtype)
+        for i in range(1, n):
+            np.multiply(coefficient[i], h[i - 1], out=step_product)
+            h[i] += step_product
+    else:
+        coefficient = np.array(coefficient, dtype=dtype)
+        step = 1
+        while step < n:
+            h[step:] += coefficient[step:] * h[:-step]  # the product is made before the sum
+            if 2 * step < n:  # the coefficients of windows reaching the start are read no more
+                coefficient[step:] *= coefficient[:-step].copy()
+            step *= 2
     if reverse:
-        h = h[..., ::-1]
-    return np.ascontiguousarray(np.moveaxis(h, -1, axis))
+        h = h[::-1]
+    return np.ascontiguousarray(np.moveaxis(h, 0, axis))
 
 
 class Scan(Node):

@@ -2,11 +2,12 @@
 argmax, argmin, any, all, average, var, std and norm.
 
 Ties share the gradient evenly: in max and min, and in sort, where each of a run of equal
-elements gets the mean of the cotangents of the positions the run fills (what central
-differences find). prod and cumprod (in `_scan`, with cumsum and diff) never divide by an
-input: their derivatives are products of the other elements, right at any number of zeros
-and at every order. argsort, argmax, argmin, any and all give integer or boolean results through
-which no gradient flows (their derivative is 0, as for comparisons).
+elements gets the mean of the cotangents of the positions the run fills (the minimum-norm
+subgradient; for two tied elements also what central differences find). prod and cumprod
+(in `_scan`, with cumsum and diff) never divide by an input: their derivatives are
+products of the other elements, right at any number of zeros and at every order.
+argsort, argmax, argmin, any and all give integer or boolean results through which no
+gradient flows (their derivative is 0, as for comparisons).
 
 Where std or a norm is 0 it is not differentiable (it grows like |t| along any direction);
 its derivative there is defined as 0, the minimum-norm subgradient, at every order: the root
@@ -276,10 +277,10 @@ def sort(x, axis: int | None = -1, kind: str | None = None, order=None, *, stabl
     """x sorted along `axis` (None: flattened first), as np.sort.
 
     The gradient goes back through the sorting permutation. At ties (where sort is not
-    differentiable) equal elements share the cotangents of the positions they fill evenly:
-    the mean of the one-sided derivatives, what central differences find, and as max and
-    min share. nan sorts last, as in NumPy. `kind` and `stable` choose NumPy's algorithm
-    (the values do not depend on it).
+    differentiable) each of a run of equal elements gets the mean of the cotangents of the
+    positions the run fills: the minimum-norm subgradient (for two tied elements also what
+    central differences find), shared as max and min share. nan sorts last, as in NumPy.
+    `kind` and `stable` choose NumPy's algorithm (the values do not depend on it).
 
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.array([3.0, 1.0, 2.0]))
@@ -524,8 +525,9 @@ def var(
         x = astype(x, dtype)
     axes = normalize_axes("Var", axis, x.shape)
     if where is not None:
+        x = masked(where, x, 0)  # what it leaves out (nan, inf) never meets a derivative
         centre = mean(x, axes, keepdims=True, where=where)
-        squares = sum(masked(where, square(x - centre), 0), axes, keepdims)
+        squares = sum(square(masked(where, x - centre, 0)), axes, keepdims)
         counts = sum(astype(broadcast_to(where, x.shape), squares.dtype), axes, keepdims)
         return squares / (counts - ddof)
     count = int(np.prod([x.shape[a] for a in axes]))
