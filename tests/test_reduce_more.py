@@ -291,6 +291,18 @@ ERRORS = [
         r"Sort: `kind` and keyword",
     ),
     (
+        "sort kind",
+        lambda: ad.sort(v23, kind="bogus"),
+        ValueError,
+        r"Sort: sort kind must be one of 'quick', 'heap', or 'stable' \(got 'bogus'\)",
+    ),
+    (
+        "argsort kind type",
+        lambda: ad.argsort(v23, kind=3),
+        TypeError,
+        r"Argsort: sort kind must be str",
+    ),
+    (
         "sort order",
         lambda: ad.sort(v23, order="a"),
         ValueError,

@@ -23,7 +23,8 @@ import numpy as np
 
 from ..node import Constant, Node, as_node
 from ._common import normalize_axes
-from ._scan import cumprod, cumsum, diff, kept_shape, masked, one_axis, prod
+from ._scan import cumprod, cumsum, diff, masked, one_axis, prod
+from ._scan import kept_shape as _kept_shape
 from .creation import full
 from .einsum import broadcast_to, mean, sum, transpose
 from .elementwise import (
@@ -77,7 +78,7 @@ class Max(Node):
                 f"{op}: zero-size reduction over axes {axes} of input of shape {x.shape} "
                 "(the maximum or minimum of nothing is not defined)"
             )
-        shape = kept_shape(x.shape, axes)
+        shape = _kept_shape(x.shape, axes)
         if not keepdims:
             shape = tuple(n for i, n in enumerate(x.shape) if i not in axes)
         return shape, x.dtype
@@ -92,7 +93,7 @@ class Max(Node):
 
     def grad(self, g):
         (x,) = self.inputs
-        kept = kept_shape(x.shape, self.axes)
+        kept = _kept_shape(x.shape, self.axes)
         winners = astype(equal(x, reshape(self, kept)), g.dtype)
         share = winners / sum(winners, self.axes, keepdims=True)
         nb = g.ndim - self.ndim
@@ -125,6 +126,18 @@ def min(x, axis=None, keepdims: bool = False) -> Node:
 
 
 # -- sorting ---------------------------------------------------------------------------------
+def _sort_kind(op: str, kind, stable) -> None:
+    """Refuse what np.sort refuses: an unknown `kind`, or `kind` together with `stable`."""
+    if kind is not None and stable is not None:
+        raise ValueError(f"{op}: `kind` and keyword parameters can't be provided at the same time")
+    if kind is not None and not isinstance(kind, str):
+        raise TypeError(f"{op}: sort kind must be str, not {type(kind).__name__}")
+    if kind is not None and kind[:1].lower() not in ("q", "m", "h", "s"):
+        raise ValueError(
+            f"{op}: sort kind must be one of 'quick', 'heap', or 'stable' (got {kind!r})"
+        )
+
+
 class Argsort(Node):
     """The indices that sort x along `axis` (counted from the end); an integer result with no
     gradient."""
@@ -138,10 +151,7 @@ class Argsort(Node):
 
     @classmethod
     def infer(cls, x, *, axis, kind, stable):  # type: ignore[override]  # an op names its own inputs
-        if kind is not None and stable is not None:
-            raise ValueError(
-                "Argsort: `kind` and keyword parameters can't be provided at the same time"
-            )
+        _sort_kind("Argsort", kind, stable)
         return x.shape, np.dtype(np.intp)
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
@@ -295,8 +305,7 @@ def sort(x, axis: int | None = -1, kind: str | None = None, order=None, *, stabl
     x = as_node(x)
     if order is not None:
         raise ValueError("Sort: order= sorts structured arrays, which autodiff does not have")
-    if kind is not None and stable is not None:
-        raise ValueError("Sort: `kind` and keyword parameters can't be provided at the same time")
+    _sort_kind("Sort", kind, stable)
     if x.ndim == 0 and axis is not None:
         raise ValueError(f"Sort: axis {axis} is out of bounds for input of shape ()")
     x, axis = one_axis("Sort", x, axis)
@@ -371,7 +380,7 @@ def argmin(x, axis: int | None = None, keepdims: bool = False) -> Node:
 # -- truth tests -----------------------------------------------------------------------------
 def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool):
     if keepdims:
-        return kept_shape(shape, axes)
+        return _kept_shape(shape, axes)
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
@@ -606,7 +615,7 @@ def _matrix_norm(x: Node, ord, axes: tuple[int, int], keepdims: bool) -> Node:
     else:
         raise ValueError(f"Norm: invalid norm order {ord!r} for matrices")
     if keepdims:
-        result = reshape(result, kept_shape(x.shape, axes))
+        result = reshape(result, _kept_shape(x.shape, axes))
     return result
 
 
