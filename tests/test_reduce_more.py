@@ -243,6 +243,12 @@ ERRORS = [
         r"where= must be boolean, got float64",
     ),
     (
+        "prod where shape",
+        lambda: ad.prod(v23, where=np.ones((4, 2, 3), bool)),
+        ValueError,
+        r"where= of shape \(4, 2, 3\) does not broadcast to x's shape \(2, 3\)",
+    ),
+    (
         "cumsum tuple axis",
         lambda: ad.cumsum(v23, axis=(0, 1)),
         TypeError,

@@ -4,8 +4,9 @@ derivatives of prod and cumprod (`autodiff.ops.reduce` lists these with the redu
 `Scan(b, a)` is ``h[i] = b[i] + a[i] * h[i - 1]`` along one axis (``h[-1] = 0``; with
 `reverse`, ``h[i] = b[i] + a[i] * h[i + 1]``). Its gradients are scans again, built only from
 products, so derivatives of every order never divide by an input: they stay right where
-inputs are zero. It is evaluated by recursive doubling (about log2(n) NumPy passes), not a
-Python loop over the axis. `shift` moves an array one step along an axis, filling the gap.
+inputs are zero. It is evaluated a step at a time for all rows at once where many rows sit
+beside a short axis, else by recursive doubling (about log2(n) NumPy passes). `shift` moves
+an array one step along an axis, filling the gap.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ def shift(x: Node, axis: int, later: bool, fill: float) -> Node:
     array([9., 1., 2.])
     """
     n = x.shape[axis]
-    gap = full(x.shape[:axis] + (1,) + x.shape[axis:][1:], fill, x.dtype)
     if n == 0:
         return x
+    gap = full(x.shape[:axis] + (1,) + x.shape[axis:][1:], fill, x.dtype)
     key: tuple = (Ellipsis, slice(0, n - 1) if later else slice(1, n)) + (slice(None),) * (
         -axis - 1
     )
@@ -109,6 +110,12 @@ class Scan(Node):
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """`shape` with the reduced `axes` kept, of size 1 (the shape keepdims gives).
+
+    >>> from autodiff.ops._scan import kept_shape
+    >>> kept_shape((2, 3, 4), (0, 2))
+    (1, 3, 1)
+    """
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
@@ -284,6 +291,12 @@ def masked(mask, x: Node, other) -> Node:
     mask = as_node(mask)
     if mask.dtype != bool:
         raise TypeError(f"where= must be boolean, got {mask.dtype} (x has shape {x.shape})")
+    try:
+        fits = np.broadcast_shapes(mask.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"where= of shape {mask.shape} does not broadcast to x's shape {x.shape}")
     return where(mask, x, np.asarray(other, x.dtype))
 
 
