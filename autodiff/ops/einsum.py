@@ -24,7 +24,7 @@ from ..node import Node, as_node
 from ._common import dims, float_dtype, normalize_axes
 from .creation import eye, full, ones, structural_zero, zeros
 from .einsum_plan import write_einsum
-from .elementwise import astype, multiply
+from .elementwise import Where, astype, divide, multiply
 
 __all__ = [
     "einsum",
@@ -290,22 +290,57 @@ def sum(x, axis=None, keepdims: bool = False) -> Node:
     return result
 
 
-def mean(x, axis=None, keepdims: bool = False) -> Node:
-    """Mean over `axis` (None: all axes), as np.mean.
+def mean(x, axis=None, keepdims: bool = False, *, dtype=None, where=None) -> Node:
+    """Mean over `axis` (None: all axes), as np.mean; `dtype` is the one it computes in.
+
+    `where` (a boolean array or node broadcast against x) averages only the elements where
+    it is True; a slice with none of them gives nan, as in NumPy.
 
     >>> import numpy as np, autodiff as ad
     >>> ad.mean(ad.Variable(np.array([1.0, 2.0, 6.0])))()
     array(3.)
+    >>> ad.mean(ad.Variable(np.array([1.0, 2.0, 6.0])), where=np.array([True, True, False]))()
+    array(1.5)
     >>> ad.mean(ad.Variable(np.zeros((0, 2))), axis=0)()   # the mean of nothing is nan
     array([nan, nan])
     """
     x = as_node(x)
+    if not isinstance(keepdims, (bool, np.bool_, int, np.integer)):
+        raise TypeError(f"Mean: keepdims must be a bool, got {keepdims!r} (pass dtype= by keyword)")
+    result_dtype = None
+    if dtype is not None:
+        result_dtype = np.dtype(dtype)
+        if result_dtype.kind in "fc":
+            x = astype(x, result_dtype)
     axes = normalize_axes("Mean", axis, x.shape)
-    count = int(np.prod([x.shape[a] for a in axes]))
-    total = sum(x, axes, keepdims)
-    if count == 0:  # 0 / 0, as NumPy gives it
-        return full(total.shape, np.nan, float_dtype(total.dtype))
-    return multiply(total, 1.0 / count)
+    if where is not None:
+        mask = as_node(where)
+        if mask.dtype != bool:
+            raise TypeError(
+                f"Mean: where= must be boolean, got {mask.dtype} (input of shape {x.shape})"
+            )
+        try:
+            fits = np.broadcast_shapes(mask.shape, x.shape) == x.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"Mean: where= of shape {mask.shape} does not broadcast to input of shape {x.shape}"
+            )
+        total = sum(Where(mask, x, zeros((), x.dtype)), axes, keepdims)
+        kind = float_dtype(total.dtype)
+        counts = sum(astype(broadcast_to(mask, x.shape), kind), axes, keepdims)
+        result = divide(total, counts)
+    else:
+        count = int(np.prod([x.shape[a] for a in axes]))
+        total = sum(x, axes, keepdims)
+        if count == 0:  # 0 / 0, as NumPy gives it
+            result = full(total.shape, np.nan, float_dtype(total.dtype))
+        else:
+            result = multiply(total, 1.0 / count)
+    if result_dtype is not None and result.dtype != result_dtype:
+        result = astype(result, result_dtype)
+    return result
 
 
 def transpose(x, axes: Sequence[int] | None = None) -> Node:

@@ -1,4 +1,13 @@
-"""Reductions beyond sums: max and min (ties shared evenly), var, std and norm.
+"""Reductions and scans beyond sums: max, min, prod, cumsum, cumprod, diff, sort, argsort,
+argmax, argmin, any, all, average, var, std and norm.
+
+Ties share the gradient evenly: in max and min, and in sort, where each of a run of equal
+elements gets the mean of the cotangents of the positions the run fills (the minimum-norm
+subgradient; for two tied elements also what central differences find). prod and cumprod
+(in `_scan`, with cumsum and diff) never divide by an input: their derivatives are
+products of the other elements, right at any number of zeros and at every order.
+argsort, argmax, argmin, any and all give integer or boolean results through which no
+gradient flows (their derivative is 0, as for comparisons).
 
 Where std or a norm is 0 it is not differentiable (it grows like |t| along any direction);
 its derivative there is defined as 0, the minimum-norm subgradient, at every order: the root
@@ -8,19 +17,47 @@ simplified and unsimplified plans give the same values.
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
-from ..node import Node, as_node
+from ..node import Constant, Node, as_node
 from ._common import normalize_axes
-from .einsum import mean, sum
-from .elementwise import absolute, astype, equal, greater, not_equal, power, sqrt, square, where
+from ._scan import cumprod, cumsum, diff, masked, one_axis, prod
+from ._scan import kept_shape as _kept_shape
+from .creation import full
+from .einsum import broadcast_to, mean, sum, transpose
+from .elementwise import (
+    absolute,
+    astype,
+    equal,
+    greater,
+    not_equal,
+    power,
+    sqrt,
+    square,
+    where,
+)
 from .shape import reshape
 
-__all__ = ["max", "min", "var", "std", "norm"]
-
-
-def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+__all__ = [
+    "max",
+    "min",
+    "prod",
+    "cumsum",
+    "cumprod",
+    "diff",
+    "sort",
+    "argsort",
+    "argmax",
+    "argmin",
+    "any",
+    "all",
+    "average",
+    "var",
+    "std",
+    "norm",
+]
 
 
 class Max(Node):
@@ -35,7 +72,7 @@ class Max(Node):
 
     @classmethod
     def infer(cls, x, *, axes, keepdims, least):  # type: ignore[override]  # an op names its own inputs
-        if any(x.shape[a] == 0 for a in axes):
+        if builtins.any(x.shape[a] == 0 for a in axes):
             op = "Min" if least else "Max"
             raise ValueError(
                 f"{op}: zero-size reduction over axes {axes} of input of shape {x.shape} "
@@ -88,15 +125,420 @@ def min(x, axis=None, keepdims: bool = False) -> Node:
     return _extremum("Min", x, axis, keepdims, least=True)
 
 
-def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Node:
-    """Variance over `axis`, as np.var.
+# -- sorting ---------------------------------------------------------------------------------
+def _sort_kind(op: str, kind, stable) -> None:
+    """Refuse what np.sort refuses: an unknown `kind`, or `kind` together with `stable`."""
+    if kind is not None and stable is not None:
+        raise ValueError(f"{op}: `kind` and keyword parameters can't be provided at the same time")
+    if kind is not None and not isinstance(kind, str):
+        raise TypeError(f"{op}: sort kind must be str, not {type(kind).__name__}")
+    if kind is not None and kind[:1].lower() not in ("q", "m", "h", "s"):
+        raise ValueError(
+            f"{op}: sort kind must be one of 'quick', 'heap', or 'stable' (got {kind!r})"
+        )
+
+
+class Argsort(Node):
+    """The indices that sort x along `axis` (counted from the end); an integer result with no
+    gradient."""
+
+    axis: int
+    kind: str | None
+    stable: bool | None
+
+    differentiable = False
+    fresh = True
+
+    @classmethod
+    def infer(cls, x, *, axis, kind, stable):  # type: ignore[override]  # an op names its own inputs
+        _sort_kind("Argsort", kind, stable)
+        return x.shape, np.dtype(np.intp)
+
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
+        return np.argsort(x, axis=self.axis, kind=self.kind, stable=self.stable)  # type: ignore[arg-type]  # NumPy checks the name
+
+    def grad(self, g):
+        return (None,)
+
+
+def argsort(x, axis: int | None = -1, kind: str | None = None, order=None, *, stable=None) -> Node:
+    """The indices that sort x along `axis` (None: x flattened), as np.argsort; an integer
+    node, with no gradient (its derivative is 0). `stable=True` keeps equal elements in order.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.argsort(ad.Variable(np.array([3.0, 1.0, 2.0])))()
+    array([1, 2, 0])
+    """
+    x = as_node(x)
+    if order is not None:
+        raise ValueError("Argsort: order= sorts structured arrays, which autodiff does not have")
+    if x.ndim == 0:  # as NumPy: the one index of the flattened element
+        axis = None
+    x, axis = one_axis("Argsort", x, axis)
+    return Argsort(x, axis=axis, kind=kind, stable=stable)
+
+
+class TieShare(Node):
+    """g with each run of equal elements of the sorted `y` (along `axis`) replaced by its
+    mean: how sort shares the gradient between tied elements. Linear in g and symmetric, so
+    it is its own transpose; no gradient flows to y, on which it depends piecewise-constantly."""
+
+    axis: int
+
+    linear = (0,)
+
+    @classmethod
+    def infer(cls, g, y, *, axis):  # type: ignore[override]  # an op names its own inputs
+        if g.shape[g.ndim - y.ndim :] != y.shape:
+            raise ValueError(f"TieShare: g of shape {g.shape} does not end with {y.shape}")
+        return g.shape, g.dtype
+
+    def eval(self, g, y):  # type: ignore[override]  # an op names its own inputs
+        y = np.moveaxis(y, self.axis, -1)
+        starts = np.ones(y.shape, bool)
+        starts[..., 1:] = y[..., 1:] != y[..., :-1]  # nan != nan: each nan alone
+        if starts.all():
+            return g  # no ties
+        groups = np.cumsum(starts.ravel()) - 1  # runs never cross rows: each row starts one
+        count = int(groups[-1]) + 1
+        rows = np.moveaxis(g, self.axis, -1).reshape(-1, y.size)
+        at = (groups + count * np.arange(len(rows))[:, None]).ravel()
+        totals = np.bincount(at, weights=rows.ravel(), minlength=count * len(rows))
+        means = totals.reshape(len(rows), count) / np.bincount(groups, minlength=count)
+        shared = means[:, groups].reshape(g.shape[: g.ndim - y.ndim] + y.shape)
+        return np.moveaxis(shared, -1, self.axis).astype(g.dtype)
+
+    def grad(self, g):
+        return TieShare(g, self.inputs[1], axis=self.axis), None
+
+
+class Unpermute(Node):
+    """g put back where `permutation` took it from along `axis`: ``out[..., p[k]] = g[..., k]``
+    (the transpose of `Permute`)."""
+
+    axis: int
+
+    fresh = True
+    linear = (0,)
+
+    @classmethod
+    def infer(cls, g, permutation, *, axis):  # type: ignore[override]  # an op names its own inputs
+        return g.shape, g.dtype
+
+    def eval(self, g, permutation):  # type: ignore[override]  # an op names its own inputs
+        out = np.empty(g.shape, g.dtype)
+        indices = permutation.reshape((1,) * (g.ndim - permutation.ndim) + permutation.shape)
+        np.put_along_axis(out, np.broadcast_to(indices, g.shape), g, self.axis)
+        return out
+
+    def grad(self, g):
+        return Permute(g, self.inputs[1], axis=self.axis), None
+
+
+class Permute(Node):
+    """x reordered along `axis` by an integer `permutation`: ``out[..., k] = x[..., p[k]]``,
+    as np.take_along_axis."""
+
+    axis: int
+
+    fresh = True
+    linear = (0,)
+
+    @classmethod
+    def infer(cls, x, permutation, *, axis):  # type: ignore[override]  # an op names its own inputs
+        return x.shape, x.dtype
+
+    def eval(self, x, permutation):  # type: ignore[override]  # an op names its own inputs
+        indices = permutation.reshape((1,) * (x.ndim - permutation.ndim) + permutation.shape)
+        return np.take_along_axis(x, indices, self.axis)
+
+    def grad(self, g):
+        return Unpermute(g, self.inputs[1], axis=self.axis), None
+
+
+class Sort(Node):
+    """x sorted along `axis` (counted from the end). The gradient goes back through the
+    sorting permutation; tied elements share the cotangents of their positions evenly."""
+
+    axis: int
+
+    fresh = True
+
+    @classmethod
+    def infer(cls, x, *, axis):  # type: ignore[override]  # an op names its own inputs
+        return x.shape, x.dtype
+
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
+        return np.sort(x, axis=self.axis)
+
+    def uniform_value(self, values):
+        return values[0]
+
+    def value_bound(self, bounds):
+        return bounds[0]
+
+    def grad(self, g):
+        (x,) = self.inputs
+        permutation = Argsort(x, axis=self.axis, kind=None, stable=True)
+        return (Unpermute(TieShare(g, self, axis=self.axis), permutation, axis=self.axis),)
+
+
+def sort(x, axis: int | None = -1, kind: str | None = None, order=None, *, stable=None) -> Node:
+    """x sorted along `axis` (None: flattened first), as np.sort.
+
+    The gradient goes back through the sorting permutation. At ties (where sort is not
+    differentiable) each of a run of equal elements gets the mean of the cotangents of the
+    positions the run fills: the minimum-norm subgradient (for two tied elements also what
+    central differences find), shared as max and min share. nan sorts last, as in NumPy.
+    `kind` and `stable` choose NumPy's algorithm (the values do not depend on it).
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array([3.0, 1.0, 2.0]))
+    >>> ad.sort(x)()
+    array([1., 2., 3.])
+    >>> ad.grad(ad.sum(ad.sort(x) * np.array([1.0, 10.0, 100.0])), x)()
+    array([100.,   1.,  10.])
+    >>> t = ad.Variable(np.array([5.0, 5.0]))
+    >>> ad.grad(ad.sort(t)[1], t)()   # a tie: the one cotangent shared
+    array([0.5, 0.5])
+    """
+    x = as_node(x)
+    if order is not None:
+        raise ValueError("Sort: order= sorts structured arrays, which autodiff does not have")
+    _sort_kind("Sort", kind, stable)
+    if x.ndim == 0 and axis is not None:
+        raise ValueError(f"Sort: axis {axis} is out of bounds for input of shape ()")
+    x, axis = one_axis("Sort", x, axis)
+    return Sort(x, axis=axis)
+
+
+class Argmax(Node):
+    """The index of the largest (`least`: smallest) element along `axis`, the first one at
+    ties; an integer result with no gradient."""
+
+    axis: int
+    keepdims: bool
+    least: bool
+
+    differentiable = False
+    fresh = True
+
+    @classmethod
+    def infer(cls, x, *, axis, keepdims, least):  # type: ignore[override]  # an op names its own inputs
+        if x.shape[axis] == 0:
+            op = "Argmin" if least else "Argmax"
+            raise ValueError(
+                f"{op}: attempt to get {op.lower()} of an empty sequence (axis {axis} of input "
+                f"of shape {x.shape})"
+            )
+        return _reduced_shape(x.shape, (axis,), keepdims), np.dtype(np.intp)
+
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
+        pick = np.argmin if self.least else np.argmax
+        return np.asarray(pick(x, axis=self.axis, keepdims=self.keepdims))
+
+    def grad(self, g):
+        return (None,)
+
+
+def _arg_extremum(op: str, x, axis, keepdims: bool, least: bool) -> Node:
+    x = as_node(x)
+    shape = x.shape
+    if axis is None:
+        x, axis = reshape(x, (-1,)), 0
+    if isinstance(axis, (tuple, list)):
+        raise TypeError(f"{op}: axis must be one integer, got {axis!r}")
+    (axis,) = normalize_axes(op, axis, x.shape)
+    result: Node = Argmax(x, axis=axis, keepdims=bool(keepdims), least=least)
+    if keepdims and result.ndim != len(shape):  # axis None: every axis kept, of size 1
+        result = reshape(result, (1,) * len(shape))
+    return result
+
+
+def argmax(x, axis: int | None = None, keepdims: bool = False) -> Node:
+    """Index of the largest element along `axis` (None: of x flattened), as np.argmax; the
+    first at ties. An integer node, with no gradient.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.argmax(ad.Variable(np.array([[1.0, 5.0], [7.0, 2.0]])), axis=1)()
+    array([1, 0])
+    """
+    return _arg_extremum("Argmax", x, axis, keepdims, least=False)
+
+
+def argmin(x, axis: int | None = None, keepdims: bool = False) -> Node:
+    """Index of the smallest element along `axis` (None: of x flattened), as np.argmin; the
+    first at ties. An integer node, with no gradient.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.argmin(ad.Variable(np.array([3.0, 1.0, 1.0])))()
+    array(1)
+    """
+    return _arg_extremum("Argmin", x, axis, keepdims, least=True)
+
+
+# -- truth tests -----------------------------------------------------------------------------
+def _reduced_shape(shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool):
+    if keepdims:
+        return _kept_shape(shape, axes)
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+class Any(Node):
+    """Whether any (`every`: all) element over `axes` is true; boolean, with no gradient."""
+
+    axes: tuple[int, ...]
+    keepdims: bool
+    every: bool
+
+    differentiable = False
+    fresh = True
+
+    @classmethod
+    def infer(cls, x, *, axes, keepdims, every):  # type: ignore[override]  # an op names its own inputs
+        return _reduced_shape(x.shape, axes, keepdims), np.dtype(bool)
+
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
+        test = np.all if self.every else np.any
+        return np.asarray(test(x, axis=self.axes, keepdims=self.keepdims))
+
+    def grad(self, g):
+        return (None,)
+
+
+def _truth(op: str, x, axis, keepdims: bool, where, every: bool) -> Node:
+    x = as_node(x)
+    axes = normalize_axes(op, axis, x.shape)
+    if where is not None:
+        x = masked(where, not_equal(x, 0) if x.dtype != bool else x, every)
+    return Any(x, axes=axes, keepdims=bool(keepdims), every=every)
+
+
+def any(x, axis=None, keepdims: bool = False, *, where=None) -> Node:
+    """Whether any element over `axis` is true (non-zero), as np.any; a boolean node.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.any(ad.Variable(np.array([[0.0, 0.0], [0.0, 2.0]])), axis=1)()
+    array([False,  True])
+    """
+    return _truth("Any", x, axis, keepdims, where, every=False)
+
+
+def all(x, axis=None, keepdims: bool = False, *, where=None) -> Node:
+    """Whether every element over `axis` is true (non-zero), as np.all; a boolean node.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.all(ad.Variable(np.array([[1.0, 0.0], [3.0, 2.0]])), axis=1)()
+    array([False,  True])
+    """
+    return _truth("All", x, axis, keepdims, where, every=True)
+
+
+def average(x, axis=None, weights=None, returned: bool = False, *, keepdims: bool = False):
+    """Weighted mean over `axis`, as np.average: ``sum(x * weights) / sum(weights)``.
+
+    `weights` has x's shape, or the shape of the axes named by `axis` (in that order); it
+    may be a Node, and the result is differentiable in both. Weights known when the graph is
+    built (arrays, Constants) that sum to zero raise ZeroDivisionError, as in NumPy; a
+    Variable's give inf or nan. With `returned`, also the sum of the weights (broadcast to
+    the result's shape).
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> ad.average(x, axis=1, weights=np.array([3.0, 1.0]))()
+    array([1.25, 3.25])
+    >>> avg, total = ad.average(x, weights=np.ones((2, 2)), returned=True)
+    >>> avg(), total()
+    (array(2.5), array(4.))
+    """
+    x = as_node(x)
+    keepdims = _flag("Average", keepdims)
+    axes = normalize_axes("Average", axis, x.shape)
+    if weights is None:
+        result = mean(x, axes, keepdims)
+        count = int(np.prod([x.shape[a] for a in axes]))
+        total = full(result.shape, count, result.dtype)
+        return (result, total) if returned else result
+    w = as_node(weights, like=x)
+    if w.shape != x.shape:
+        if axis is None:
+            raise TypeError(
+                f"Average: axis must be specified when shapes of a {x.shape} and weights "
+                f"{w.shape} differ"
+            )
+        given = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+        order = [int(a) % x.ndim for a in given]
+        if w.shape != tuple(x.shape[a] for a in order):
+            raise ValueError(
+                f"Average: shape of weights {w.shape} must be consistent with shape of a "
+                f"{x.shape} along axis {axis}"
+            )
+        w = transpose(w, tuple(int(i) for i in np.argsort(order)))
+        w = reshape(w, tuple(n if i in order else 1 for i, n in enumerate(x.shape)))
+    if x.dtype.kind in "biu":
+        dtype = np.result_type(x.dtype, w.dtype, np.float64)
+    else:
+        dtype = np.result_type(x.dtype, w.dtype)
+    x, w = astype(x, dtype), astype(w, dtype)
+    total = sum(broadcast_to(w, x.shape), axes, keepdims)
+    if (not isinstance(weights, Node) or isinstance(weights, Constant)) and np.any(total() == 0):
+        raise ZeroDivisionError("Average: weights sum to zero, can't be normalized")
+    result = sum(x * w, axes, keepdims) / total
+    return (result, total) if returned else result
+
+
+def _flag(op: str, keepdims) -> bool:
+    """keepdims as a bool; anything else (a dtype passed where NumPy puts one) is refused."""
+    if not isinstance(keepdims, (bool, np.bool_, int, np.integer)):
+        raise TypeError(f"{op}: keepdims must be a bool, got {keepdims!r} (pass dtype= by keyword)")
+    return bool(keepdims)
+
+
+def _correction(op: str, ddof, correction) -> float:
+    """ddof, or NumPy 2's alias `correction` (not both)."""
+    if correction is not None:
+        if ddof != 0:
+            raise ValueError(f"{op}: ddof and correction can't be provided simultaneously")
+        ddof = correction
+    if isinstance(ddof, (bool, np.bool_)) or not isinstance(ddof, (int, float, np.number)):
+        raise TypeError(f"{op}: ddof must be a number, got {type(ddof).__name__}")
+    return float(ddof) if isinstance(ddof, (float, np.floating)) else int(ddof)
+
+
+def var(
+    x,
+    axis=None,
+    keepdims: bool = False,
+    ddof: float = 0,
+    *,
+    dtype=None,
+    where=None,
+    correction: float | None = None,
+) -> Node:
+    """Variance over `axis`, as np.var: the mean squared deviation, divided by
+    ``N - ddof`` instead of N (`correction` is NumPy 2's name for ddof). `where` (a boolean
+    array broadcast against x) keeps only the elements where it is True; a slice left with
+    no degrees of freedom then gives inf or nan, as in NumPy.
 
     >>> import numpy as np, autodiff as ad
     >>> ad.var(ad.Variable(np.array([1.0, 3.0])))()
     array(1.)
+    >>> x = ad.Variable(np.array([1.0, 3.0, 8.0]))
+    >>> ad.var(x, correction=1, where=np.array([True, True, False]))()
+    array(2.)
     """
     x = as_node(x)
+    keepdims = _flag("Var", keepdims)
+    ddof = _correction("Var", ddof, correction)
+    if dtype is not None:
+        x = astype(x, dtype)
     axes = normalize_axes("Var", axis, x.shape)
+    if where is not None:
+        x = masked(where, x, 0)  # what it leaves out (nan, inf) never meets a derivative
+        centre = mean(x, axes, keepdims=True, where=where)
+        squares = sum(square(masked(where, x - centre, 0)), axes, keepdims)
+        counts = sum(astype(broadcast_to(where, x.shape), squares.dtype), axes, keepdims)
+        return squares / (counts - ddof)
     count = int(np.prod([x.shape[a] for a in axes]))
     if count - ddof <= 0:
         raise ValueError(f"Var: ddof={ddof} leaves no degrees of freedom for {count} elements")
@@ -112,8 +554,17 @@ def _root(v: Node, p: float) -> Node:
     return where(positive, root, 0.0)
 
 
-def std(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Node:
-    """Standard deviation over `axis`, as np.std.
+def std(
+    x,
+    axis=None,
+    keepdims: bool = False,
+    ddof: float = 0,
+    *,
+    dtype=None,
+    where=None,
+    correction: float | None = None,
+) -> Node:
+    """Standard deviation over `axis`, as np.std: the root of `var` (same arguments).
 
     Where it is 0 (all entries equal, or a single one) its derivative is defined as 0, the
     minimum-norm subgradient, at every order.
@@ -126,7 +577,8 @@ def std(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Node:
     array([[0.],
            [0.]])
     """
-    return _root(var(x, axis, keepdims, ddof), 2)
+    variance = var(x, axis, keepdims, ddof, dtype=dtype, where=where, correction=correction)
+    return _root(variance, 2)
 
 
 def _vector_norm(x: Node, ord, axes: tuple[int, ...], keepdims: bool) -> Node:
