@@ -10,7 +10,8 @@ scipy.linalg's signature. Gradients are graphs of these same ops (see `autodiff.
   entries read (zero on the other triangle).
 * `eigh` and `svd` need distinct eigenvalues / singular values (and `svd` non-zero ones) for
   their vectors' gradients: at a degenerate spectrum the gradient is inf or nan (the vectors
-  are not unique there). `svd` with ``full_matrices=True`` (NumPy's default) of a non-square
+  are not unique there). Eigenvalues and singular values alone have finite gradients
+  everywhere (V diag(g) V^T; at repeated values, one of the subgradients). `svd` with ``full_matrices=True`` (NumPy's default) of a non-square
   matrix has no gradient (NotImplementedError): pass ``full_matrices=False``.
 * `pinv` and `lstsq` are differentiated as functions of a matrix of constant rank; `det`'s
   gradient at a singular matrix raises LinAlgError when evaluated (use `slogdet`).
@@ -219,7 +220,7 @@ def eigvalsh(a, UPLO: str = "L") -> Node:
     >>> ad.linalg.eigvalsh(ad.Variable(np.array([[2.0, 1.0], [1.0, 2.0]])))()
     array([1., 3.])
     """
-    return eigh(a, UPLO).eigenvalues
+    return _ops.Eigvalsh(as_node(a), from_lower=_uplo("Eigvalsh", UPLO))
 
 
 def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):

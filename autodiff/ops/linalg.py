@@ -327,10 +327,35 @@ def _gaps(x: Node, y: Node) -> Node:
     return off / (d + eye)
 
 
+class Eigvalsh(Node):
+    """The eigenvalues of each symmetric matrix, ascending (np.linalg.eigvalsh), reading the
+    triangle `from_lower` names. The gradient V diag(g) V^T takes V from the `Eigh` node of
+    the same input: finite at any spectrum (at repeated eigenvalues, one of the subgradients)."""
+
+    from_lower: bool
+
+    fresh = True
+
+    @classmethod
+    def infer(cls, a, *, from_lower):  # type: ignore[override]  # an op names its own inputs
+        check_matrix("Eigh", "a", a)
+        return a.shape[:-1], float_dtype(a.dtype)
+
+    def eval(self, a):  # type: ignore[override]  # an op names its own inputs
+        w = np.linalg.eigvalsh(a, UPLO="L" if self.from_lower else "U")
+        return w.astype(self.dtype, copy=False)
+
+    def grad(self, g):
+        v = Eigh(self.inputs[0], from_lower=self.from_lower)[..., 1:, :]
+        s = matmul(v * reshape(g, g.shape[:-1] + (1, g.shape[-1])), _mT(v))
+        return (_triangle_gradient(s, lower=self.from_lower),)
+
+
 def eigh(a: Node, lower: bool) -> tuple[Node, Node]:
-    """(eigenvalues, eigenvectors) of `Eigh`, sliced from its packed node."""
+    """(eigenvalues, eigenvectors): the eigenvalues an `Eigvalsh` node (so a function of them
+    alone has a finite gradient at any spectrum), the vectors sliced from `Eigh`."""
     packed = Eigh(a, from_lower=bool(lower))
-    return packed[..., 0, :], packed[..., 1:, :]
+    return Eigvalsh(a, from_lower=bool(lower)), packed[..., 1:, :]
 
 
 class Svd(Node):
@@ -420,10 +445,11 @@ class SingularValues(Node):
 
 
 def svd(a: Node, full_matrices: bool) -> tuple[Node, Node, Node]:
-    """(U, s, Vh) of `Svd`, sliced from its packed node."""
+    """(U, s, Vh): U and Vh sliced from `Svd`'s packed node, s a `SingularValues` node (so a
+    function of s alone has a finite gradient at any spectrum)."""
     packed = Svd(a, full_matrices=bool(full_matrices))
-    u, s, v = packed.parts(packed)
-    return u, s, _mT(v)
+    u, _, v = packed.parts(packed)
+    return u, SingularValues(a), _mT(v)
 
 
 class Qr(Node):
