@@ -27,10 +27,16 @@ import numpy as np
 
 from .node import Node, as_node
 from .ops import linalg as _ops
+from .ops._common import normalize_axes
 from .ops.creation import eye
-from .ops.einsum import broadcast_to, matmul, sum
-from .ops.elementwise import astype, greater, square
+from .ops.einsum import broadcast_to, einsum, matmul, sum, transpose
+from .ops.einsum import diagonal as _diagonal
+from .ops.einsum import outer as _outer
+from .ops.einsum import tensordot as _tensordot
+from .ops.einsum import trace as _trace
+from .ops.elementwise import astype, greater, not_equal, square
 from .ops.reduce import max as _max
+from .ops.reduce import min as _min
 from .ops.reduce import norm
 from .ops.shape import reshape
 
@@ -51,6 +57,16 @@ __all__ = [
     "matrix_transpose",
     "norm",
     "solve_triangular",
+    "matmul",
+    "outer",
+    "tensordot",
+    "trace",
+    "diagonal",
+    "multi_dot",
+    "vector_norm",
+    "matrix_norm",
+    "cond",
+    "matrix_rank",
     "SlogdetResult",
     "EighResult",
     "SVDResult",
@@ -60,6 +76,7 @@ __all__ = [
 
 norm = norm  # ad.linalg.norm is ad.norm (vector and matrix norms, ord 2, -2, 'nuc' by svd)
 matrix_transpose = _ops.matrix_transpose
+matmul = matmul  # np.linalg.matmul is np.matmul
 
 
 class SlogdetResult(NamedTuple):
@@ -361,3 +378,167 @@ def matrix_power(a, n: int) -> Node:
             result = z if result is None else matmul(result, z)
     assert result is not None  # n > 0 sets a bit
     return result
+
+
+# -- the rest of np.linalg's namespace, as compositions ------------------------------------
+def outer(x1, x2, /) -> Node:
+    """The outer product of two vectors, as np.linalg.outer (1-d inputs only).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.linalg.outer(ad.Variable(np.array([1.0, 2.0])), np.array([3.0, 4.0]))()
+    array([[3., 4.],
+           [6., 8.]])
+    """
+    x1, x2 = as_node(x1), as_node(x2)
+    if x1.ndim != 1 or x2.ndim != 1:
+        raise ValueError(
+            f"Outer: inputs must be 1-dimensional, got shapes {x1.shape} and {x2.shape}"
+        )
+    return _outer(x1, x2)
+
+
+def tensordot(x1, x2, /, *, axes=2) -> Node:
+    """np.linalg.tensordot: ad.tensordot with keyword-only axes.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.linalg.tensordot(ad.Variable(np.ones((2, 3))), np.ones((2, 3)))()
+    array(6.)
+    """
+    return _tensordot(x1, x2, axes)
+
+
+def trace(x, /, *, offset: int = 0) -> Node:
+    """The trace of each matrix (the last two axes), as np.linalg.trace.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.linalg.trace(ad.Variable(np.ones((4, 2, 2))))()
+    array([2., 2., 2., 2.])
+    """
+    x = as_node(x)
+    _ops.check_matrix("Trace", "x", x, square=False)
+    return _trace(x, offset, -2, -1)
+
+
+def diagonal(x, /, *, offset: int = 0) -> Node:
+    """The diagonal of each matrix (the last two axes), as np.linalg.diagonal.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.linalg.diagonal(ad.Variable(np.arange(4.0).reshape(2, 2)))()
+    array([0., 3.])
+    """
+    x = as_node(x)
+    _ops.check_matrix("Diagonal", "x", x, square=False)
+    return _diagonal(x, offset, -2, -1)
+
+
+def multi_dot(arrays) -> Node:
+    """The product of a chain of matrices (the first and last may be vectors), as
+    np.linalg.multi_dot; one einsum, whose order opt_einsum chooses.
+
+    >>> import numpy as np, autodiff as ad
+    >>> a = ad.Variable(np.ones((2, 3)))
+    >>> ad.linalg.multi_dot([a, np.ones((3, 4)), np.ones(4)])()
+    array([12., 12.])
+    """
+    nodes = [as_node(a) for a in arrays]
+    if len(nodes) < 2:
+        raise ValueError(f"MultiDot: expecting at least two arrays, got {len(nodes)}")
+    for i, x in enumerate(nodes):
+        end = i in (0, len(nodes) - 1)
+        if x.ndim != 2 and not (end and x.ndim == 1):
+            raise np.linalg.LinAlgError(
+                f"MultiDot: array {i} of shape {x.shape} must be 2-dimensional"
+                + (" (or 1-d at an end)" if end else "")
+            )
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    terms = []
+    for i, x in enumerate(nodes):
+        pair = letters[i] + letters[i + 1]
+        if x.ndim == 1:
+            pair = pair[1] if i == 0 else pair[0]
+        terms.append(pair)
+    out = (terms[0][0] if nodes[0].ndim == 2 else "") + (
+        terms[-1][-1] if nodes[-1].ndim == 2 else ""
+    )
+    for i in range(len(nodes) - 1):
+        right = nodes[i + 1].shape[0]
+        left = nodes[i].shape[-1]
+        if left != right:
+            raise ValueError(
+                f"MultiDot: array {i} of shape {nodes[i].shape} does not chain with array "
+                f"{i + 1} of shape {nodes[i + 1].shape}"
+            )
+    return einsum(",".join(terms) + "->" + out, *nodes)
+
+
+def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2) -> Node:
+    """Vector norms, as np.linalg.vector_norm: the axes named (all for None) are one vector.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.linalg.vector_norm(ad.Variable(np.full((2, 2), 2.0)), ord=1)()
+    array(8.)
+    """
+    x = as_node(x)
+    axes = normalize_axes("VectorNorm", axis, x.shape)
+    others = tuple(i for i in range(x.ndim) if i not in axes)
+    kept = tuple(n for i, n in enumerate(x.shape) if i in others)
+    flat = reshape(transpose(x, others + axes), kept + (-1,))  # the axes as one vector
+    result = norm(flat, ord, -1)
+    if keepdims:
+        result = reshape(result, tuple(1 if i in axes else n for i, n in enumerate(x.shape)))
+    return result
+
+
+def matrix_norm(x, /, *, keepdims: bool = False, ord="fro") -> Node:
+    """Matrix norms of the last two axes, as np.linalg.matrix_norm.
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.linalg.matrix_norm(ad.Variable(np.array([[3.0, 0.0], [0.0, 4.0]])), ord=2)()
+    array(4.)
+    """
+    x = as_node(x)
+    _ops.check_matrix("MatrixNorm", "x", x, square=False)
+    return norm(x, ord, (-2, -1), keepdims)
+
+
+def cond(x, p=None) -> Node:
+    """The condition number of each matrix, as np.linalg.cond: for p None or 2 the ratio of
+    the largest to the smallest singular value (-2: its inverse), else norm(x, p) times
+    norm(inv(x), p).
+
+    >>> import numpy as np, autodiff as ad
+    >>> ad.linalg.cond(ad.Variable(np.array([[1.0, 0.0], [0.0, 4.0]])))()
+    array(4.)
+    """
+    x = as_node(x)
+    if p in (None, 2, -2):
+        s = svdvals(x)
+        big, small = _max(s, -1), _min(s, -1)
+        return small / big if p == -2 else big / small
+    _ops.check_matrix("Cond", "x", x)
+    return norm(x, p, (-2, -1)) * norm(inv(x), p, (-2, -1))
+
+
+def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None) -> Node:
+    """The rank of each matrix (singular values above the tolerance), as np.linalg.matrix_rank;
+    an integer Node, with no gradient.
+
+    >>> import numpy as np, autodiff as ad
+    >>> int(ad.linalg.matrix_rank(ad.Variable(np.outer([1.0, 2.0], [3.0, 4.0])))())
+    1
+    """
+    a = as_node(A)
+    if hermitian:
+        raise NotImplementedError("MatrixRank: hermitian=True is not supported")
+    if a.ndim < 2:
+        return astype(greater(sum(not_equal(a, 0)), 0), np.int64)
+    s = svdvals(a)
+    if tol is not None:
+        cutoff = as_node(tol, like=s)
+    else:
+        m, n = a.shape[-2:]
+        relative = np.finfo(s.dtype).eps * max(m, n) if rtol is None else rtol
+        cutoff = _max(s, -1, keepdims=True) * relative
+    if tol is not None and cutoff.ndim > 0:
+        cutoff = reshape(cutoff, cutoff.shape + (1,))
+    return astype(sum(greater(s, cutoff), -1), np.int64)

@@ -145,6 +145,69 @@ def test_lstsq_returns_what_numpy_returns():
     )
 
 
+def test_the_rest_of_numpy_linalg_s_namespace():
+    a, sq = RNG.normal(size=(2, 3, 4)), RNG.normal(size=(2, 3, 3))
+    x = ad.Variable(a)
+    pairs = [
+        (L.trace(x, offset=1), np.linalg.trace(a, offset=1)),
+        (L.diagonal(x, offset=-1), np.linalg.diagonal(a, offset=-1)),
+        (L.outer(x[0, 0], a[1, 1]), np.linalg.outer(a[0, 0], a[1, 1])),
+        (
+            L.tensordot(x, a, axes=([1, 2], [1, 2])),
+            np.linalg.tensordot(a, a, axes=([1, 2], [1, 2])),
+        ),
+        (L.matmul(x, a[0].T), np.linalg.matmul(a, a[0].T)),
+    ]
+    chain = [
+        RNG.normal(size=5),
+        RNG.normal(size=(5, 3)),
+        RNG.normal(size=(3, 4)),
+        RNG.normal(size=4),
+    ]
+    for first, last in ((0, 4), (1, 3), (1, 4), (0, 3)):
+        arrays = chain[first:last]
+        pairs.append(
+            (L.multi_dot([ad.Variable(arrays[0]), *arrays[1:]]), np.linalg.multi_dot(arrays))
+        )
+    for ord in (2, 1, np.inf, -np.inf, 0, 3):
+        for axis in (None, 1, (0, 2), (2, 0, 1)):
+            for keepdims in (False, True):
+                pairs.append(
+                    (
+                        L.vector_norm(x, ord=ord, axis=axis, keepdims=keepdims),
+                        np.linalg.vector_norm(a, ord=ord, axis=axis, keepdims=keepdims),
+                    )
+                )
+    for ord in ("fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf):
+        pairs.append(
+            (
+                L.matrix_norm(x, ord=ord, keepdims=True),
+                np.linalg.matrix_norm(a, ord=ord, keepdims=True),
+            )
+        )
+    for p in (None, 2, -2, 1, -1, np.inf, -np.inf, "fro", "nuc"):
+        pairs.append((L.cond(ad.Variable(sq), p), np.linalg.cond(sq, p)))
+    r = np.outer([1.0, 2.0, 3.0], [1.0, 1.0, 2.0])
+    for ours, theirs in (
+        (L.matrix_rank(ad.Variable(r)), np.linalg.matrix_rank(r)),
+        (L.matrix_rank(x), np.linalg.matrix_rank(a)),
+        (L.matrix_rank(ad.Variable(np.zeros(3))), np.linalg.matrix_rank(np.zeros(3))),
+        (L.matrix_rank(ad.Variable(r), tol=0.5), np.linalg.matrix_rank(r, tol=0.5)),
+        (L.matrix_rank(ad.Variable(r), rtol=0.5), np.linalg.matrix_rank(r, rtol=0.5)),
+    ):
+        pairs.append((ours, theirs))
+    for ours, theirs in pairs:
+        assert ours.dtype == ours().dtype == np.asarray(theirs).dtype
+        _close(ours, theirs)
+    ad.check_grads(lambda m: L.cond(m) + L.cond(m, 1), [_well(2, 3, 3)], order=2)
+    ad.check_grads(
+        lambda u, v: L.multi_dot([u, v, u.T]),
+        [RNG.normal(size=(2, 3)), RNG.normal(size=(3, 3))],
+        order=2,
+    )
+    ad.check_grads(lambda m: L.vector_norm(m, axis=(0, 2), ord=3), [a], order=2)
+
+
 def test_ad_linalg_norm_is_ad_norm():
     assert L.norm is ad.norm
 
