@@ -473,6 +473,56 @@ def test_logsumexp_matches_scipy(seed, axis, keepdims, return_sign, weighted):
             np.testing.assert_allclose(o(), e, rtol=1e-12, atol=1e-12)
 
 
+@st.composite
+def _stacks(draw):
+    """A well-conditioned stack a (..., n, n), an SPD stack, and a b whose batch axes
+    broadcast with a's (or a 1-d b); n up to 5, exponents past matrix_power's special cases."""
+    n = draw(st.integers(1, 5))
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    b_batch = tuple(1 if draw(st.booleans()) else m for m in batch)[
+        draw(st.integers(0, len(batch))) :
+    ]
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    a = rng.normal(size=batch + (n, n)) + 2 * n * np.eye(n)
+    m = rng.normal(size=batch + (n, n))
+    spd = m @ np.swapaxes(m, -1, -2) + n * np.eye(n)
+    b = (
+        rng.normal(size=(n,))
+        if draw(st.booleans())
+        else rng.normal(size=b_batch + (n, draw(st.integers(1, 3))))
+    )
+    return a, spd, b, draw(st.integers(-6, 9)), draw(st.booleans())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_stacks())
+def test_stacks_match_numpy(case):
+    a, spd, b, power, lower = case
+    x, y = ad.Variable(a), ad.Variable(spd)
+    triangle = np.tril(a) if lower else np.triu(a)
+    b_matrix = b[:, None] if b.ndim == 1 else b
+    expected_triangular = np.linalg.solve(triangle, b_matrix)
+    pairs = [
+        (L.solve(x, b), np.linalg.solve(a, b)),
+        (
+            L.solve_triangular(x, b, lower=lower),
+            expected_triangular[..., 0] if b.ndim == 1 else expected_triangular,
+        ),
+        (L.inv(x), np.linalg.inv(a)),
+        (L.det(x), np.linalg.det(a)),
+        (L.slogdet(y).logabsdet, np.linalg.slogdet(spd)[1]),
+        (L.cholesky(y, upper=not lower), np.linalg.cholesky(spd, upper=not lower)),
+        (L.eigvalsh(y), np.linalg.eigvalsh(spd)),
+        (L.svdvals(x[..., :, 1:]), np.linalg.svdvals(a[..., :, 1:])),
+        (L.qr(x).R, np.linalg.qr(a).R),
+        (L.pinv(x[..., 1:, :]), np.linalg.pinv(a[..., 1:, :])),
+        (L.matrix_power(x, power), np.linalg.matrix_power(a, power)),
+    ]
+    for ours, theirs in pairs:
+        _close(ours, theirs, rtol=1e-8, atol=1e-10)
+    ad.check_grads(lambda m, v: L.solve(m, v), [a, b], order=1)
+
+
 # -- ports of HIPS autograd's tests/test_linalg.py ------------------------------------------
 def _to_scalar(x):  # autograd's: sum(sin(x))
     return ad.sum(ad.sin(x))
