@@ -8,7 +8,7 @@
 415.4287934927351
 """
 
-from . import nn, ops, optim
+from . import linalg, nn, ops, optim, stats
 from .check import GradientError, check_grads, numerical_grad
 from .checkpointing import checkpoint
 from .compile import Function, eval, function
@@ -46,6 +46,9 @@ __all__ = [
     "check_grads",
     "numerical_grad",
     "GradientError",
+    # linear algebra and statistics (np.linalg and scipy.stats-like namespaces)
+    "linalg",
+    "stats",
     # training
     "nn",
     "optim",

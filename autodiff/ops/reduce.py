@@ -38,6 +38,7 @@ from .elementwise import (
     square,
     where,
 )
+from .linalg import SingularValues
 from .shape import reshape
 
 __all__ = [
@@ -608,10 +609,9 @@ def _matrix_norm(x: Node, ord, axes: tuple[int, int], keepdims: bool) -> Node:
         pick = max if ord == np.inf else min
         result = pick(sum(absolute(x), cols), rows - (rows > cols))
     elif ord in (2, -2, "nuc"):
-        raise NotImplementedError(
-            f"Norm: ord={ord!r} on a matrix needs singular values, which ad.norm does not "
-            "compute; use ord='fro', 1, -1, np.inf or -np.inf"
-        )
+        others = [i for i in range(x.ndim) if i not in axes]
+        s = SingularValues(transpose(x, (*others, rows, cols)))
+        result = sum(s, -1) if ord == "nuc" else (max if ord == 2 else min)(s, -1)
     else:
         raise ValueError(f"Norm: invalid norm order {ord!r} for matrices")
     if keepdims:
@@ -625,8 +625,9 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Node:
     With `axis` None a 1-D input gets a vector norm and a 2-D input a matrix norm (any other
     input only the default, the 2-norm of all entries); an int axis gives vector norms along
     it, a pair of axes matrix norms. Vector orders: None or 2, 1, any p, 0 (the count of
-    non-zeros), np.inf, -np.inf. Matrix orders: None or 'fro', 1, -1, np.inf, -np.inf; 2, -2
-    and 'nuc' need singular values and raise NotImplementedError. Where a 2-norm, p-norm or
+    non-zeros), np.inf, -np.inf. Matrix orders: None or 'fro', 1, -1, np.inf, -np.inf, and by
+    singular values (`ad.linalg.svd`) 2 (the largest), -2 (the smallest) and 'nuc' (their
+    sum), whose gradients need distinct singular values. Where a 2-norm, p-norm or
     Frobenius norm is 0 its derivative is defined as 0, the minimum-norm subgradient, at
     every order. Integer inputs give float64.
 
@@ -635,6 +636,8 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> Node:
     array(5.)
     >>> ad.norm(ad.Variable(np.array([[1.0, -2.0], [3.0, 4.0]])), 1)()   # the largest column sum
     array(6.)
+    >>> ad.norm(ad.Variable(np.array([[3.0, 0.0], [0.0, -4.0]])), "nuc")()
+    array(7.)
     """
     x = as_node(x)
     if x.dtype.kind not in "fc":
