@@ -1114,12 +1114,13 @@ def take_along_axis(arr, indices, axis: int | None = -1) -> Node:
     x = as_node(arr)
     if isinstance(indices, Node) and not isinstance(indices, Constant):
         fixed = None
-        index_shape, kind = indices.shape, indices.dtype.kind
+        index_shape, index_dtype = indices.shape, indices.dtype
     else:
         fixed = np.asarray(indices.value if isinstance(indices, Constant) else indices)
-        index_shape, kind = fixed.shape, fixed.dtype.kind
+        index_shape, index_dtype = fixed.shape, fixed.dtype
+    kind = index_dtype.kind
     if kind not in "iu":
-        raise TypeError(f"TakeAlongAxis: indices must be integers, got {np.dtype(kind)!r}")
+        raise TypeError(f"TakeAlongAxis: indices must be integers, got {index_dtype}")
     if axis is None:
         if len(index_shape) != 1:
             raise ValueError(
@@ -1236,6 +1237,7 @@ def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | N
     array([0., 0., 1.])
     """
     x, y = as_node(a), as_node(b)
+    a_shape, b_shape = x.shape, y.shape
     if axis is not None:
         axisa = axisb = axisc = axis
     for i, v in enumerate((x, y)):
@@ -1248,6 +1250,13 @@ def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | N
             f"Cross: incompatible dimensions for cross product: vectors of {x.shape[-1]} and "
             f"{y.shape[-1]} components (each must have 2 or 3)"
         )
+    try:
+        np.broadcast_shapes(x.shape[:-1], y.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"Cross: the vectors of input 0 of shape {a_shape} and input 1 of shape {b_shape} "
+            "do not broadcast"
+        ) from None
     xs = [x[..., i] for i in range(x.shape[-1])] + [None]
     ys = [y[..., i] for i in range(y.shape[-1])] + [None]
 
@@ -1384,7 +1393,12 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Node:
         if not np.any(values) or padded is x:
             return padded
         interior = np.pad(np.ones(x.shape, bool), widths)
-        border = np.pad(np.zeros(x.shape, x.dtype), widths, constant_values=values)
+        try:
+            border = np.pad(np.zeros(x.shape, x.dtype), widths, constant_values=values)
+        except ValueError:
+            raise ValueError(
+                f"Pad: constant_values {values!r} do not fit input of shape {x.shape}"
+            ) from None
         return where(Constant(interior), padded, Constant(border))
     for axis, (before, after) in enumerate(widths):
         if (before or after) and x.shape[axis] == 0:
