@@ -713,6 +713,14 @@ def _ordered_axes(op: str, axis, shape: tuple[int, ...], what: str) -> list[int]
     return axes
 
 
+def _integers(value) -> np.ndarray:
+    """`value` as an array; an empty list as integers (it holds no floats), as NumPy takes it."""
+    array = np.asarray(value)
+    if array.size == 0 and not isinstance(value, np.ndarray):
+        array = array.astype(np.intp)
+    return array
+
+
 def flip(m, axis=None) -> Node:
     """m with the order of elements reversed along `axis` (None: every axis; an int or a
     tuple), as np.flip: a slice with step -1, so a view.
@@ -770,8 +778,7 @@ def roll(a, shift, axis=None) -> Node:
     a = as_node(a)
     if axis is None:
         return reshape(roll(reshape(a, (-1,)), shift, 0), a.shape)
-    shifts = np.asarray(shift)
-    axes = np.asarray(axis)
+    shifts, axes = _integers(shift), _integers(axis)
     if shifts.dtype.kind not in "iu" or shifts.dtype == bool:
         raise TypeError(f"Roll: shift must be integers, got {shift!r}")
     if axes.dtype.kind not in "iu" or axes.dtype == bool:
@@ -892,7 +899,7 @@ def repeat(a, repeats, axis: int | None = None) -> Node:
         x, axis = reshape(x, (-1,)), 0
     axis = _one_axis("Repeat", axis, x.shape)
     n = x.shape[axis]
-    counts = np.asarray(repeats)
+    counts = _integers(repeats)
     if counts.dtype.kind not in "iu" or counts.dtype == bool:
         raise TypeError(f"Repeat: repeats must be integers, got {repeats!r}")
     if counts.ndim > 1:
@@ -1340,7 +1347,7 @@ def _pad_widths(pad_width, shape: tuple[int, ...]) -> tuple[tuple[int, int], ...
             table[_one_axis("Pad", axis, shape, "axis in pad_width")] = _pad_widths(width, (0,))[0]
         return tuple((int(a), int(b)) for a, b in table)
     try:
-        table = np.asarray(pad_width)
+        table = _integers(pad_width)
         if table.dtype.kind not in "iu":
             raise TypeError(
                 f"Pad: pad_width must hold integers, got {table.dtype} in {pad_width!r}"
