@@ -665,21 +665,21 @@ def _split_bounds(op: str, length: int, indices_or_sections, axis: int, even: bo
     return list(pairwise(bounds))
 
 
-def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
+def split(ary, indices_or_sections, axis: int = 0) -> list[Node]:
     """Split x into equal pieces, or at the given indices, along `axis`, as np.split.
 
     >>> import numpy as np, autodiff as ad
     >>> [p.shape for p in ad.split(ad.Variable(np.zeros((4, 2))), 2)]
     [(2, 2), (2, 2)]
     """
-    x = as_node(x)
+    x = as_node(ary)
     (axis,) = normalize_axes("Split", axis, x.shape)
     lead = (slice(None),) * axis
     bounds = _split_bounds("Split", x.shape[axis], indices_or_sections, axis, even=True)
     return [getitem(x, lead + (slice(a, b),)) for a, b in bounds]
 
 
-def array_split(x, indices_or_sections, axis: int = 0) -> list[Node]:
+def array_split(ary, indices_or_sections, axis: int = 0) -> list[Node]:
     """Split x into pieces along `axis`, as np.array_split: `sections` pieces need not be
     equal (the first ``length % sections`` have one element more), indices may lie beyond
     the axis (empty pieces).
@@ -688,7 +688,7 @@ def array_split(x, indices_or_sections, axis: int = 0) -> list[Node]:
     >>> [p.shape for p in ad.array_split(ad.Variable(np.zeros(7)), 3)]
     [(3,), (2,), (2,)]
     """
-    x = as_node(x)
+    x = as_node(ary)
     (axis,) = normalize_axes("ArraySplit", axis, x.shape)
     lead = (slice(None),) * axis
     bounds = _split_bounds("ArraySplit", x.shape[axis], indices_or_sections, axis, even=False)
