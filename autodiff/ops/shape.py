@@ -1,14 +1,24 @@
-"""Shape ops: reshape, indexing and slicing, gathers by integer nodes, concatenate, pad.
+"""Shape ops: reshape, indexing and slicing, gathers by integer nodes, joining, splitting,
+rearranging and padding.
 
 Indexing with a fixed key (ints, slices, None, `...`, integer or boolean arrays) is `Index`;
 its adjoint `IndexAdjoint` scatters a gradient back into zeros (adding where an integer
 array repeats a position). Indexing by an integer *node* whose values change between calls
-(token ids, say) is `Take`, with adjoint `TakeAdjoint`. Gradients with batch axes get full
+(token ids, say) is `Take`, with adjoint `TakeAdjoint`; `take_along_axis` by a node is
+`TakeAlongAxis`, with adjoint `TakeAlongAxisAdjoint`. Gradients with batch axes get full
 slices in front of the key, so the batch axes stay in front; where NumPy moves the axes of
 advanced indices to the front (a slice, None or `...` between them), the batch axes become
 advanced indices too, broadcast ahead of the others. A plan writes a reshape and an index as
 views (`lower`), and a concatenation of arrays each given a new leading axis as one stack of
 those arrays.
+
+The rest of NumPy's shape functions are built from these and from einsum, so the simplifier
+and the planner see few ops: flip is a slice with step -1, roll a concatenation of two
+slices, swapaxes and moveaxis transposes, tile and repeat broadcasts and reshapes (repeat
+with counts per element, take_along_axis with fixed indices and pad in the modes "edge",
+"reflect", "symmetric" and "wrap" gather with an integer array), the stacks concatenate,
+triu and tril select with a constant mask, diag of a vector scatters into zeros, kron is a
+broadcast product, cross products of components, meshgrid broadcasts.
 """
 
 from __future__ import annotations
