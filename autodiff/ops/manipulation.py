@@ -7,9 +7,9 @@ take_along_axis with fixed indices, and pad in the modes "edge", "reflect", "sym
 "wrap" gather with an integer array, whose adjoint adds where a position repeats), the
 stacks concatenate, triu and tril select with a constant mask, diag of a vector scatters
 into zeros, kron is a broadcast product, cross a product of components, meshgrid a
-broadcast. Two pairs of ops are new here: `TakeAlongAxis` gathers by indices that are a
-node (read when evaluated, as `argsort` gives them), with adjoint `TakeAlongAxisAdjoint`;
-`Pad` surrounds x with zeros, with a slice as its adjoint.
+broadcast, pad with a constant `Pad` (zeros; other constants through a mask). One pair of
+ops is new here: `TakeAlongAxis` gathers by indices that are a node (read when evaluated, as
+`argsort` gives them), with adjoint `TakeAlongAxisAdjoint`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from .creation import zeros
 from .einsum import broadcast_to, diagonal, transpose
 from .elementwise import multiply, where
 from .shape import (
-    Index,
     IndexAdjoint,
+    Pad,
     _integer,
     _read_only,
     concatenate,
@@ -677,33 +677,6 @@ def meshgrid(*xi, copy: bool = True, sparse: bool = False, indexing: str = "xy")
 
 
 # -- padding ---------------------------------------------------------------------------------
-class Pad(Node):
-    """x surrounded by zeros: `widths` holds (before, after) per axis."""
-
-    widths: tuple[tuple[int, int], ...]  # (before, after) per axis
-
-    fresh = True
-    linear = (0,)
-
-    @classmethod
-    def infer(cls, x, *, widths):  # type: ignore[override]  # an op names its own inputs
-        return tuple(n + a + b for n, (a, b) in zip(x.shape, widths, strict=True)), x.dtype
-
-    @classmethod
-    def fold(cls, shape, dtype, x, *, widths):  # type: ignore[override]  # an op names its own inputs
-        return x if not builtins.any(a or b for a, b in widths) else None
-
-    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
-        return np.pad(x, self.widths)
-
-    def grad(self, g):
-        nb = g.ndim - self.ndim
-        inner = tuple(
-            slice(a, a + n) for n, (a, _) in zip(self.inputs[0].shape, self.widths, strict=True)
-        )
-        return (Index(g, index=(slice(None),) * nb + inner),)
-
-
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 

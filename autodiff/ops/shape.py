@@ -8,8 +8,8 @@ slices in front of the key, so the batch axes stay in front; where NumPy moves t
 advanced indices to the front (a slice, None or `...` between them), the batch axes become
 advanced indices too, broadcast ahead of the others. A plan writes a reshape and an index as
 views (`lower`), and a concatenation of arrays each given a new leading axis as one stack of
-those arrays. NumPy's other array-manipulation functions (flip, roll, tile, pad, ...) are
-built on these in `manipulation`.
+those arrays. `Pad` surrounds x with zeros. NumPy's other array-manipulation functions
+(flip, roll, tile, pad in all its modes, ...) are built on these in `manipulation`.
 """
 
 from __future__ import annotations
@@ -668,3 +668,31 @@ def array_split(ary, indices_or_sections, axis: int = 0) -> list[Node]:
     lead = (slice(None),) * axis
     bounds = _split_bounds("ArraySplit", x.shape[axis], indices_or_sections, axis, even=False)
     return [getitem(x, lead + (slice(a, b),)) for a, b in bounds]
+
+
+# -- padding with zeros (`manipulation.pad` has NumPy's modes) ----------------------------------
+class Pad(Node):
+    """x surrounded by zeros: `widths` holds (before, after) per axis."""
+
+    widths: tuple[tuple[int, int], ...]  # (before, after) per axis
+
+    fresh = True
+    linear = (0,)
+
+    @classmethod
+    def infer(cls, x, *, widths):  # type: ignore[override]  # an op names its own inputs
+        return tuple(n + a + b for n, (a, b) in zip(x.shape, widths, strict=True)), x.dtype
+
+    @classmethod
+    def fold(cls, shape, dtype, x, *, widths):  # type: ignore[override]  # an op names its own inputs
+        return x if not builtins.any(a or b for a, b in widths) else None
+
+    def eval(self, x):  # type: ignore[override]  # an op names its own inputs
+        return np.pad(x, self.widths)
+
+    def grad(self, g):
+        nb = g.ndim - self.ndim
+        inner = tuple(
+            slice(a, a + n) for n, (a, _) in zip(self.inputs[0].shape, self.widths, strict=True)
+        )
+        return (Index(g, index=(slice(None),) * nb + inner),)
