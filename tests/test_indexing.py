@@ -304,3 +304,67 @@ def test_sums_of_indexed_terms_differentiate_like_numpy(case):
         hessian += flat.T * -(np.sin(x0[key]) * w).ravel() @ flat
     np.testing.assert_allclose(ad.grad(f, x)(), gradient.reshape(x0.shape), atol=1e-12)
     np.testing.assert_allclose(ad.hessian(f, x)(), hessian.reshape(x0.shape * 2), atol=1e-12)
+
+
+# -- ad.grad and ad.jacobian against finite differences ------------------------------------------
+def central_jacobian(y: ad.Node, x: ad.Variable, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of the plan of y in each element of x."""
+    plan = ad.function(y, inputs=[x])
+    x0 = x.value.copy()
+    jac = np.zeros(y.shape + x0.shape)
+    for index in np.ndindex(x0.shape):
+        for sign in (1, -1):
+            bumped = x0.copy()
+            bumped[index] += sign * eps
+            jac[(...,) + index] += sign * plan(bumped) / (2 * eps)
+    return jac
+
+
+def check_against_finite_differences(x0: np.ndarray, key) -> None:
+    """jacobian of x[key] (planned and as built), a vjp, and the gradient of a smooth
+    function of x[key], each against central differences."""
+    x = ad.Variable(x0)
+    y = x[key]
+    numeric = central_jacobian(y, x)
+    J = ad.jacobian(y, x)
+    np.testing.assert_allclose(J(), numeric, atol=1e-8)
+    np.testing.assert_allclose(ad.eval(J), numeric, atol=1e-8)
+    rng = np.random.default_rng(0)
+    seed = rng.normal(size=y.shape)
+    vjp = ad.grad(y, x, seed=seed)
+    np.testing.assert_allclose(vjp(), np.tensordot(seed, numeric, y.ndim), atol=1e-8)
+    weights = rng.normal(size=y.shape)
+
+    def f(v):
+        return ad.sum(ad.sin(v[key]) * weights)
+
+    (numeric_grad,) = ad.numerical_grad(f, [x0])
+    np.testing.assert_allclose(ad.grad(f(x), x)(), numeric_grad, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "shape, key",
+    [
+        ((2, 3, 4), ([0, 1], slice(None), [2, 3])),  # the issue's key: arrays apart, axes first
+        ((2, 3, 4), (np.array([[1], [0]]), slice(None, None, -2), [3, 0, 1])),
+        ((3, 4), (np.array([True, False, True]), slice(None, None, -1))),
+        ((2, 3, 4), (1, None, np.array([True, False, True]), ..., np.array(2))),
+        ((2, 3, 4), (..., [0, 0, -1], None, slice(3, 0, -1))),
+        ((2, 3), (np.array([[0, 1, 1]]), [[2], [0]])),  # repeated positions: np.add.at
+        ((3,), (np.array(1), None)),  # a 0-d index array is an int
+    ],
+    ids=repr,
+)
+def test_mixed_keys_against_finite_differences(shape, key):
+    x0 = np.random.default_rng(3).normal(size=shape)
+    check_against_finite_differences(x0, key)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays_and_keys())
+def test_random_keys_grad_and_jacobian_match_finite_differences(case):
+    x0, key = case
+    expected = numpy_result(x0, key)
+    if expected is None or expected.size * x0.size > 2000:  # unbroadcastable, or slow
+        return
+    check_against_finite_differences(x0, key)

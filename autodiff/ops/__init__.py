@@ -15,6 +15,7 @@ from . import activations as _activations
 from . import creation as _creation
 from . import einsum as _einsum
 from . import elementwise as _elementwise
+from . import manipulation as _manipulation
 from . import nn as _nn
 from . import reduce as _reduce
 from . import shape as _shape
@@ -22,6 +23,7 @@ from .activations import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .einsum import *  # noqa: F403
 from .elementwise import *  # noqa: F403
+from .manipulation import *  # noqa: F403
 from .nn import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .shape import *  # noqa: F403
@@ -32,6 +34,7 @@ __all__ = [
     *_activations.__all__,
     *_einsum.__all__,
     *_shape.__all__,
+    *_manipulation.__all__,
     *_reduce.__all__,
     *_nn.__all__,
 ]

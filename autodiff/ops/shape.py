@@ -1,4 +1,4 @@
-"""Shape ops: reshape, indexing and slicing, gathers by integer nodes, concatenate, pad.
+"""Shape ops: reshape, indexing and slicing, gathers by integer nodes, joining and splitting.
 
 Indexing with a fixed key (ints, slices, None, `...`, integer or boolean arrays) is `Index`;
 its adjoint `IndexAdjoint` scatters a gradient back into zeros (adding where an integer
@@ -8,12 +8,14 @@ slices in front of the key, so the batch axes stay in front; where NumPy moves t
 advanced indices to the front (a slice, None or `...` between them), the batch axes become
 advanced indices too, broadcast ahead of the others. A plan writes a reshape and an index as
 views (`lower`), and a concatenation of arrays each given a new leading axis as one stack of
-those arrays.
+those arrays. `Pad` surrounds x with zeros. NumPy's other array-manipulation functions
+(flip, roll, tile, pad in all its modes, ...) are built on these in `manipulation`.
 """
 
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 from collections.abc import Sequence
 from itertools import pairwise
@@ -32,7 +34,7 @@ __all__ = [
     "concatenate",
     "stack",
     "split",
-    "pad",
+    "array_split",
     "take",
     "getitem",
 ]
@@ -610,30 +612,65 @@ def stack(xs: Sequence, axis: int = 0) -> Node:
     return concatenate([expand_dims(x, axis) for x in xs], axis=axis)
 
 
-def split(x, indices_or_sections, axis: int = 0) -> list[Node]:
-    """Split x into pieces along `axis`, as np.split.
+def _split_bounds(op: str, length: int, indices_or_sections, axis: int, even: bool) -> list:
+    """The (start, stop) of each piece: `sections` pieces (unequal ones only where not `even`,
+    the first ``length % sections`` one longer) or pieces between the given indices."""
+    if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(
+        indices_or_sections, (bool, np.bool_)
+    ):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError(f"{op}: the number of sections must be positive, got {sections}")
+        if even and length % sections:
+            raise ValueError(
+                f"{op}: axis {axis} of length {length} does not split into {sections} equal parts"
+            )
+        size, extras = divmod(length, sections)
+        sizes = [size + 1] * extras + [size] * (sections - extras)
+        bounds = [0, *itertools.accumulate(sizes)]
+    else:
+        if isinstance(indices_or_sections, Node) or not isinstance(
+            indices_or_sections, (list, tuple, range, np.ndarray)
+        ):
+            raise TypeError(
+                f"{op}: indices_or_sections must be an integer or a sequence of integers, "
+                f"got {type(indices_or_sections).__name__}"
+            )
+        bounds = [0, *(_integer(op, "each index", i) for i in indices_or_sections), length]
+    return list(pairwise(bounds))
+
+
+def split(ary, indices_or_sections, axis: int = 0) -> list[Node]:
+    """Split x into equal pieces, or at the given indices, along `axis`, as np.split.
 
     >>> import numpy as np, autodiff as ad
     >>> [p.shape for p in ad.split(ad.Variable(np.zeros((4, 2))), 2)]
     [(2, 2), (2, 2)]
     """
-    x = as_node(x)
+    x = as_node(ary)
     (axis,) = normalize_axes("Split", axis, x.shape)
-    length = x.shape[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        if indices_or_sections <= 0 or length % indices_or_sections:
-            raise ValueError(
-                f"Split: axis {axis} of length {length} does not split into "
-                f"{indices_or_sections} equal parts"
-            )
-        step = length // indices_or_sections
-        bounds = list(range(0, length + 1, step))
-    else:
-        bounds = [0, *(_integer("Split", "each index", i) for i in indices_or_sections), length]
     lead = (slice(None),) * axis
-    return [getitem(x, lead + (slice(a, b),)) for a, b in pairwise(bounds)]
+    bounds = _split_bounds("Split", x.shape[axis], indices_or_sections, axis, even=True)
+    return [getitem(x, lead + (slice(a, b),)) for a, b in bounds]
 
 
+def array_split(ary, indices_or_sections, axis: int = 0) -> list[Node]:
+    """Split x into pieces along `axis`, as np.array_split: `sections` pieces need not be
+    equal (the first ``length % sections`` have one element more), indices may lie beyond
+    the axis (empty pieces).
+
+    >>> import numpy as np, autodiff as ad
+    >>> [p.shape for p in ad.array_split(ad.Variable(np.zeros(7)), 3)]
+    [(3,), (2,), (2,)]
+    """
+    x = as_node(ary)
+    (axis,) = normalize_axes("ArraySplit", axis, x.shape)
+    lead = (slice(None),) * axis
+    bounds = _split_bounds("ArraySplit", x.shape[axis], indices_or_sections, axis, even=False)
+    return [getitem(x, lead + (slice(a, b),)) for a, b in bounds]
+
+
+# -- padding with zeros (`manipulation.pad` has NumPy's modes) ----------------------------------
 class Pad(Node):
     """x surrounded by zeros: `widths` holds (before, after) per axis."""
 
@@ -659,27 +696,3 @@ class Pad(Node):
             slice(a, a + n) for n, (a, _) in zip(self.inputs[0].shape, self.widths, strict=True)
         )
         return (Index(g, index=(slice(None),) * nb + inner),)
-
-
-def pad(x, pad_width) -> Node:
-    """x padded with zeros, as np.pad(x, pad_width) in 'constant' mode.
-
-    >>> import numpy as np, autodiff as ad
-    >>> ad.pad(ad.Variable(np.ones((2, 2))), 1).shape
-    (4, 4)
-    """
-    x = as_node(x)
-    try:
-        table = np.asarray(pad_width)
-        if table.dtype.kind not in "iu":
-            raise TypeError(
-                f"Pad: pad_width must hold integers, got {table.dtype} in {pad_width!r}"
-            )
-        table = np.broadcast_to(table, (x.ndim, 2))
-    except ValueError:
-        raise ValueError(
-            f"Pad: pad_width {pad_width!r} does not fit input of shape {x.shape}"
-        ) from None
-    if (table < 0).any():
-        raise ValueError(f"Pad: negative pad_width {pad_width!r}")
-    return Pad(x, widths=tuple((int(a), int(b)) for a, b in table))

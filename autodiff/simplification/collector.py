@@ -529,6 +529,14 @@ def _single_position(index: tuple, length: int | None = None):
     ]
 
 
+def _nonempty_or_start(positions: range) -> range:
+    """A unit-step range, empty ones as start:start (``x[1:0]`` is range(1, 0), whose stop
+    would otherwise end a merged block before its start)."""
+    return (
+        positions if positions.stop >= positions.start else range(positions.start, positions.start)
+    )
+
+
 def _is_full_slice(key) -> bool:
     """Whether an index entry is ``:`` (an entry may be an integer array, compared by identity)."""
     return isinstance(key, slice) and key == slice(None)
@@ -569,7 +577,7 @@ def _merge(kind: str, nodes: list[Node]) -> Node | None:
         axis, _ = _single_position(_index(first))
         length = _out_shape(first)[axis]
         ranges = sorted(
-            ((_single_position(_index(x), length)[1], x) for x in nodes),
+            ((_nonempty_or_start(_single_position(_index(x), length)[1]), x) for x in nodes),
             key=lambda item: item[0].start,
         )
         blocks = []  # each value with the axis it fills
