@@ -95,7 +95,7 @@ def test_collapse_modules():
     everything, _ = statements(to_dot([loss, dW1]))
     nodes, edges = statements(to_dot([loss, dW1], collapse=True))
     boxes = {k: v for k, v in nodes.items() if "box3d" in v}
-    assert len(boxes) == 1 and r'label="mlp\n' in next(iter(boxes.values()))
+    assert len(boxes) == 1 and r'label="output 0\nmlp\n5 nodes"' in next(iter(boxes.values()))
     inside = [n for n in ad.toposort([loss]) if n.scope]
     assert all(f"n{n._id}" not in nodes for n in inside) and all(f"n{n._id}" in everything for n in inside)
     to_box = [e for e in edges if e[0] in boxes or e[1] in boxes]
@@ -151,7 +151,7 @@ def test_deep_graphs_need_no_recursion():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: plot(3.0), TypeError, "expected a Node or a list of Nodes, got float"),
+    (lambda: plot(3.0), TypeError, "expected a Node, a list of Nodes or a dict of labels to Nodes, got float"),
     (lambda: plot([]), ValueError, "the list of nodes is empty"),
     (lambda: plot([ad.Constant(1.0), "y"]), TypeError, "item 1 is a str, not a Node"),
     (lambda: plot(ad.Constant(1.0), max_nodes=0), ValueError, "max_nodes must be a positive int or None"),

@@ -11,6 +11,10 @@
   const search = document.getElementById("search");
   let selected = null, matches = [], matchIndex = -1;
   let view = { x: 0, y: 0, k: 1 };
+  // Text is drawn at 10-11 page units. Below MIN_PX on screen, node labels are hidden (hover a
+  // node to read it) and module titles and output labels grow to stay MIN_PX tall.
+  const MIN_PX = 9, LABEL_PX = 10;
+  const hover = document.getElementById("hover");
 
   function el(tag, attrs, parent) {
     const e = document.createElementNS(NS, tag);
@@ -39,9 +43,31 @@
   function drawLabel(g, lines, cx, cy) {
     const top = cy - (lines.length - 1) * 6.5 + 3.5;
     lines.forEach((line, i) => {
-      const t = el("text", { x: cx, y: top + 13 * i, "text-anchor": "middle" }, g);
+      const t = el("text", { class: "label", x: cx, y: top + 13 * i, "text-anchor": "middle" }, g);
       t.textContent = line;
     });
+  }
+  // The names of the outputs an item shows (a dict's labels, "output i"), above its box.
+  function drawOutputLabels(g, names, cx, top) {
+    if (!names.length) return;
+    const t = el("text", { class: "output-label", x: cx, y: top - 4, "text-anchor": "middle" }, g);
+    t.textContent = names.join(", ");
+  }
+  function onHover(g, lines) {
+    g.addEventListener("mouseenter", ev => {
+      if (!svg.classList.contains("tiny")) return;
+      hover.replaceChildren(...lines.map(line => { const d = document.createElement("div"); d.textContent = line; return d; }));
+      hover.style.left = ev.clientX + 12 + "px";
+      hover.style.top = ev.clientY + 12 + "px";
+      hover.hidden = false;
+    });
+    g.addEventListener("mouseleave", () => { hover.hidden = true; });
+  }
+  // The labels of the outputs drawn as `id` now (a node, or a collapsed module holding them).
+  function outputLabelsOf(id) {
+    const out = [];
+    for (const n of data.nodes) if (n.outputLabels && n.outputLabels.length && rep(n.id) === id) out.push(...n.outputLabels);
+    return out;
   }
 
   function render() {
@@ -51,19 +77,23 @@
       if (!c.bbox || rep(c.id) !== c.id) continue;
       if (collapsed.has(c.id)) {
         const [x, y, w, h] = collapsedBox(c);
-        const g = el("g", { class: "node kind-module cluster-toggle", "data-cluster": c.id, "data-cluster-name": c.name }, layerNodes);
+        const names = outputLabelsOf(c.id);
+        const g = el("g", { class: "node kind-" + (c.library ? "library" : "module") + (names.length ? " output" : "") + " cluster-toggle", "data-cluster": c.id, "data-cluster-name": c.name }, layerNodes);
         el("rect", { class: "shape", x: x - w / 2, y: y - h / 2, width: w, height: h, rx: 3 }, g);
-        drawLabel(g, ["\u25B8 " + c.name, c.size + (c.size === 1 ? " node" : " nodes")], x, y);
-        el("title", {}, g).textContent = "module " + c.path + " (click to expand)";
+        const lines = ["\u25B8 " + c.name, c.size + (c.size === 1 ? " node" : " nodes")];
+        drawLabel(g, lines, x, y);
+        drawOutputLabels(g, names, x, y - h / 2);
+        onHover(g, names.concat(lines));
+        el("title", {}, g).textContent = (c.library ? "library composition " : "module ") + c.path + " (click to expand)";
         g.addEventListener("click", () => toggle(c.id));
       } else {
         const [x0, y0, x1, y1] = c.bbox;
         const depth = ancestors(c.id).length;
-        el("rect", { class: "cluster-box" + (depth % 2 ? "" : " even"), x: x0, y: y0, width: x1 - x0, height: y1 - y0, rx: 6, "data-cluster": c.id }, layerClusters);
+        el("rect", { class: "cluster-box" + (depth % 2 ? "" : " even") + (c.library ? " library" : ""), x: x0, y: y0, width: x1 - x0, height: y1 - y0, rx: 6, "data-cluster": c.id }, layerClusters);
         const title = el("g", { class: "cluster-title cluster-toggle", "data-cluster": c.id, "data-cluster-name": c.name }, layerClusters);
         el("rect", { x: x0 + 2, y: y0 + 2, width: Math.min(x1 - x0 - 4, 6.5 * (c.name.length + 4)), height: 15, fill: "transparent" }, title);
         el("text", { x: x0 + 6, y: y0 + 13 }, title).textContent = "\u25BE " + c.name;
-        el("title", {}, title).textContent = "module " + c.path + " (click to collapse)";
+        el("title", {}, title).textContent = (c.library ? "library composition " : "module ") + c.path + " (click to collapse)";
         title.addEventListener("click", () => toggle(c.id));
       }
     }
@@ -95,6 +125,9 @@
       if (n.kind === "variable") el("ellipse", { class: "shape", cx: x, cy: y, rx: w / 2, ry: h / 2 }, g);
       else if (n.kind !== "cut") el("rect", { class: "shape", x: x - w / 2, y: y - h / 2, width: w, height: h, rx: n.kind === "constant" ? 0 : 4 }, g);
       drawLabel(g, n.label, x, y);
+      const names = n.outputLabels || [];
+      drawOutputLabels(g, names, x, y - h / 2);
+      onHover(g, names.concat(n.label));
       if (n.kind !== "cut") el("title", {}, g).textContent = n.op + " " + n.shape + " " + n.dtype;
       g.addEventListener("click", ev => { ev.stopPropagation(); select(n.kind === "cut" ? n.target : n.id, false); });
     }
@@ -177,7 +210,13 @@
     }
   }
 
-  function apply() { viewport.setAttribute("transform", `translate(${view.x},${view.y}) scale(${view.k})`); }
+  function apply() {
+    viewport.setAttribute("transform", `translate(${view.x},${view.y}) scale(${view.k})`);
+    const tiny = LABEL_PX * view.k < MIN_PX;
+    svg.classList.toggle("tiny", tiny);
+    if (!tiny) hover.hidden = true;
+    svg.style.setProperty("--grow", String(Math.max(1, MIN_PX / (LABEL_PX * view.k))));
+  }
   function fit() {
     const bb = viewport.getBBox(), r = svg.getBoundingClientRect();
     if (!bb.width || !r.width) return;

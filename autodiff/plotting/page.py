@@ -13,7 +13,7 @@ import os
 import pathlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from ..node import Constant, Node, Variable
 from .layout import layout
-from .style import kind, label_lines, params_text, short
+from .style import display_name, kind, label_lines, params_text, short
 from .view import (
     MAX_NODES,
     View,
@@ -30,8 +30,12 @@ from .view import (
     check_options,
     cluster_ids,
     collapsed_paths,
+    drawn_scope,
     is_constant,
+    is_library,
+    library_paths,
     node_id,
+    output_labels,
 )
 
 __all__ = ["PAGE_FILES", "page_data", "plot_html", "render_page"]
@@ -91,9 +95,8 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
             results = function(view.shown)()
         arrays = {id(n): a for n, a in zip(view.shown, results, strict=True)}
 
-    clusters = cluster_ids(
-        node.scope[:k] for node in view.shown for k in range(1, len(node.scope) + 1)
-    )
+    scopes = {id(node): drawn_scope(node) for node in view.shown}
+    clusters = cluster_ids(scope[:k] for scope in scopes.values() for k in range(1, len(scope) + 1))
     labels = {f"cut_{u}": [_more_inputs(count)] for u, count in view.cut.items()}
     records = []
     for node in view.shown:
@@ -116,14 +119,15 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
                 "kind": kind(node),
                 "label": labels[u],
                 "op": type(node).__name__,
-                "name": node.name,
+                "name": display_name(node),
                 "shape": str(node.shape),
                 "dtype": str(node.dtype),
-                "scope": "/".join(node.scope),
-                "cluster": clusters.get(node.scope),
+                "scope": "/".join(scopes[id(node)]),
+                "cluster": clusters.get(scopes[id(node)]),
                 "params": params,
                 "derivative": node.is_derivative,
                 "output": id(node) in output_ids,
+                "outputLabels": view.labels.get(u, []),
                 "inputs": inputs,
                 "consumers": consumers[id(node)],
                 "cut": view.cut.get(u, 0),
@@ -145,15 +149,16 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
     for record in records:
         record["box"] = placed["boxes"][record["id"]]
     sizes: dict[str, int] = defaultdict(int)
-    for node in view.shown:
-        for k in range(1, len(node.scope) + 1):
-            sizes[clusters[node.scope[:k]]] += 1
+    for scope in scopes.values():
+        for k in range(1, len(scope) + 1):
+            sizes[clusters[scope[:k]]] += 1
     cluster_records = [
         {
             "id": c,
             "name": path[-1],
             "path": "/".join(path),
             "parent": clusters.get(path[:-1]),
+            "library": is_library(path),
             "size": sizes[c],
             "bbox": placed["clusters"].get(path),
         }
@@ -200,11 +205,12 @@ def render_page(data: dict[str, Any], title: str) -> str:
 
 
 def plot_html(
-    nodes: Node | Iterable[Node],
+    nodes: Node | Iterable[Node] | Mapping[str, Node],
     path: str | os.PathLike,
     *,
     values: bool = False,
     collapse: bool | str | Iterable[str] = False,
+    collapse_library: bool = True,
     hide_constants: bool = False,
     max_nodes: int | None = MAX_NODES,
     title: str = "autodiff graph",
@@ -216,9 +222,12 @@ def plot_html(
     a module's title to collapse it to one box and the box to expand it again. Variables and
     Constants always show a summary of their value; ``values=True`` evaluates the graph once
     and shows every node's (shape, min/max/mean, first values, count of nan/inf).
-    `collapse`, `hide_constants` and `max_nodes` are as in `plot` (here `collapse` only sets
-    which modules start collapsed). The layout comes from the Graphviz `dot` program when it is
-    installed and the page has at most 800 nodes, else from a fast built-in layered layout.
+    `nodes`, `collapse`, `collapse_library`, `hide_constants` and `max_nodes` are as in
+    `plot` (here `collapse` and `collapse_library` only set which modules start collapsed).
+    Labels stay legible at any zoom: below a readable size they are hidden and shown on
+    hover, while module titles and output labels keep a minimum size on screen. The layout
+    comes from the Graphviz `dot` program when it is installed and the page has at most 800
+    nodes, else from a fast built-in layered layout.
     Returns the path written.
 
     >>> import pathlib, tempfile
@@ -233,6 +242,10 @@ def plot_html(
     collapse = check_options("plot_html", collapse, hide_constants, max_nodes)
     if not isinstance(values, bool):
         raise TypeError(f"plot_html: values must be True or False, got {values!r}")
+    if not isinstance(collapse_library, bool):
+        raise TypeError(
+            f"plot_html: collapse_library must be True or False, got {collapse_library!r}"
+        )
     if not isinstance(title, str):
         raise TypeError(f"plot_html: title must be a str, got {type(title).__name__}")
     outputs = as_outputs(nodes, "plot_html")
@@ -249,7 +262,11 @@ def plot_html(
         hide_constants=hide_constants,
         max_nodes=max_nodes,
         caller="plot_html",
+        labels=output_labels(nodes, outputs),
     )
-    start = collapsed_paths("plot_html", collapse, {n.scope for n in view.shown})
+    scopes = {drawn_scope(n) for n in view.shown}
+    start = collapsed_paths("plot_html", collapse, scopes)
+    if collapse_library:
+        start |= library_paths(scopes)
     target.write_text(render_page(page_data(view, values, start), title), encoding="utf-8")
     return target

@@ -12,7 +12,7 @@ import numpy as np
 from ..node import Constant, Node, Variable
 from .view import is_constant
 
-__all__ = ["COLORS", "kind", "label_lines", "params_text", "shape_text", "short"]
+__all__ = ["COLORS", "display_name", "kind", "label_lines", "params_text", "shape_text", "short"]
 
 COLORS = {
     "variable": "#cfe2ff",
@@ -20,6 +20,7 @@ COLORS = {
     "op": "#ffffff",
     "derivative": "#ffe0c2",
     "module": "#e4e0f5",
+    "library": "#e2f0e4",
 }
 
 
@@ -44,6 +45,12 @@ def params_text(node: Node, limit: int = 40) -> str:
     return short(", ".join(f"{k}={getattr(node, k, v)!r}" for k, v in node.params), limit)
 
 
+def display_name(node: Node) -> str:
+    """A node's name; a module's parameter gets its dotted name (``layers.0.weight``)."""
+    owner = getattr(node, "_owner", None) if isinstance(node, Variable) else None
+    return node.name if owner is None else owner[1]
+
+
 def kind(node: Node) -> str:
     """'variable', 'constant', 'derivative' (first built by `ad.grad`) or 'op'."""
     if isinstance(node, Variable):
@@ -63,5 +70,7 @@ def label_lines(node: Node) -> list[str]:
         return [head, shape_text(node)]
     if node.caption is not None:  # what the op declares it shows (a fill, an identity)
         return [node.caption, shape_text(node)]
+    if isinstance(node, Variable):
+        return [display_name(node), shape_text(node)]
     params = params_text(node, 28)
     return [node.name] + ([params] if params else []) + [shape_text(node)]
