@@ -145,6 +145,7 @@ def digraph(view: View, rankdir: str) -> GraphPlot:
 
     statements: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]] = defaultdict(list)
     output_ids = {id(n) for n in view.outputs}
+    output_units = {view.unit[i] for i in output_ids if i in view.unit}
     for node in view.shown:
         u = view.unit[id(node)]
         if not u.startswith("m"):
@@ -163,7 +164,7 @@ def digraph(view: View, rankdir: str) -> GraphPlot:
             "fillcolor": COLORS["library" if library else "module"],
             "tooltip": _dot_text([f"{what} {'/'.join(path)} (collapsed)"]),
         }
-        if u in view.labels:
+        if u in output_units:
             box["penwidth"] = "2.5"
         statements[path[:-1]].append((u, box))
     for u, count in view.cut.items():

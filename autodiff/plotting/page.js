@@ -69,6 +69,7 @@
     for (const n of data.nodes) if (n.outputLabels && n.outputLabels.length && rep(n.id) === id) out.push(...n.outputLabels);
     return out;
   }
+  function holdsOutput(id) { return data.nodes.some(n => n.output && rep(n.id) === id); }
 
   function render() {
     viewport.replaceChildren();
@@ -78,7 +79,7 @@
       if (collapsed.has(c.id)) {
         const [x, y, w, h] = collapsedBox(c);
         const names = outputLabelsOf(c.id);
-        const g = el("g", { class: "node kind-" + (c.library ? "library" : "module") + (names.length ? " output" : "") + " cluster-toggle", "data-cluster": c.id, "data-cluster-name": c.name }, layerNodes);
+        const g = el("g", { class: "node kind-" + (c.library ? "library" : "module") + (holdsOutput(c.id) ? " output" : "") + " cluster-toggle", "data-cluster": c.id, "data-cluster-name": c.name }, layerNodes);
         el("rect", { class: "shape", x: x - w / 2, y: y - h / 2, width: w, height: h, rx: 3 }, g);
         const lines = ["\u25B8 " + c.name, c.size + (c.size === 1 ? " node" : " nodes")];
         drawLabel(g, lines, x, y);
