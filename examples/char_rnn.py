@@ -322,8 +322,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     if interrupted:  # stop now: no sample, no plot
         return result
     result["val_loss"] = final if final is not None else math.nan
-    print(f"step {opt.steps}: train {history[-1]['train_loss']:.3f}, held-out loss {result['val_loss']:.3f} nats/char "
-          f"(all {len(corpus.valid):,} held-out characters); {result['chars_per_sec']:,.0f} chars/s while training")
+    print(f"held-out loss {result['val_loss']:.3f} nats/char after {opt.steps} steps (all {len(corpus.valid):,} held-out "
+          f"characters; train {history[-1]['train_loss']:.3f}); {result['chars_per_sec']:,.0f} chars/s while training")
     if args.generate:
         result["sample"] = sampler(args.generate, args.prime, args.temperature, sample_rng)
         print(result["sample"])
