@@ -205,6 +205,19 @@ def test_outputs_are_labelled_and_library_compositions_start_collapsed(open_page
     assert page.locator("g.kind-library").count() == 0 and page.locator("rect.cluster-box.library").count() == 2
 
 
+def test_collapsed_library_boxes_take_no_room(open_page, tmp_path):
+    _, outputs = nn_outputs()
+    page = open_page(plot_html(outputs, tmp_path / "nn.html"))
+    area = "(() => { const b = document.getElementById('viewport').getBBox(); return b.width * b.height; })()"
+    compact = page.evaluate(area)  # laid out with the library boxes collapsed
+    page.click("#expand-all")
+    expanded = page.evaluate(area)
+    page.click('.cluster-title[data-cluster-name="cross_entropy"]')  # another state: the full layout
+    assert page.evaluate(area) == pytest.approx(expanded, rel=0.05)
+    page.click('.cluster-title[data-cluster-name="layer_norm"]')  # back to the start: compact again
+    assert page.evaluate(area) == pytest.approx(compact, rel=0.05) and compact < 0.8 * expanded
+
+
 def test_labels_are_legible_at_fit_and_a_screenshot_shows_the_graph(open_page, tmp_path):
     import io
 
@@ -219,6 +232,12 @@ def test_labels_are_legible_at_fit_and_a_screenshot_shows_the_graph(open_page, t
     for selector in (".cluster-title text", "text.output-label"):  # ... names stay at least 9 px tall
         heights = [box["height"] for box in (t.bounding_box() for t in page.locator(selector).all())]
         assert heights and min(heights) >= 8.5, (selector, min(heights))
+    boxes = [t.bounding_box() for t in page.locator("text.output-label").all()]
+    for i, a in enumerate(boxes):  # and the output labels, grown, do not cover each other
+        for b in boxes[:i]:
+            apart = a["x"] + a["width"] <= b["x"] + 1 or b["x"] + b["width"] <= a["x"] + 1 or \
+                a["y"] + a["height"] <= b["y"] + 1 or b["y"] + b["height"] <= a["y"] + 1
+            assert apart, (a, b)
     page.hover('g.node[data-name="layers.0.weight"]')
     assert page.locator("#hover").is_visible() and page.inner_text("#hover").startswith("layers.0.weight")
     page.mouse.move(5, 790)

@@ -481,5 +481,12 @@ def test_html_page_data_names_parameters_labels_outputs_and_collapses_the_librar
     library = sorted(c["path"] for c in data["clusters"] if c["library"])
     assert library == ["Sequential/layers.2/layer_norm", "cross_entropy"]
     assert sorted(clusters[c]["path"] for c in data["collapsed"]) == library
+    start = data["start"]  # the compact layout, used while exactly these are collapsed
+    assert set(data["collapsed"]) <= set(start["boxes"]) and not set(data["collapsed"]) & set(start["clusters"])
+    inside = [n["id"] for n in data["nodes"] if n["scope"].split("/")[-1] in ("cross_entropy", "layer_norm")]
+    assert inside and not set(inside) & set(start["boxes"])  # their insides take no room
+    assert all(n["id"] in start["boxes"] for n in data["nodes"] if n["id"] not in inside)
     _, data = page_data(plot_html(outputs, tmp_path / "open.html", collapse_library=False))
-    assert data["collapsed"] == []
+    assert data["collapsed"] == [] and data["start"] is None
+    _, data = page_data(plot_html(outputs, tmp_path / "cut.html", max_nodes=20))
+    assert data["collapsed"] and data["start"] is None  # cut: one layout

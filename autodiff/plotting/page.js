@@ -5,6 +5,11 @@
   const nodes = new Map(data.nodes.map(n => [n.id, n]));
   const clusters = new Map(data.clusters.map(c => [c.id, c]));
   const collapsed = new Set(data.collapsed);
+  // A compact layout for the modules collapsed at the start (their insides take no room), used
+  // while exactly those are collapsed; any other state uses the full layout.
+  const start = data.start, startSet = new Set(data.collapsed);
+  let compact = false, refit = false;
+  function startState() { return !!start && collapsed.size === startSet.size && [...startSet].every(c => collapsed.has(c)); }
   const svg = document.getElementById("canvas");
   const viewport = document.getElementById("viewport");
   const details = document.getElementById("details");
@@ -34,11 +39,14 @@
     for (const c of ancestors(start)) if (collapsed.has(c)) r = c;
     return r;
   }
+  function bboxOf(c) { return (compact && start.clusters[c.id]) || c.bbox; }
+  function nodeBox(n) { return (compact && start.boxes[n.id]) || n.box; }
   function collapsedBox(c) {
+    if (compact && start.boxes[c.id]) return start.boxes[c.id];
     const b = c.bbox, w = Math.max(70, Math.min(b[2] - b[0] - 8, 6.5 * (c.name.length + 4)));
     return [(b[0] + b[2]) / 2, b[1] + 24, w, 34];
   }
-  function box(id) { return nodes.has(id) ? nodes.get(id).box : collapsedBox(clusters.get(id)); }
+  function box(id) { return nodes.has(id) ? nodeBox(nodes.get(id)) : collapsedBox(clusters.get(id)); }
 
   function drawLabel(g, lines, cx, cy) {
     const top = cy - (lines.length - 1) * 6.5 + 3.5;
@@ -72,6 +80,9 @@
   function holdsOutput(id) { return data.nodes.some(n => n.output && rep(n.id) === id); }
 
   function render() {
+    const was = compact;
+    compact = startState();
+    if (was !== compact) refit = true;
     viewport.replaceChildren();
     const layerClusters = el("g", {}, viewport), layerEdges = el("g", {}, viewport), layerNodes = el("g", {}, viewport);
     for (const c of data.clusters) {
@@ -88,7 +99,7 @@
         el("title", {}, g).textContent = (c.library ? "library composition " : "module ") + c.path + " (click to expand)";
         g.addEventListener("click", () => toggle(c.id));
       } else {
-        const [x0, y0, x1, y1] = c.bbox;
+        const [x0, y0, x1, y1] = bboxOf(c);
         const depth = ancestors(c.id).length;
         el("rect", { class: "cluster-box" + (depth % 2 ? "" : " even") + (c.library ? " library" : ""), x: x0, y: y0, width: x1 - x0, height: y1 - y0, rx: 6, "data-cluster": c.id }, layerClusters);
         const title = el("g", { class: "cluster-title cluster-toggle", "data-cluster": c.id, "data-cluster-name": c.name }, layerClusters);
@@ -106,8 +117,8 @@
       const merged = a !== e.s || b !== e.t;
       if (merged && drawn.has(key)) continue;
       drawn.add(key);
-      let d = e.path;
-      if (!d || merged) {
+      let d = compact ? start.splines[a + ">" + b] : merged ? null : e.path;
+      if (!d) {
         const p = box(a), q = box(b);
         const x1 = p[0], y1 = p[1] + p[3] / 2, x2 = q[0], y2 = q[1] - q[3] / 2;
         const dy = Math.max(20, Math.abs(y2 - y1) / 2);
@@ -119,7 +130,7 @@
     const query = search.value.trim().toLowerCase();
     for (const n of data.nodes) {
       if (rep(n.id) !== n.id) continue;
-      const [x, y, w, h] = n.box;
+      const [x, y, w, h] = nodeBox(n);
       let cls = "node kind-" + n.kind + (n.output ? " output" : "") + (n.id === selected ? " selected" : "");
       if (query) cls += matches.includes(n.id) ? " match" : " dim";
       const g = el("g", { class: cls, "data-id": n.id, "data-name": n.kind === "cut" ? "" : n.name }, layerNodes);
@@ -132,6 +143,8 @@
       if (n.kind !== "cut") el("title", {}, g).textContent = n.op + " " + n.shape + " " + n.dtype;
       g.addEventListener("click", ev => { ev.stopPropagation(); select(n.kind === "cut" ? n.target : n.id, false); });
     }
+    if (refit) { refit = false; fit(); }  // the layout changed: show all of it
+    declutter();
   }
 
   function toggle(id) {
@@ -205,8 +218,8 @@
     if (center) {
       const r = svg.getBoundingClientRect();
       view.k = Math.max(view.k, 1);  // readable, however small the whole graph was fitted
-      view.x = r.width / 2 - n.box[0] * view.k;
-      view.y = r.height / 2 - n.box[1] * view.k;
+      view.x = r.width / 2 - nodeBox(n)[0] * view.k;
+      view.y = r.height / 2 - nodeBox(n)[1] * view.k;
       apply();
     }
   }
@@ -217,6 +230,24 @@
     svg.classList.toggle("tiny", tiny);
     if (!tiny) hover.hidden = true;
     svg.style.setProperty("--grow", String(Math.max(1, MIN_PX / (LABEL_PX * view.k))));
+    declutter();
+  }
+  // Output labels grown to stay legible may cover each other: lift each one that would above
+  // the ones already placed.
+  function declutter() {
+    const placed = [];
+    for (const t of viewport.querySelectorAll("text.output-label")) {
+      t.removeAttribute("transform");
+      const b = t.getBBox();
+      let dy = 0;
+      for (let i = 0; i < 50; i++) {
+        const hit = placed.find(p => b.x < p.x + p.width && p.x < b.x + b.width && b.y + dy < p.y + p.height && p.y < b.y + dy + b.height);
+        if (!hit) break;
+        dy = hit.y - b.height - b.y - 1;
+      }
+      if (dy) t.setAttribute("transform", `translate(0,${dy})`);
+      placed.push({ x: b.x, y: b.y + dy, width: b.width, height: b.height });
+    }
   }
   function fit() {
     const bb = viewport.getBBox(), r = svg.getBoundingClientRect();

@@ -78,8 +78,52 @@ def _more_inputs(count: int) -> str:
     return f"... {count} more input{'s' if count != 1 else ''}"
 
 
-def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]]) -> dict[str, Any]:
-    """Everything the page's script draws: nodes with positions and details, modules, edges."""
+def start_layout(start: View, clusters: dict[tuple[str, ...], str]) -> dict[str, Any]:
+    """Where the page draws things while the modules collapsed at the start stay collapsed.
+
+    `start` is the view with those modules as boxes, so their insides take no room; keys are
+    the page's ids (a collapsed module's is its cluster id; an edge's is "source>target").
+    """
+    labels: dict[str, list[str]] = {}
+    for node in start.shown:
+        u = start.unit[id(node)]
+        if not u.startswith("m"):
+            labels[u] = label_lines(node)
+    for u, path in start.modules.items():
+        size = start.module_size[u]
+        labels[u] = ["\u25b8 " + path[-1], f"{size} node{'s' if size != 1 else ''}"]
+    for u, count in start.cut.items():
+        labels[f"cut_{u}"] = [_more_inputs(count)]
+    drawn = {scope[:k] for scope in start.scope_of.values() for k in range(1, len(scope) + 1)}
+    placed = layout(start, labels, cluster_ids(drawn))
+
+    def page_id(u: str) -> str:
+        return clusters[start.modules[u]] if u in start.modules else u
+
+    return {
+        "boxes": {
+            page_id(u): box for u, box in placed["boxes"].items() if not u.startswith("cut_")
+        },
+        "clusters": {clusters[path]: box for path, box in placed["clusters"].items()},
+        "splines": {
+            f"{page_id(s)}>{page_id(t)}": placed["splines"][i]
+            for i, (s, t) in enumerate(start.edges)
+            if i in placed["splines"]
+        },
+    }
+
+
+def page_data(
+    view: View,
+    values: bool,
+    collapse_at_start: set[tuple[str, ...]],
+    start: View | None = None,
+) -> dict[str, Any]:
+    """Everything the page's script draws: nodes with positions and details, modules, edges.
+
+    `start` (the view with `collapse_at_start` collapsed) gives a second, compact layout the
+    page uses while exactly those modules are collapsed.
+    """
     output_ids = {id(n) for n in view.outputs}
     shown_ids = {id(n) for n in view.shown}
     consumers: dict[int, list[str]] = defaultdict(list)
@@ -176,6 +220,7 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
         "clusters": cluster_records,
         "edges": edges,
         "collapsed": [clusters[p] for p in collapse_at_start if p in clusters],
+        "start": None if start is None or not start.modules else start_layout(start, clusters),
     }
 
 
@@ -268,5 +313,19 @@ def plot_html(
     start = collapsed_paths("plot_html", collapse, scopes)
     if collapse_library:
         start |= library_paths(scopes)
-    target.write_text(render_page(page_data(view, values, start), title), encoding="utf-8")
+    compact = None
+    if start:  # a layout of its own, where the collapsed modules take no room
+        compact = build_view(
+            outputs,
+            collapse=False,
+            hide_constants=hide_constants,
+            max_nodes=None,
+            caller="plot_html",
+            paths=start,
+        )
+        shown = {id(n) for n in view.shown}
+        if any(id(n) not in shown for n in compact.shown):  # cut by max_nodes: one layout only
+            compact = None
+    data = page_data(view, values, start, compact)
+    target.write_text(render_page(data, title), encoding="utf-8")
     return target

@@ -208,14 +208,16 @@ def build_view(
     caller: str,
     collapse_library: bool = False,
     labels: dict[int, list[str]] | None = None,
+    paths: set[tuple[str, ...]] | None = None,
 ) -> View:
     """What to draw of the graph that computes `outputs` (options as checked by the callers).
 
-    `collapse_library` draws each library composition as one box too; `labels` names outputs.
+    `collapse_library` draws each library composition as one box too, as `paths` does the
+    modules it lists; `labels` names outputs.
     """
     everything = toposort(outputs)
     scopes = {drawn_scope(n) for n in everything}
-    collapsed = collapsed_paths(caller, collapse, scopes)
+    collapsed = collapsed_paths(caller, collapse, scopes) | (paths or set())
     if collapse_library:
         collapsed |= library_paths(scopes)
     output_ids = {id(n) for n in outputs}
