@@ -490,3 +490,20 @@ def test_html_page_data_names_parameters_labels_outputs_and_collapses_the_librar
     assert data["collapsed"] == [] and data["start"] is None
     _, data = page_data(plot_html(outputs, tmp_path / "cut.html", max_nodes=20))
     assert data["collapsed"] and data["start"] is None  # cut: one layout
+
+
+def test_a_model_called_in_two_scopes_draws_each_graphs_parameters_in_that_graph():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0))
+    x = ad.Variable(np.ones((4, 2)), name="x")
+    with ad.name_scope("train"):
+        train = ad.sum(model(x))
+    with ad.name_scope("eval"):  # other inputs: new nodes (the same ones would be shared, hash-consed)
+        evaluate = ad.mean(model(ad.Variable(np.zeros((4, 2)), name="x2")))  # called last: the latest owner
+    weight = model.layers[0].weight
+    for graph, outer in ((train, "train"), (evaluate, "eval")):
+        dot = to_dot(graph)
+        assert cluster_of(dot)[f"n{weight._id}"] == "layers.0"
+        assert f"label={outer} " in dot and ("label=eval " in dot) == (outer == "eval")  # no empty cluster of the other
+        _, data = page_data(plot_html(graph, Path(tempfile.mkdtemp()) / "g.html"))
+        record = next(n for n in data["nodes"] if n["id"] == f"n{weight._id}")
+        assert record["scope"] == f"{outer}/Sequential/layers.0" and record["name"] == "layers.0.weight"

@@ -217,16 +217,19 @@ def _owning(module: Module) -> Iterator[None]:
     """While `module` is called: its own parameters record its scope and their dotted names.
 
     A parameter is made in the constructor, outside the scope its module is called in; a plot
-    reads `_owner` (scope, dotted name) to draw it inside its module's cluster, named as in
-    `named_parameters` of the outermost module called (``layers.0.weight``). A parameter that
-    several modules use is drawn in the last one called.
+    reads `_owner` ({scope: dotted name}, the latest call last) to draw it inside its module's
+    cluster, named as in `named_parameters` of the outermost module called
+    (``layers.0.weight``): the cluster, among those it was called in, that the drawn graph uses.
     """
     outer = _prefix.get()
     prefix = "" if outer is None else f"{outer}{module._scope or type(module).__name__}."
     scope = current_scope()
     for name, value in module._attributes():
         if isinstance(value, Variable):
-            object.__setattr__(value, "_owner", (scope, prefix + name))
+            owners = dict(value.__dict__.get("_owner", {}))
+            owners.pop(scope, None)
+            owners[scope] = prefix + name
+            object.__setattr__(value, "_owner", owners)
     token = _prefix.set(prefix)
     try:
         yield

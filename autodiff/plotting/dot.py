@@ -16,7 +16,7 @@ from typing import Any
 import graphviz
 
 from ..node import Node
-from .style import COLORS, display_name, kind, label_lines
+from .style import COLORS, kind, label_lines
 from .view import (
     MAX_NODES,
     View,
@@ -24,7 +24,6 @@ from .view import (
     build_view,
     check_options,
     cluster_ids,
-    drawn_scope,
     is_library,
     output_labels,
 )
@@ -101,13 +100,13 @@ def _dot_text(lines: Iterable[str]) -> str:
     return graphviz.nohtml("\\n".join(escaped))
 
 
-def _node_attrs(node: Node, is_output: bool, names: list[str]) -> dict[str, str]:
+def _node_attrs(node: Node, is_output: bool, names: list[str], name: str) -> dict[str, str]:
     node_kind = kind(node)
     derivative = " (derivative)" if node.is_derivative else ""
     attrs = {
-        "label": _dot_text(names + label_lines(node)),
+        "label": _dot_text(names + label_lines(node, name)),
         "fillcolor": COLORS[node_kind],
-        "tooltip": _dot_text([f"{display_name(node)} {node.shape} {node.dtype}{derivative}"]),
+        "tooltip": _dot_text([f"{name} {node.shape} {node.dtype}{derivative}"]),
     }
     if node_kind == "variable":
         attrs.update(shape="ellipse", style="filled")
@@ -149,8 +148,10 @@ def digraph(view: View, rankdir: str) -> GraphPlot:
     for node in view.shown:
         u = view.unit[id(node)]
         if not u.startswith("m"):
-            attrs = _node_attrs(node, id(node) in output_ids, view.labels.get(u, []))
-            statements[drawn_scope(node)].append((u, attrs))
+            attrs = _node_attrs(
+                node, id(node) in output_ids, view.labels.get(u, []), view.name(node)
+            )
+            statements[view.scope(node)].append((u, attrs))
     for u, path in view.modules.items():
         size = view.module_size[u]
         library = is_library(path)

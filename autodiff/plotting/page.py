@@ -21,7 +21,7 @@ import numpy as np
 
 from ..node import Constant, Node, Variable
 from .layout import layout
-from .style import display_name, kind, label_lines, params_text, short
+from .style import kind, label_lines, params_text, short
 from .view import (
     MAX_NODES,
     View,
@@ -30,7 +30,6 @@ from .view import (
     check_options,
     cluster_ids,
     collapsed_paths,
-    drawn_scope,
     is_constant,
     is_library,
     library_paths,
@@ -88,7 +87,7 @@ def start_layout(start: View, clusters: dict[tuple[str, ...], str]) -> dict[str,
     for node in start.shown:
         u = start.unit[id(node)]
         if not u.startswith("m"):
-            labels[u] = label_lines(node)
+            labels[u] = label_lines(node, start.name(node))
     for u, path in start.modules.items():
         size = start.module_size[u]
         labels[u] = ["\u25b8 " + path[-1], f"{size} node{'s' if size != 1 else ''}"]
@@ -139,13 +138,13 @@ def page_data(
             results = function(view.shown)()
         arrays = {id(n): a for n, a in zip(view.shown, results, strict=True)}
 
-    scopes = {id(node): drawn_scope(node) for node in view.shown}
+    scopes = {id(node): view.scope(node) for node in view.shown}
     clusters = cluster_ids(scope[:k] for scope in scopes.values() for k in range(1, len(scope) + 1))
     labels = {f"cut_{u}": [_more_inputs(count)] for u, count in view.cut.items()}
     records = []
     for node in view.shown:
         u = f"n{node_id(node)}"
-        labels[u] = label_lines(node)
+        labels[u] = label_lines(node, view.name(node))
         value = arrays.get(id(node))
         if value is None and isinstance(node, (Variable, Constant)):
             value = node.eval()
@@ -163,7 +162,7 @@ def page_data(
                 "kind": kind(node),
                 "label": labels[u],
                 "op": type(node).__name__,
-                "name": display_name(node),
+                "name": view.name(node),
                 "shape": str(node.shape),
                 "dtype": str(node.dtype),
                 "scope": "/".join(scopes[id(node)]),
@@ -309,7 +308,7 @@ def plot_html(
         caller="plot_html",
         labels=output_labels(nodes, outputs),
     )
-    scopes = {drawn_scope(n) for n in view.shown}
+    scopes = {view.scope(n) for n in view.shown}
     start = collapsed_paths("plot_html", collapse, scopes)
     if collapse_library:
         start |= library_paths(scopes)

@@ -12,7 +12,7 @@ import numpy as np
 from ..node import Constant, Node, Variable
 from .view import is_constant
 
-__all__ = ["COLORS", "display_name", "kind", "label_lines", "params_text", "shape_text", "short"]
+__all__ = ["COLORS", "kind", "label_lines", "params_text", "shape_text", "short"]
 
 COLORS = {
     "variable": "#cfe2ff",
@@ -45,12 +45,6 @@ def params_text(node: Node, limit: int = 40) -> str:
     return short(", ".join(f"{k}={getattr(node, k, v)!r}" for k, v in node.params), limit)
 
 
-def display_name(node: Node) -> str:
-    """A node's name; a module's parameter gets its dotted name (``layers.0.weight``)."""
-    owner = getattr(node, "_owner", None) if isinstance(node, Variable) else None
-    return node.name if owner is None else owner[1]
-
-
 def kind(node: Node) -> str:
     """'variable', 'constant', 'derivative' (first built by `ad.grad`) or 'op'."""
     if isinstance(node, Variable):
@@ -60,8 +54,8 @@ def kind(node: Node) -> str:
     return "derivative" if node.is_derivative else "op"
 
 
-def label_lines(node: Node) -> list[str]:
-    """The lines a node's box shows: op or name, short parameters, shape."""
+def label_lines(node: Node, name: str | None = None) -> list[str]:
+    """The lines a node's box shows: op or name (`name` if given), short parameters, shape."""
     if isinstance(node, Constant):
         head = node.name
         if node.size == 1 and np.issubdtype(node.dtype, np.number):
@@ -71,6 +65,6 @@ def label_lines(node: Node) -> list[str]:
     if node.caption is not None:  # what the op declares it shows (a fill, an identity)
         return [node.caption, shape_text(node)]
     if isinstance(node, Variable):
-        return [display_name(node), shape_text(node)]
+        return [name or node.name, shape_text(node)]
     params = params_text(node, 28)
     return [node.name] + ([params] if params else []) + [shape_text(node)]

@@ -23,7 +23,8 @@ __all__ = [
     "check_options",
     "cluster_ids",
     "collapsed_paths",
-    "drawn_scope",
+    "owners",
+    "place_parameters",
     "is_constant",
     "is_library",
     "library_paths",
@@ -39,15 +40,40 @@ def node_id(node: Node) -> int:
     return node._id
 
 
-def drawn_scope(node: Node) -> tuple[str, ...]:
-    """The module path a node is drawn in: a parameter's is the module that owns it.
+def owners(node: Node) -> dict[tuple[str, ...], str]:
+    """The modules that called `node` as a parameter: {scope: dotted name}, the latest last.
 
     A parameter is made in its module's constructor, outside the scope the module is called in;
     calling a `nn.Module` records on its parameters its scope and their dotted names
     (``_owner``), and the picture puts them there.
     """
-    owner = getattr(node, "_owner", None) if isinstance(node, Variable) else None
-    return node.scope if owner is None else owner[0]
+    return getattr(node, "_owner", None) or {} if isinstance(node, Variable) else {}
+
+
+def place_parameters(nodes: list[Node]) -> dict[int, tuple[tuple[str, ...], str]]:
+    """id(parameter) -> (the module path it is drawn in, its dotted name), for a graph's nodes.
+
+    Of the modules that called it, the latest whose scope holds one of its consumers here: a
+    model called in two scopes (a training and an evaluation graph) draws each graph's
+    parameters in that graph's cluster.
+    """
+    consumers: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    for node in nodes:
+        for x in node.inputs:
+            if isinstance(x, Variable):
+                consumers[id(x)].append(node.scope)
+    placed = {}
+    for node in nodes:
+        found = owners(node)
+        if found:
+            choices = list(found.items())
+            used = [
+                (scope, name)
+                for scope, name in choices
+                if any(c[: len(scope)] == scope for c in consumers[id(node)])
+            ]
+            placed[id(node)] = (used or choices)[-1]
+    return placed
 
 
 def is_library(path: tuple[str, ...]) -> bool:
@@ -85,6 +111,15 @@ class View:
     max_nodes: int | None
     scope_of: dict[str, tuple[str, ...]]  # drawn id -> the module path it is drawn in
     labels: dict[str, list[str]]  # drawn id -> the names of the outputs it shows
+    owned: dict[int, tuple[tuple[str, ...], str]]  # id(parameter) -> (module path, dotted name)
+
+    def scope(self, node: Node) -> tuple[str, ...]:
+        """The module path `node` is drawn in: a parameter's is its module's."""
+        return self.owned[id(node)][0] if id(node) in self.owned else node.scope
+
+    def name(self, node: Node) -> str:
+        """The name `node` is shown with: a parameter's dotted name (``layers.0.weight``)."""
+        return self.owned[id(node)][1] if id(node) in self.owned else node.name
 
     @property
     def hidden(self) -> int:
@@ -216,6 +251,11 @@ def build_view(
     modules it lists; `labels` names outputs.
     """
     everything = toposort(outputs)
+    owned = place_parameters(everything)
+
+    def drawn_scope(node: Node) -> tuple[str, ...]:
+        return owned[id(node)][0] if id(node) in owned else node.scope
+
     scopes = {drawn_scope(n) for n in everything}
     collapsed = collapsed_paths(caller, collapse, scopes) | (paths or set())
     if collapse_library:
@@ -305,4 +345,5 @@ def build_view(
         max_nodes=max_nodes,
         scope_of=scope_of,
         labels={u: names for u, names in unit_labels.items() if names},
+        owned=owned,
     )
