@@ -267,7 +267,8 @@ def plot_html(
     Constants always show a summary of their value; ``values=True`` evaluates the graph once
     and shows every node's (shape, min/max/mean, first values, count of nan/inf).
     `nodes`, `collapse`, `collapse_library`, `hide_constants` and `max_nodes` are as in
-    `plot` (here `collapse` and `collapse_library` only set which modules start collapsed).
+    `plot` (here `collapse` and `collapse_library` only set which modules start collapsed; the
+    page has a compact layout for that start, where those modules' insides take no room).
     Labels stay legible at any zoom: below a readable size they are hidden and shown on
     hover, while module titles and output labels keep a minimum size on screen. The layout
     comes from the Graphviz `dot` program when it is installed and the page has at most 800
