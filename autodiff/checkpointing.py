@@ -56,10 +56,15 @@ class Segment(Node):
             object.__setattr__(self, "_body_plan", plan)
         return cast(np.ndarray, plan(*arrays))  # the plan of one node gives one array
 
-    def grad(self, g: Node) -> list[Node]:
+    def grad(self, g: Node) -> list[Node | None]:
         fresh = [After(x, g) for x in self.inputs]
         (body,) = substitute([self.body], dict(zip(self.slots, fresh, strict=True)))
-        return grad(body, fresh, seed=g)
+        # integer inputs (token ids the body reads) get no gradient, as elsewhere
+        floats = [i for i, x in enumerate(fresh) if x.dtype.kind in "fc"]
+        grads: list[Node | None] = [None] * len(fresh)
+        for i, d in zip(floats, grad(body, [fresh[i] for i in floats], seed=g), strict=True):
+            grads[i] = d
+        return grads
 
 
 def checkpoint(fn: Callable[..., Node | Sequence[Node]]) -> Callable[..., Node | list[Node]]:

@@ -705,6 +705,33 @@ def name_scope(name: str) -> Iterator[None]:
         _scope.reset(token)
 
 
+class Composition(str):
+    """A scope name that marks a library composition (softmax, cross_entropy, layer norm):
+    a function the library builds from several ops. Plots draw it as a cluster, collapsed
+    unless asked. It compares and joins as the plain string it is."""
+
+    __slots__ = ()
+
+
+def composition(name: str) -> contextlib._GeneratorContextManager[None]:
+    """A `name_scope` for a library composition; also a decorator of the function building it.
+
+    >>> import autodiff as ad
+    >>> @ad.node.composition("double_exp")
+    ... def double_exp(x):
+    ...     return ad.exp(x) * 2
+    >>> y = double_exp(ad.Variable(1.0))
+    >>> y.scope, isinstance(y.scope[0], ad.node.Composition)
+    (('double_exp',), True)
+    """
+    return name_scope(Composition(name))
+
+
+def current_scope() -> tuple[str, ...]:
+    """The open name scopes, outermost first: the scope a node built now records."""
+    return _scope.get()
+
+
 @contextlib.contextmanager
 def building_derivative() -> Iterator[None]:
     """Nodes first built inside this context are marked `is_derivative` (for plots)."""

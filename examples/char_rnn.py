@@ -63,27 +63,36 @@ class CharRNN(nn.Module):
         return self.head(self.drop(ad.stack(outputs, axis=1))), state
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows every option's default; options without one (None, a flag) say none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False, argparse.SUPPRESS) or action.help is None:
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--text", help="a UTF-8 text file to learn (default: Python's pydoc topics)")
-    p.add_argument("--model", choices=sorted(CELLS), default="lstm")
-    p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--layers", type=int, default=1)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
+    p.add_argument("--text", help="a UTF-8 text file to learn (default: the checkpoint's text when resuming, else Python's pydoc topics)")
+    p.add_argument("--model", choices=sorted(CELLS), default="lstm", help="the recurrent cell")
+    p.add_argument("--hidden", type=int, default=256, help="size of each recurrent layer's state")
+    p.add_argument("--layers", type=int, default=1, help="number of stacked recurrent layers")
     p.add_argument("--embed", type=int, default=64, help="size of the character embedding")
     p.add_argument("--dropout", type=float, default=0.2, help="dropout on the recurrent outputs while training")
-    p.add_argument("--seq-len", type=int, default=64)
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--seq-len", type=int, default=64, help="characters per training window")
+    p.add_argument("--batch", type=int, default=32, help="windows per training step")
     p.add_argument("--steps", type=int, default=3000, help="train until this many steps in all")
-    p.add_argument("--minutes", type=float, default=None, help="also stop after this much training time")
+    p.add_argument("--minutes", type=float, default=None, help="also stop after this much training time (the progress bar's ETA honours it)")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
     p.add_argument("--clip", type=float, default=5.0, help="clip gradients to this global norm")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights, batches and dropout")
     p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature (> 0)")
     p.add_argument("--eval-every", type=int, default=200, help="steps between validation losses")
     p.add_argument("--eval-batches", type=int, default=0, help="held-out batches per periodic check, evenly spread (0: all; the final check uses all)")
     p.add_argument("--sample-every", type=int, default=1000, help="steps between printed samples (0: never)")
     p.add_argument("--save", help="checkpoint file (.npz), written atomically after each validation and at the end")
-    p.add_argument("--resume", help="checkpoint to continue from (its model settings win)")
+    p.add_argument("--resume", help="checkpoint to continue from (its model settings and vocabulary win); with nothing left to train (--steps 0) it needs no text and runs no held-out check")
     p.add_argument("--generate", type=int, default=0, metavar="N", help="print N sampled characters at the end")
     p.add_argument("--prime", default="The ", help="text that starts the generated sample")
     p.add_argument("--history", help="write the loss history here as JSON")
@@ -190,16 +199,30 @@ class Sampler:
 
 
 # -- training -----------------------------------------------------------------------------------
+def read_text(args: argparse.Namespace, checkpoint: dict | None) -> tuple[str, str | None]:
+    """The text to learn and its file: --text, else the checkpoint's, else the pydoc topics."""
+    path = args.text or (checkpoint["config"].get("text") if checkpoint else None)
+    if path is None:
+        return default_text(), None
+    if not args.text and not os.path.exists(path):
+        raise FileNotFoundError(f"the checkpoint was trained on {path}, which is not there: pass --text FILE to go on training")
+    with open(path, encoding="utf-8") as file:
+        return file.read(), os.path.abspath(path)
+
+
 def main(argv: Sequence[str] | None = None) -> dict:
     args = parse_args(argv)
-    text = open(args.text, encoding="utf-8").read() if args.text else default_text()
     checkpoint = load_checkpoint(args.resume) if args.resume else None
+    trained_before = int(checkpoint["optim"].get("steps", 0)) if checkpoint else 0
+    training = args.steps > trained_before
+    # resuming with nothing to train (--steps 0) needs no text: the vocabulary is in the checkpoint
+    text, text_path = read_text(args, checkpoint) if training or args.text or not checkpoint else ("", None)
     if checkpoint:
         config = checkpoint["config"]
     else:
         config = {"model": args.model, "hidden": args.hidden, "layers": args.layers, "embed": args.embed,
-                  "dropout": args.dropout, "vocab": "".join(sorted(set(text)))}
-    corpus = Corpus(text, config["vocab"])
+                  "dropout": args.dropout, "vocab": "".join(sorted(set(text))), "text": text_path}
+    corpus = Corpus(text, config["vocab"]) if text else None
     vocab_size = len(config["vocab"])
 
     rng = np.random.default_rng(args.seed)
@@ -210,6 +233,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
         model.load_state_dict(checkpoint["model"])
         opt.load_state_dict(checkpoint["optim"])
         history = checkpoint["history"]
+    sample_rng = np.random.default_rng(args.seed + 1)  # sampling never moves the training stream
+    if not training:
+        return generate_only(args, config, model, opt, history, sample_rng)
 
     # the three graphs, each built once: training (with dropout), evaluation and sampling (without)
     xb = ad.Variable(np.zeros((args.batch, args.seq_len), np.int64), name="x")
@@ -222,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     if checkpoint:  # after building: drawing the first dropout mask must not shift the stream
         rng.bit_generator.state = checkpoint["rng"]
         model.drop.rng.bit_generator.state = checkpoint["dropout_rng"]
-    sample_rng = np.random.default_rng(args.seed + 1)  # sampling never moves the training stream
+    assert corpus is not None  # training always reads a text
     valid = corpus.valid_batches(args.batch, args.seq_len)
     spread = max(1, len(valid) // args.eval_batches) if args.eval_batches else 1
     periodic = valid[::spread][: args.eval_batches or None]
@@ -241,6 +267,11 @@ def main(argv: Sequence[str] | None = None) -> dict:
     losses: list[float] = []
     bar = tqdm(total=args.steps, initial=min(start, args.steps), unit="step", disable=args.quiet, dynamic_ncols=True)
     began, trained, chars = time.perf_counter(), 0.0, 0
+
+    def record(val_loss: float) -> dict:
+        return {"step": opt.steps, "seconds": round(seconds + trained, 2), "train_loss": float(np.mean(losses[-args.eval_every:])),
+                "val_loss": val_loss}
+
     # Ctrl-C (or SIGTERM) is held back from here to the end of the final save: the loop stops at
     # the next step boundary, so the state saved is the one an uninterrupted run had there,
     # and a second Ctrl-C during the final save waits for it too
@@ -253,23 +284,31 @@ def main(argv: Sequence[str] | None = None) -> dict:
             losses.append(train_step(x, y))
             trained += time.perf_counter() - tick
             chars += x.size
+            done = step + 1
+            if args.minutes is not None:  # the bar ends where the time runs out, if that comes first
+                projected = done + max(0.0, 60 * args.minutes - trained) * (done - start) / trained
+                bar.total = min(args.steps, max(done, math.ceil(projected)))
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.3f}", chars_s=f"{chars / trained:,.0f}")
-            done = step + 1
-            if done % args.eval_every == 0 or done == args.steps:
-                record = {"step": done, "seconds": round(seconds + trained, 2), "train_loss": float(np.mean(losses[-args.eval_every:])),
-                          "val_loss": validate(periodic)}
-                history.append(record)
-                log(f"step {done}: train {record['train_loss']:.3f}, held-out {record['val_loss']:.3f} nats/char, {record['seconds']:.0f} s")
+            if done % args.eval_every == 0 and done != args.steps:  # the last step's check is the final one
+                history.append(record(validate(periodic)))
+                log(f"step {done}: train {history[-1]['train_loss']:.3f}, held-out {history[-1]['val_loss']:.3f} nats/char, "
+                    f"{history[-1]['seconds']:.0f} s")
                 if args.save:
                     save_checkpoint(args.save, model, opt, rng, config, history)
             if args.sample_every and done % args.sample_every == 0:
                 log("---\n" + sampler(200, args.prime, args.temperature, sample_rng) + "\n---")
         bar.close()
-        if args.save and opt.steps > start and (not history or history[-1]["step"] != opt.steps):
-            history.append({"step": opt.steps, "seconds": round(seconds + trained, 2), "train_loss": float(np.mean(losses[-args.eval_every:])),
-                            "val_loss": validate(periodic)})
-            save_checkpoint(args.save, model, opt, rng, config, history)
+        stopped = bool(deferred.received)
+        final = None
+        if opt.steps > start:
+            if history and history[-1]["step"] == opt.steps:  # checked just now on part of the text
+                history.pop()
+            # the final figure, over all held-out text; after an interrupt, the quick periodic one
+            final = validate(periodic if stopped else valid)
+            history.append(record(final))
+            if args.save:
+                save_checkpoint(args.save, model, opt, rng, config, history)
         interrupted = deferred.received[0] if deferred.received else None
         if interrupted:  # said while signals are still held, so a second Ctrl-C cannot cut it off
             saved = f"; {args.save} holds the state after it" if args.save and opt.steps > start else ""
@@ -280,15 +319,35 @@ def main(argv: Sequence[str] | None = None) -> dict:
     if args.history:
         with open(args.history, "w") as file:
             json.dump(history, file, indent=1)
-    if interrupted:  # stop now: no final validation over all held-out text, no sample, no plot
+    if interrupted:  # stop now: no sample, no plot
         return result
-    result["val_loss"] = validate(valid)
-    print(f"held-out loss {result['val_loss']:.3f} nats/char after {opt.steps} steps; {result['chars_per_sec']:,.0f} chars/s while training")
+    result["val_loss"] = final if final is not None else math.nan
+    print(f"held-out loss {result['val_loss']:.3f} nats/char after {opt.steps} steps (all {len(corpus.valid):,} held-out "
+          f"characters; train {history[-1]['train_loss']:.3f}); {result['chars_per_sec']:,.0f} chars/s while training")
     if args.generate:
         result["sample"] = sampler(args.generate, args.prime, args.temperature, sample_rng)
         print(result["sample"])
     if args.plot:
         plot(history, args.plot, f"{config['model'].upper()} {config['hidden']}x{config['layers']}, batch {args.batch} x {args.seq_len} chars, Adam")
+    return result
+
+
+def generate_only(args: argparse.Namespace, config: dict, model: CharRNN, opt: optim.Optimizer, history: list,
+                  sample_rng: np.random.Generator) -> dict:
+    """Nothing left to train (``--steps`` at most the checkpoint's): no text, no held-out check."""
+    result = {"losses": [], "history": history, "steps": opt.steps, "interrupted": None, "chars_per_sec": math.nan,
+              "elapsed": 0.0}
+    if history:
+        print(f"{opt.steps} steps trained; the last held-out loss was {history[-1]['val_loss']:.3f} nats/char")
+    if args.history:
+        with open(args.history, "w") as file:
+            json.dump(history, file, indent=1)
+    if args.generate:
+        model.eval()
+        result["sample"] = Sampler(model, config["vocab"])(args.generate, args.prime, args.temperature, sample_rng)
+        print(result["sample"])
+    if args.plot and history:
+        plot(history, args.plot, f"{config['model'].upper()} {config['hidden']}x{config['layers']}, Adam")
     return result
 
 

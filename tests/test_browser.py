@@ -152,3 +152,104 @@ def test_page_without_graphviz_uses_the_built_in_layout(open_page, tmp_path, mon
     assert page.locator("path.edge").count() > 10
     page.click('g.node[data-name="W2"]')
     assert detail(page, "shape") == "(4, 2)"
+
+
+def nn_outputs():
+    """A model of `nn` layers: {label: node} of its cross-entropy loss and every gradient."""
+    from autodiff import nn
+
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), ad.tanh, nn.LayerNorm(4), nn.Linear(4, 2, rng=1))
+    loss = nn.cross_entropy(model(ad.Variable(rng.normal(size=(5, 3)), name="x")), np.array([0, 1, 0, 1, 1]))
+    named = model.named_parameters()
+    grads = ad.grad(loss, [p for _, p in named])
+    return model, {"loss": loss, **{f"d loss / d {n}": g for (n, _), g in zip(named, grads)}}
+
+
+def inside(outer, inner):
+    return (outer["x"] <= inner["x"] and outer["y"] <= inner["y"] and inner["x"] + inner["width"] <= outer["x"] + outer["width"]
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"])
+
+
+def test_parameters_are_named_inside_their_module_clusters(open_page, tmp_path):
+    model, outputs = nn_outputs()
+    page = open_page(plot_html(outputs, tmp_path / "nn.html"))
+    for name, _ in model.named_parameters():
+        node = page.locator(f'g.node[data-name="{name}"]')
+        assert node.count() == 1 and node.locator("text").first.text_content() == name
+        module = name.rpartition(".")[0]
+        cluster = page.get_attribute(f'.cluster-title[data-cluster-name="{module}"]', "data-cluster")
+        assert inside(page.locator(f'rect.cluster-box[data-cluster="{cluster}"]').bounding_box(), node.bounding_box()), name
+    page.click('g.node[data-name="layers.0.weight"]')
+    assert page.locator("#details h2").inner_text() == "Variable layers.0.weight"
+    assert detail(page, "module") == "Sequential/layers.0"
+
+
+def test_outputs_are_labelled_and_library_compositions_start_collapsed(open_page, tmp_path):
+    _, outputs = nn_outputs()
+    page = open_page(plot_html(outputs, tmp_path / "nn.html"))
+    labels = page.locator("text.output-label").all_text_contents()
+    assert sorted(labels) == sorted(outputs)  # every output, the loss on its collapsed box
+    loss_box = page.locator('g.kind-library[data-cluster-name="cross_entropy"]')
+    assert loss_box.is_visible() and "output" in loss_box.get_attribute("class")
+    assert loss_box.locator("text.output-label").text_content() == "loss"
+    assert page.locator('g.kind-library[data-cluster-name="layer_norm"]').count() == 1
+    assert page.locator('g.node[data-name="FiniteShift"]').count() == 0  # cross-entropy's max shift: hidden
+    loss_box.locator("rect").click()
+    assert page.locator('g.node[data-name="FiniteShift"]').count() == 1
+    assert page.locator('.cluster-title[data-cluster-name="cross_entropy"]').count() == 1
+    assert page.locator('rect.cluster-box.library').count() == 1
+    page.click('.cluster-title[data-cluster-name="cross_entropy"]')
+    assert page.locator('g.node[data-name="FiniteShift"]').count() == 0
+    page.click("#expand-all")
+    assert page.locator("g.kind-library").count() == 0 and page.locator("rect.cluster-box.library").count() == 2
+
+
+def test_collapsed_library_boxes_take_no_room(open_page, tmp_path):
+    _, outputs = nn_outputs()
+    page = open_page(plot_html(outputs, tmp_path / "nn.html"))
+    area = "(() => { const b = document.getElementById('viewport').getBBox(); return b.width * b.height; })()"
+    compact = page.evaluate(area)  # laid out with the library boxes collapsed
+    page.click("#expand-all")
+    expanded = page.evaluate(area)
+    page.click('.cluster-title[data-cluster-name="cross_entropy"]')  # another state: the full layout
+    assert page.evaluate(area) == pytest.approx(expanded, rel=0.05)
+    page.click('.cluster-title[data-cluster-name="layer_norm"]')  # back to the start: compact again
+    assert page.evaluate(area) == pytest.approx(compact, rel=0.05) and compact < 0.8 * expanded
+
+
+def test_labels_are_legible_at_fit_and_a_screenshot_shows_the_graph(open_page, tmp_path):
+    import io
+
+    import matplotlib.image
+
+    _, outputs = nn_outputs()
+    page = open_page(plot_html(outputs, tmp_path / "nn.html", collapse_library=False))
+    page.click("#fit")
+    k = float(re.findall(r"scale\(([-\d.e]+)\)", page.get_attribute("#viewport", "transform"))[0])
+    assert 10 * k < 9 and "tiny" in page.get_attribute("#canvas", "class")  # a graph too big to read whole
+    assert not page.locator("g.node text.label").first.is_visible()  # node labels wait for a hover ...
+    for selector in (".cluster-title text", "text.output-label"):  # ... names stay at least 9 px tall
+        heights = [box["height"] for box in (t.bounding_box() for t in page.locator(selector).all())]
+        assert heights and min(heights) >= 8.5, (selector, min(heights))
+    boxes = [t.bounding_box() for t in page.locator("text.output-label").all()]
+    for i, a in enumerate(boxes):  # and the output labels, grown, do not cover each other
+        for b in boxes[:i]:
+            apart = a["x"] + a["width"] <= b["x"] + 1 or b["x"] + b["width"] <= a["x"] + 1 or \
+                a["y"] + a["height"] <= b["y"] + 1 or b["y"] + b["height"] <= a["y"] + 1
+            assert apart, (a, b)
+    page.hover('g.node[data-name="layers.0.weight"]')
+    assert page.locator("#hover").is_visible() and page.inner_text("#hover").startswith("layers.0.weight")
+    page.mouse.move(5, 790)
+    assert page.locator("#hover").is_hidden()
+    page.mouse.move(600, 400)
+    page.mouse.wheel(0, -2000)  # zoomed in, labels show as they are
+    page.wait_for_function("!document.getElementById('canvas').classList.contains('tiny')")
+    assert page.locator("g.node text.label").first.is_visible()
+
+    page.click("#fit")
+    canvas = page.locator("#canvas").bounding_box()
+    pixels = matplotlib.image.imread(io.BytesIO(page.screenshot(clip=canvas)), format="png")[..., :3]
+    ink = (pixels < 0.9).any(axis=-1).mean()
+    colours = len(np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0))
+    assert ink > 0.02 and colours > 20, (ink, colours)  # nodes, clusters and edges were drawn

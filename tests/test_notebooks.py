@@ -13,8 +13,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def run(name, folder, monkeypatch):
-    """Execute a committed notebook in `folder` (so whatever it writes lands there)."""
+    """Execute a committed notebook in `folder` (so whatever it writes next to itself lands there),
+    with its temporary files under ``folder / "tmp"``; nothing new may appear in notebooks/."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    before = sorted(NOTEBOOKS.iterdir())
+    (folder / "tmp").mkdir()
+    monkeypatch.setenv("TMPDIR", str(folder / "tmp"))
     for cell in notebook.cells:  # committed without outputs: diffs stay readable
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{name}: clear its outputs before committing"
@@ -22,6 +26,7 @@ def run(name, folder, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # plots as outputs
     client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     client.execute()
+    assert sorted(NOTEBOOKS.iterdir()) == before, f"{name} wrote into notebooks/"
     return notebook
 
 
@@ -40,18 +45,22 @@ def test_hessians_in_a_repl(tmp_path, monkeypatch):
     assert "orders 1 to 3 agree with finite differences" in text and "GradientError: order 1" in text
     images = [o for o in outputs(notebook) if "image/png" in o.get("data", {})]
     assert len(images) == 3  # derivatives of tanh, the Hessian, graph sizes
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["tmp"]
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed (bash tests/install_system_deps.sh)")
 def test_plotting_graphs(tmp_path, monkeypatch):
     notebook = run("02_plotting_graphs.ipynb", tmp_path, monkeypatch)
     svgs = [o["data"]["image/svg+xml"] for o in outputs(notebook) if "image/svg+xml" in o.get("data", {})]
-    assert len(svgs) == 7 and all("<svg" in s for s in svgs)
+    assert len(svgs) == 8 and all("<svg" in s for s in svgs)
     assert "cluster" in svgs[3] and "layer1" in svgs[3]  # modules as clusters
     assert "more input" in svgs[6]  # the big graph is cut at max_nodes
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp.html", "mlp.svg"]
-    assert "graph-data" in (tmp_path / "mlp.html").read_text()
+    assert "layers.0.weight" in svgs[7] and "d loss / d layers.0.weight" in svgs[7]  # named parameters, labelled outputs
+    assert "cross_entropy" in svgs[7] and "FiniteShift" not in svgs[7]  # a library box, collapsed
+    assert [p.name for p in tmp_path.iterdir()] == ["tmp"]  # nothing next to the notebook
+    (folder,) = (tmp_path / "tmp").glob("autodiff-plots-*")
+    assert sorted(p.name for p in folder.iterdir()) == ["mlp.svg", "model.html"]
+    assert "graph-data" in (folder / "model.html").read_text()
 
 
 def test_char_rnn(tmp_path, monkeypatch):
@@ -63,4 +72,4 @@ def test_char_rnn(tmp_path, monkeypatch):
     images = [o for o in outputs(notebook) if "image/png" in o.get("data", {})]
     assert len(images) == 1  # the loss curve
     assert "The " in notebook.cells[6].outputs[0]["text"]  # the sample starts with its prime
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["tmp"]

@@ -7,6 +7,7 @@ import json
 import pkgutil
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import graphviz
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+from autodiff import nn
 from autodiff.ops.creation import Eye, Fill
 from autodiff.plotting import GraphvizNotFoundError, plot, plot_html, to_dot
 
@@ -95,7 +97,7 @@ def test_collapse_modules():
     everything, _ = statements(to_dot([loss, dW1]))
     nodes, edges = statements(to_dot([loss, dW1], collapse=True))
     boxes = {k: v for k, v in nodes.items() if "box3d" in v}
-    assert len(boxes) == 1 and r'label="mlp\n' in next(iter(boxes.values()))
+    assert len(boxes) == 1 and r'label="output 0\nmlp\n5 nodes"' in next(iter(boxes.values()))
     inside = [n for n in ad.toposort([loss]) if n.scope]
     assert all(f"n{n._id}" not in nodes for n in inside) and all(f"n{n._id}" in everything for n in inside)
     to_box = [e for e in edges if e[0] in boxes or e[1] in boxes]
@@ -151,7 +153,7 @@ def test_deep_graphs_need_no_recursion():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: plot(3.0), TypeError, "expected a Node or a list of Nodes, got float"),
+    (lambda: plot(3.0), TypeError, "expected a Node, a list of Nodes or a dict of labels to Nodes, got float"),
     (lambda: plot([]), ValueError, "the list of nodes is empty"),
     (lambda: plot([ad.Constant(1.0), "y"]), TypeError, "item 1 is a str, not a Node"),
     (lambda: plot(ad.Constant(1.0), max_nodes=0), ValueError, "max_nodes must be a positive int or None"),
@@ -337,3 +339,171 @@ def test_tanh_derivatives_example_writes_its_pictures(tmp_path, capsys):
     assert len(result["sizes"]) == 7 and result["sizes"] == sorted(result["sizes"])
     assert result["simplified_size"] <= result["sizes"][3] and result["max_difference"] < 1e-9
     assert "3rd derivative:" in capsys.readouterr().out
+
+
+# -- pictures that name things: parameters in their modules, labelled outputs, library boxes ----
+
+
+def nn_model():
+    """A model of `nn` layers, its cross-entropy loss, and {label: node} of the loss and grads."""
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(3, 4, rng=0), ad.tanh, nn.LayerNorm(4), nn.Linear(4, 2, rng=1))
+    x = ad.Variable(rng.normal(size=(5, 3)), name="x")
+    loss = nn.cross_entropy(model(x), np.array([0, 1, 0, 1, 1]))
+    named = model.named_parameters()
+    grads = ad.grad(loss, [p for _, p in named])
+    return model, x, loss, {"loss": loss, **{f"d loss / d {n}": g for (n, _), g in zip(named, grads)}}
+
+
+def cluster_of(dot):
+    """{node id: the label of the innermost cluster drawing it (None: outside every cluster)}."""
+    found, stack = {}, [None]
+    for line in dot.splitlines():
+        line = line.strip()
+        if line.startswith("subgraph cluster_"):
+            stack.append("?")
+        elif line == "}":
+            stack.pop()
+        elif line.startswith("color=") and len(stack) > 1:
+            stack[-1] = re.search(r'label=("[^"]*"|\S+)', line).group(1).strip('"')
+        elif match := re.match(r"(\w+) \[label=", line):
+            found[match.group(1)] = stack[-1]
+    return found
+
+
+def test_parameters_are_drawn_in_their_modules_cluster_with_dotted_names():
+    model, x, loss, _ = nn_model()
+    dot = to_dot(loss, collapse_library=False)
+    nodes, _ = statements(dot)
+    where = cluster_of(dot)
+    for name, p in model.named_parameters():
+        assert nodes[f"n{p._id}"].startswith(f'label="{name}\\n'), name
+        assert where[f"n{p._id}"] == name.rpartition(".")[0], name  # layers.0.weight in layers.0
+    assert where[f"n{x._id}"] is None  # an input is no module's
+    nodes, _ = statements(to_dot(loss, collapse="layers.0"))
+    assert all(f"n{p._id}" not in nodes for p in model.layers[0].parameters())  # in the box
+
+
+def test_dotted_names_of_nested_modules_and_under_a_user_scope():
+    class Net(nn.Module):
+        def __init__(self):
+            self.body = nn.Sequential(nn.Linear(2, 3, rng=0), ad.relu)
+            self.scale = ad.Variable(np.array(2.0), name="scale")
+
+        def forward(self, x):
+            return self.body(x) * self.scale
+
+    net = Net()
+    with ad.name_scope("experiment"):
+        y = ad.sum(net(ad.Variable(np.ones((4, 2)), name="x")))
+    dot = to_dot(y)
+    nodes, _ = statements(dot)
+    where = cluster_of(dot)
+    weight = net.body.layers[0].weight
+    assert [n for n, _ in net.named_parameters()] == ["body.layers.0.weight", "body.layers.0.bias", "scale"]
+    assert nodes[f"n{weight._id}"].startswith(r'label="body.layers.0.weight\n(2, 3)"')
+    assert where[f"n{weight._id}"] == "layers.0" and where[f"n{net.scale._id}"] == "Net"
+    _, data = page_data(plot_html(y, Path(tempfile.mkdtemp()) / "net.html"))
+    record = next(n for n in data["nodes"] if n["id"] == f"n{weight._id}")
+    assert record["name"] == "body.layers.0.weight" and record["scope"] == "experiment/Net/body/layers.0"
+
+
+def test_outputs_are_labelled():
+    model, x, loss, outputs = nn_model()
+    nodes, _ = statements(to_dot(outputs))
+    for label, node in outputs.items():
+        u = f"n{node._id}" if f"n{node._id}" in nodes else next(
+            k for k, v in nodes.items() if "box3d" in v and v.startswith(f'label="{label}\\n'))
+        assert nodes[u].startswith(f'label="{label}\\n') and "penwidth=2.5" in nodes[u], label
+    dW = outputs["d loss / d layers.0.weight"]
+    assert nodes[f"n{dW._id}"].startswith(r'label="d loss / d layers.0.weight\nEinsum')
+    nodes, _ = statements(to_dot([loss, dW], collapse_library=False))
+    assert nodes[f"n{loss._id}"].startswith(r'label="output 0\n') and nodes[f"n{dW._id}"].startswith(r'label="output 1\n')
+    nodes, _ = statements(to_dot(dW))
+    assert nodes[f"n{dW._id}"].startswith(r'label="Einsum\n')  # one output: no label
+    nodes, _ = statements(to_dot({"a": dW, "b": dW}))
+    assert nodes[f"n{dW._id}"].startswith(r'label="a\nb\nEinsum')  # one node, two labels
+    with pytest.raises(TypeError, match="the labels of a dict of outputs must be strings, got 1"):
+        to_dot({1: dW})
+
+
+def test_library_compositions_are_clusters_collapsed_by_default():
+    model, x, loss, outputs = nn_model()
+    nodes, edges = statements(to_dot(loss))
+    boxes = {k: v for k, v in nodes.items() if "box3d" in v}
+    assert sorted(re.search(r'(\w+)\\n\d+ nodes"', v).group(1) for v in boxes.values()) == ["cross_entropy", "layer_norm"]
+    assert all('fillcolor="#e2f0e4"' in v and "library composition" in v for v in boxes.values())
+    assert not any(v.startswith(('label="TakeAdjoint', 'label="FiniteShift', 'label="Log\\n')) for v in nodes.values())
+    loss_box = next(k for k, v in boxes.items() if "cross_entropy" in v)
+    assert nodes[loss_box].startswith('label="cross_entropy\\n') and "penwidth=2.5" in nodes[loss_box]
+    dot = to_dot(loss, collapse_library=False)
+    nodes, _ = statements(dot)
+    where = cluster_of(dot)
+    assert "box3d" not in dot and where[f"n{loss._id}"] == "cross_entropy"
+    assert 'label=cross_entropy labeljust=l style="rounded,filled,dashed"' in dot
+    assert any(v.startswith('label="FiniteShift') for v in nodes.values())
+    with pytest.raises(TypeError, match="collapse_library must be True or False"):
+        to_dot(loss, collapse_library="no")
+
+
+@pytest.mark.parametrize("build, name", [
+    (lambda x: ad.softmax(x), "softmax"),
+    (lambda x: ad.log_softmax(x), "log_softmax"),
+    (lambda x: ad.logsumexp(x, axis=1), "logsumexp"),
+    (lambda x: nn.cross_entropy(x, np.array([0, 1])), "cross_entropy"),
+    (lambda x: nn.nll(x, np.array([0, 1])), "nll"),
+    (lambda x: nn.mse(x, np.zeros((2, 3))), "mse"),
+    (lambda x: nn.binary_cross_entropy_with_logits(x, np.ones((2, 3))), "binary_cross_entropy_with_logits"),
+    (lambda x: nn.multiclass_hinge(x, np.array([0, 1])), "multiclass_hinge"),
+    (lambda x: nn.l2_penalty([x]), "l2_penalty"),
+    (lambda x: nn.LayerNorm(3)(x), "layer_norm"),
+])
+def test_each_library_composition_is_marked(build, name):
+    x = ad.Variable(np.arange(6.0).reshape(2, 3), name="x")
+    y = build(x)
+    assert isinstance(y.scope[-1], ad.node.Composition) and y.scope[-1] == name
+    nodes, _ = statements(to_dot(y))
+    assert any("box3d" in v and f"{name}\\n" in v for v in nodes.values()), name
+    assert ad.count_nodes(y) > 2  # a composition of several ops
+
+
+def test_html_page_data_names_parameters_labels_outputs_and_collapses_the_library(tmp_path):
+    model, x, loss, outputs = nn_model()
+    _, data = page_data(plot_html(outputs, tmp_path / "nn.html"))
+    nodes = {n["id"]: n for n in data["nodes"]}
+    clusters = {c["id"]: c for c in data["clusters"]}
+    for name, p in model.named_parameters():
+        record = nodes[f"n{p._id}"]
+        assert record["name"] == name and record["label"][0] == name
+        assert clusters[record["cluster"]]["path"] == "Sequential/" + name.rpartition(".")[0]
+    for label, node in outputs.items():
+        assert nodes[f"n{node._id}"]["outputLabels"] == [label]
+    library = sorted(c["path"] for c in data["clusters"] if c["library"])
+    assert library == ["Sequential/layers.2/layer_norm", "cross_entropy"]
+    assert sorted(clusters[c]["path"] for c in data["collapsed"]) == library
+    start = data["start"]  # the compact layout, used while exactly these are collapsed
+    assert set(data["collapsed"]) <= set(start["boxes"]) and not set(data["collapsed"]) & set(start["clusters"])
+    inside = [n["id"] for n in data["nodes"] if n["scope"].split("/")[-1] in ("cross_entropy", "layer_norm")]
+    assert inside and not set(inside) & set(start["boxes"])  # their insides take no room
+    assert all(n["id"] in start["boxes"] for n in data["nodes"] if n["id"] not in inside)
+    _, data = page_data(plot_html(outputs, tmp_path / "open.html", collapse_library=False))
+    assert data["collapsed"] == [] and data["start"] is None
+    _, data = page_data(plot_html(outputs, tmp_path / "cut.html", max_nodes=20))
+    assert data["collapsed"] and data["start"] is None  # cut: one layout
+
+
+def test_a_model_called_in_two_scopes_draws_each_graphs_parameters_in_that_graph():
+    model = nn.Sequential(nn.Linear(2, 3, rng=0))
+    x = ad.Variable(np.ones((4, 2)), name="x")
+    with ad.name_scope("train"):
+        train = ad.sum(model(x))
+    with ad.name_scope("eval"):  # other inputs: new nodes (the same ones would be shared, hash-consed)
+        evaluate = ad.mean(model(ad.Variable(np.zeros((4, 2)), name="x2")))  # called last: the latest owner
+    weight = model.layers[0].weight
+    for graph, outer in ((train, "train"), (evaluate, "eval")):
+        dot = to_dot(graph)
+        assert cluster_of(dot)[f"n{weight._id}"] == "layers.0"
+        assert f"label={outer} " in dot and ("label=eval " in dot) == (outer == "eval")  # no empty cluster of the other
+        _, data = page_data(plot_html(graph, Path(tempfile.mkdtemp()) / "g.html"))
+        record = next(n for n in data["nodes"] if n["id"] == f"n{weight._id}")
+        assert record["scope"] == f"{outer}/Sequential/layers.0" and record["name"] == "layers.0.weight"

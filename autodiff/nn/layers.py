@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..node import Constant, Node, Variable, toposort
+from ..node import Constant, Node, Variable, composition, toposort
 from ..ops.elementwise import as_node
 from ..ops.window import _pair, windows
 from . import init
@@ -160,6 +160,7 @@ class LayerNorm(Module):
         self.weight = Variable(np.ones(self.shape, dtype), name="weight")
         self.bias = Variable(np.zeros(self.shape, dtype), name="bias")
 
+    @composition("layer_norm")
     def forward(self, x: Node) -> Node:
         x = as_node(x)
         k = len(self.shape)

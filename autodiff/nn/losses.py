@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import ops
-from ..node import Constant, Node, Variable
+from ..node import Constant, Node, Variable, composition
 from ..ops.elementwise import as_node
 from ..ops.nn import log_sum_exp_shifted, shift_by_max
 from .layers import check_range
@@ -50,6 +50,7 @@ def _pick(scores: Node, labels: Node) -> Node:
     return ops.take(ops.reshape(scores, (-1,)), offsets + labels)
 
 
+@composition("nll")
 def nll(log_probs: Node, labels, reduction: str = "mean") -> Node:
     """Negative log-likelihood of integer `labels` under `log_probs` (``(..., classes)``).
 
@@ -64,6 +65,7 @@ def nll(log_probs: Node, labels, reduction: str = "mean") -> Node:
     return _reduce("nll", ops.negative(_pick(log_probs, labels)), reduction)
 
 
+@composition("cross_entropy")
 def cross_entropy(logits: Node, labels, reduction: str = "mean") -> Node:
     """Softmax cross-entropy of integer `labels` from unnormalised `logits` (``(..., classes)``).
 
@@ -92,6 +94,7 @@ def _same_shape(loss: str, prediction: Node, target: Node) -> None:
         )
 
 
+@composition("mse")
 def mse(prediction: Node, target, reduction: str = "mean") -> Node:
     """Mean squared error; `prediction` and `target` must have the same shape.
 
@@ -106,6 +109,7 @@ def mse(prediction: Node, target, reduction: str = "mean") -> Node:
     return _reduce("mse", ops.square(prediction - target), reduction)
 
 
+@composition("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(logits: Node, targets, reduction: str = "mean") -> Node:
     """Cross-entropy of targets in [0, 1] against ``sigmoid(logits)``, stable for any logit.
 
@@ -130,6 +134,7 @@ def binary_cross_entropy_with_logits(logits: Node, targets, reduction: str = "me
     return _reduce(name, ops.softplus(logits) - logits * targets, reduction)
 
 
+@composition("multiclass_hinge")
 def multiclass_hinge(scores: Node, labels, margin: float = 1.0, reduction: str = "mean") -> Node:
     """Multiclass SVM loss (Weston-Watkins): ``sum_{j != label} max(0, s_j - s_label + margin)``.
 
@@ -149,6 +154,7 @@ def multiclass_hinge(scores: Node, labels, margin: float = 1.0, reduction: str =
     return _reduce("multiclass_hinge", values, reduction)
 
 
+@composition("l2_penalty")
 def l2_penalty(parameters: Sequence[Variable], weight: float = 1.0) -> Node:
     """``weight * sum of squares`` of all `parameters`: add it to a loss for L2 regularisation.
 

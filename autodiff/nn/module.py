@@ -11,6 +11,8 @@ and `save` / `load` store them in an ``.npz`` file, atomically.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 import os
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..node import Node, Variable, name_scope
+from ..node import Node, Variable, current_scope, name_scope
 
 MAX_BYTES = 4 * 2**30  # what `load` reads at most unless told otherwise: 4 GiB of arrays
 _IMPORTED = time.time()  # temporary files older than this are no save of this process
@@ -60,7 +62,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with name_scope(self._scope or type(self).__name__):
+        with name_scope(self._scope or type(self).__name__), _owning(self):
             return self.forward(*args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -202,6 +204,37 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         lines = [f"  ({name}): " + repr(child).replace("\n", "\n  ") for name, child in children]
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+# the dotted-name prefix of the module being called ("" at the outermost call), for `_owning`
+_prefix: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "autodiff_module_prefix", default=None
+)
+
+
+@contextlib.contextmanager
+def _owning(module: Module) -> Iterator[None]:
+    """While `module` is called: its own parameters record its scope and their dotted names.
+
+    A parameter is made in the constructor, outside the scope its module is called in; a plot
+    reads `_owner` ({scope: dotted name}, the latest call last) to draw it inside its module's
+    cluster, named as in `named_parameters` of the outermost module called
+    (``layers.0.weight``): the cluster, among those it was called in, that the drawn graph uses.
+    """
+    outer = _prefix.get()
+    prefix = "" if outer is None else f"{outer}{module._scope or type(module).__name__}."
+    scope = current_scope()
+    for name, value in module._attributes():
+        if isinstance(value, Variable):
+            owners = dict(value.__dict__.get("_owner", {}))
+            owners.pop(scope, None)
+            owners[scope] = prefix + name
+            object.__setattr__(value, "_owner", owners)
+    token = _prefix.set(prefix)
+    try:
+        yield
+    finally:
+        _prefix.reset(token)
 
 
 class Sequential(Module):

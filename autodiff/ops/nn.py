@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..node import Node, as_node
+from ..node import Node, as_node, composition
 from ._common import normalize_axes
 from .einsum import sum
 from .elementwise import Elementwise, astype, exp, log
@@ -54,6 +54,7 @@ def log_sum_exp_shifted(shifted: Node, axes: tuple[int, ...]) -> Node:
     return log(sum(exp(shifted), axes, keepdims=True))
 
 
+@composition("logsumexp")
 def logsumexp(x, axis=None, keepdims: bool = False) -> Node:
     """log(sum(exp(x))) over `axis`, without overflow (-inf for an all -inf row).
 
@@ -73,6 +74,7 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Node:
     return reshape(result, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
+@composition("log_softmax")
 def log_softmax(x, axis: int = -1) -> Node:
     """x - logsumexp(x) along `axis`, computed as ``(x - m) - log(sum(exp(x - m)))``.
 
@@ -92,6 +94,7 @@ def _log_softmax(x, axis: int, op: str) -> Node:
     return shifted - log_sum_exp_shifted(shifted, axes)
 
 
+@composition("softmax")
 def softmax(x, axis: int = -1) -> Node:
     """exp(x) / sum(exp(x)) along `axis`, without overflow.
 

@@ -9,6 +9,11 @@ and its output shape; Variables (blue ellipses), constants (grey, dashed) and de
 nested clusters that can be collapsed to one box; constants can be hidden; and big graphs are
 cut at `max_nodes`, keeping the nodes nearest the outputs and saying what was cut.
 
+Pictures name things: a `nn.Module`'s parameters are drawn in its cluster with their dotted
+names (``layers.0.weight``); outputs given as a dict ``{label: node}`` show their labels;
+library compositions (softmax, the losses, layer norm: `autodiff.node.composition`) are
+clusters of their own, collapsed to one box unless ``collapse_library=False``.
+
 `view` decides what is drawn, `style` how a node looks, `dot` writes DOT and graphviz plots,
 `layout` places the page's boxes and `page` writes the page from the package data files
 ``page.html``, ``page.css`` and ``page.js``.

@@ -10,14 +10,23 @@ from __future__ import annotations
 import os
 import pathlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import graphviz
 
 from ..node import Node
 from .style import COLORS, kind, label_lines
-from .view import MAX_NODES, View, as_outputs, build_view, check_options, cluster_ids
+from .view import (
+    MAX_NODES,
+    View,
+    as_outputs,
+    build_view,
+    check_options,
+    cluster_ids,
+    is_library,
+    output_labels,
+)
 
 __all__ = [
     "FILE_FORMATS",
@@ -91,13 +100,13 @@ def _dot_text(lines: Iterable[str]) -> str:
     return graphviz.nohtml("\\n".join(escaped))
 
 
-def _node_attrs(node: Node, is_output: bool) -> dict[str, str]:
+def _node_attrs(node: Node, is_output: bool, names: list[str], name: str) -> dict[str, str]:
     node_kind = kind(node)
     derivative = " (derivative)" if node.is_derivative else ""
     attrs = {
-        "label": _dot_text(label_lines(node)),
+        "label": _dot_text(names + label_lines(node, name)),
         "fillcolor": COLORS[node_kind],
-        "tooltip": _dot_text([f"{node.name} {node.shape} {node.dtype}{derivative}"]),
+        "tooltip": _dot_text([f"{name} {node.shape} {node.dtype}{derivative}"]),
     }
     if node_kind == "variable":
         attrs.update(shape="ellipse", style="filled")
@@ -135,19 +144,29 @@ def digraph(view: View, rankdir: str) -> GraphPlot:
 
     statements: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]] = defaultdict(list)
     output_ids = {id(n) for n in view.outputs}
+    output_units = {view.unit[i] for i in output_ids if i in view.unit}
     for node in view.shown:
         u = view.unit[id(node)]
         if not u.startswith("m"):
-            statements[node.scope].append((u, _node_attrs(node, id(node) in output_ids)))
+            attrs = _node_attrs(
+                node, id(node) in output_ids, view.labels.get(u, []), view.name(node)
+            )
+            statements[view.scope(node)].append((u, attrs))
     for u, path in view.modules.items():
         size = view.module_size[u]
+        library = is_library(path)
+        what = "library composition" if library else "module"
         box = {
-            "label": _dot_text([path[-1], f"{size} node{'s' if size != 1 else ''}"]),
+            "label": _dot_text(
+                view.labels.get(u, []) + [path[-1], f"{size} node{'s' if size != 1 else ''}"]
+            ),
             "shape": "box3d",
             "style": "filled",
-            "fillcolor": COLORS["module"],
-            "tooltip": _dot_text([f"module {'/'.join(path)} (collapsed)"]),
+            "fillcolor": COLORS["library" if library else "module"],
+            "tooltip": _dot_text([f"{what} {'/'.join(path)} (collapsed)"]),
         }
+        if u in output_units:
+            box["penwidth"] = "2.5"
         statements[path[:-1]].append((u, box))
     for u, count in view.cut.items():
         more = {
@@ -170,13 +189,18 @@ def digraph(view: View, rankdir: str) -> GraphPlot:
             graph.node(name, **attrs)
         for child in sorted(children.get(path, ())):
             with graph.subgraph(name=cluster_names[child]) as sub:
+                library = is_library(child)
                 sub.attr(
                     label=_dot_text([child[-1]]),
-                    style="rounded,filled",
-                    color="#999999",
-                    fillcolor="#f6f6f6" if len(child) % 2 else "#ffffff",
+                    style="rounded,filled,dashed" if library else "rounded,filled",
+                    color="#6a9f72" if library else "#999999",
+                    fillcolor=(
+                        "#f1f8f2" if library else "#f6f6f6" if len(child) % 2 else "#ffffff"
+                    ),
                     fontcolor="#444444",
-                    tooltip=_dot_text(["module " + "/".join(child)]),
+                    tooltip=_dot_text(
+                        [("library composition " if library else "module ") + "/".join(child)]
+                    ),
                     labeljust="l",
                 )
                 emit(sub, child)
@@ -190,9 +214,10 @@ def digraph(view: View, rankdir: str) -> GraphPlot:
 
 
 def plot(
-    nodes: Node | Iterable[Node],
+    nodes: Node | Iterable[Node] | Mapping[str, Node],
     *,
     collapse: bool | str | Iterable[str] = False,
+    collapse_library: bool = True,
     hide_constants: bool = False,
     max_nodes: int | None = MAX_NODES,
     rankdir: str = "TB",
@@ -202,7 +227,14 @@ def plot(
     Op nodes show the op, short parameters and the output shape (and the dtype when it is not
     float64); Variables are blue ellipses, constants grey dashed boxes, derivative nodes orange;
     outputs have a bold border. Each `ad.name_scope` (module) is a cluster, nested as the
-    scopes are.
+    scopes are; a `nn.Module`'s parameters are drawn in its cluster with their dotted names
+    (``layers.0.weight``).
+
+    - `nodes` is a Node, a list of Nodes or a dict ``{label: node}``: each output shows its
+      label (``{"d loss / d layers.0.weight": g}``), or "output i" in a list of several.
+    - Library compositions (softmax, log_softmax, logsumexp, cross_entropy and the other
+      losses, layer norm: `ad.node.composition`) are clusters with a dashed green border,
+      each drawn as one box while ``collapse_library=True`` (the default).
 
     - ``collapse=True`` draws every outermost module as one box; a name or a list of names
       ("layer1" or the full path "encoder/layer1") collapses just those modules.
@@ -229,6 +261,8 @@ def plot(
     collapse = check_options("plot", collapse, hide_constants, max_nodes)
     if rankdir not in RANKDIRS:
         raise ValueError(f"plot: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    if not isinstance(collapse_library, bool):
+        raise TypeError(f"plot: collapse_library must be True or False, got {collapse_library!r}")
     outputs = as_outputs(nodes, "plot")
     view = build_view(
         outputs,
@@ -236,14 +270,17 @@ def plot(
         hide_constants=hide_constants,
         max_nodes=max_nodes,
         caller="plot",
+        collapse_library=collapse_library,
+        labels=output_labels(nodes, outputs),
     )
     return digraph(view, rankdir)
 
 
 def to_dot(
-    nodes: Node | Iterable[Node],
+    nodes: Node | Iterable[Node] | Mapping[str, Node],
     *,
     collapse: bool | str | Iterable[str] = False,
+    collapse_library: bool = True,
     hide_constants: bool = False,
     max_nodes: int | None = MAX_NODES,
     rankdir: str = "TB",
@@ -261,6 +298,7 @@ def to_dot(
     graph = plot(
         nodes,
         collapse=collapse,
+        collapse_library=collapse_library,
         hide_constants=hide_constants,
         max_nodes=max_nodes,
         rankdir=rankdir,

@@ -13,7 +13,7 @@ import os
 import pathlib
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from typing import Any
 
@@ -31,7 +31,10 @@ from .view import (
     cluster_ids,
     collapsed_paths,
     is_constant,
+    is_library,
+    library_paths,
     node_id,
+    output_labels,
 )
 
 __all__ = ["PAGE_FILES", "page_data", "plot_html", "render_page"]
@@ -74,8 +77,52 @@ def _more_inputs(count: int) -> str:
     return f"... {count} more input{'s' if count != 1 else ''}"
 
 
-def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]]) -> dict[str, Any]:
-    """Everything the page's script draws: nodes with positions and details, modules, edges."""
+def start_layout(start: View, clusters: dict[tuple[str, ...], str]) -> dict[str, Any]:
+    """Where the page draws things while the modules collapsed at the start stay collapsed.
+
+    `start` is the view with those modules as boxes, so their insides take no room; keys are
+    the page's ids (a collapsed module's is its cluster id; an edge's is "source>target").
+    """
+    labels: dict[str, list[str]] = {}
+    for node in start.shown:
+        u = start.unit[id(node)]
+        if not u.startswith("m"):
+            labels[u] = label_lines(node, start.name(node))
+    for u, path in start.modules.items():
+        size = start.module_size[u]
+        labels[u] = ["\u25b8 " + path[-1], f"{size} node{'s' if size != 1 else ''}"]
+    for u, count in start.cut.items():
+        labels[f"cut_{u}"] = [_more_inputs(count)]
+    drawn = {scope[:k] for scope in start.scope_of.values() for k in range(1, len(scope) + 1)}
+    placed = layout(start, labels, cluster_ids(drawn))
+
+    def page_id(u: str) -> str:
+        return clusters[start.modules[u]] if u in start.modules else u
+
+    return {
+        "boxes": {
+            page_id(u): box for u, box in placed["boxes"].items() if not u.startswith("cut_")
+        },
+        "clusters": {clusters[path]: box for path, box in placed["clusters"].items()},
+        "splines": {
+            f"{page_id(s)}>{page_id(t)}": placed["splines"][i]
+            for i, (s, t) in enumerate(start.edges)
+            if i in placed["splines"]
+        },
+    }
+
+
+def page_data(
+    view: View,
+    values: bool,
+    collapse_at_start: set[tuple[str, ...]],
+    start: View | None = None,
+) -> dict[str, Any]:
+    """Everything the page's script draws: nodes with positions and details, modules, edges.
+
+    `start` (the view with `collapse_at_start` collapsed) gives a second, compact layout the
+    page uses while exactly those modules are collapsed.
+    """
     output_ids = {id(n) for n in view.outputs}
     shown_ids = {id(n) for n in view.shown}
     consumers: dict[int, list[str]] = defaultdict(list)
@@ -91,14 +138,13 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
             results = function(view.shown)()
         arrays = {id(n): a for n, a in zip(view.shown, results, strict=True)}
 
-    clusters = cluster_ids(
-        node.scope[:k] for node in view.shown for k in range(1, len(node.scope) + 1)
-    )
+    scopes = {id(node): view.scope(node) for node in view.shown}
+    clusters = cluster_ids(scope[:k] for scope in scopes.values() for k in range(1, len(scope) + 1))
     labels = {f"cut_{u}": [_more_inputs(count)] for u, count in view.cut.items()}
     records = []
     for node in view.shown:
         u = f"n{node_id(node)}"
-        labels[u] = label_lines(node)
+        labels[u] = label_lines(node, view.name(node))
         value = arrays.get(id(node))
         if value is None and isinstance(node, (Variable, Constant)):
             value = node.eval()
@@ -116,14 +162,15 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
                 "kind": kind(node),
                 "label": labels[u],
                 "op": type(node).__name__,
-                "name": node.name,
+                "name": view.name(node),
                 "shape": str(node.shape),
                 "dtype": str(node.dtype),
-                "scope": "/".join(node.scope),
-                "cluster": clusters.get(node.scope),
+                "scope": "/".join(scopes[id(node)]),
+                "cluster": clusters.get(scopes[id(node)]),
                 "params": params,
                 "derivative": node.is_derivative,
                 "output": id(node) in output_ids,
+                "outputLabels": view.labels.get(u, []),
                 "inputs": inputs,
                 "consumers": consumers[id(node)],
                 "cut": view.cut.get(u, 0),
@@ -145,15 +192,16 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
     for record in records:
         record["box"] = placed["boxes"][record["id"]]
     sizes: dict[str, int] = defaultdict(int)
-    for node in view.shown:
-        for k in range(1, len(node.scope) + 1):
-            sizes[clusters[node.scope[:k]]] += 1
+    for scope in scopes.values():
+        for k in range(1, len(scope) + 1):
+            sizes[clusters[scope[:k]]] += 1
     cluster_records = [
         {
             "id": c,
             "name": path[-1],
             "path": "/".join(path),
             "parent": clusters.get(path[:-1]),
+            "library": is_library(path),
             "size": sizes[c],
             "bbox": placed["clusters"].get(path),
         }
@@ -171,6 +219,7 @@ def page_data(view: View, values: bool, collapse_at_start: set[tuple[str, ...]])
         "clusters": cluster_records,
         "edges": edges,
         "collapsed": [clusters[p] for p in collapse_at_start if p in clusters],
+        "start": None if start is None or not start.modules else start_layout(start, clusters),
     }
 
 
@@ -200,11 +249,12 @@ def render_page(data: dict[str, Any], title: str) -> str:
 
 
 def plot_html(
-    nodes: Node | Iterable[Node],
+    nodes: Node | Iterable[Node] | Mapping[str, Node],
     path: str | os.PathLike,
     *,
     values: bool = False,
     collapse: bool | str | Iterable[str] = False,
+    collapse_library: bool = True,
     hide_constants: bool = False,
     max_nodes: int | None = MAX_NODES,
     title: str = "autodiff graph",
@@ -216,9 +266,13 @@ def plot_html(
     a module's title to collapse it to one box and the box to expand it again. Variables and
     Constants always show a summary of their value; ``values=True`` evaluates the graph once
     and shows every node's (shape, min/max/mean, first values, count of nan/inf).
-    `collapse`, `hide_constants` and `max_nodes` are as in `plot` (here `collapse` only sets
-    which modules start collapsed). The layout comes from the Graphviz `dot` program when it is
-    installed and the page has at most 800 nodes, else from a fast built-in layered layout.
+    `nodes`, `collapse`, `collapse_library`, `hide_constants` and `max_nodes` are as in
+    `plot` (here `collapse` and `collapse_library` only set which modules start collapsed; the
+    page has a compact layout for that start, where those modules' insides take no room).
+    Labels stay legible at any zoom: below a readable size they are hidden and shown on
+    hover, while module titles and output labels keep a minimum size on screen. The layout
+    comes from the Graphviz `dot` program when it is installed and the page has at most 800
+    nodes, else from a fast built-in layered layout.
     Returns the path written.
 
     >>> import pathlib, tempfile
@@ -233,6 +287,10 @@ def plot_html(
     collapse = check_options("plot_html", collapse, hide_constants, max_nodes)
     if not isinstance(values, bool):
         raise TypeError(f"plot_html: values must be True or False, got {values!r}")
+    if not isinstance(collapse_library, bool):
+        raise TypeError(
+            f"plot_html: collapse_library must be True or False, got {collapse_library!r}"
+        )
     if not isinstance(title, str):
         raise TypeError(f"plot_html: title must be a str, got {type(title).__name__}")
     outputs = as_outputs(nodes, "plot_html")
@@ -249,7 +307,25 @@ def plot_html(
         hide_constants=hide_constants,
         max_nodes=max_nodes,
         caller="plot_html",
+        labels=output_labels(nodes, outputs),
     )
-    start = collapsed_paths("plot_html", collapse, {n.scope for n in view.shown})
-    target.write_text(render_page(page_data(view, values, start), title), encoding="utf-8")
+    scopes = {view.scope(n) for n in view.shown}
+    start = collapsed_paths("plot_html", collapse, scopes)
+    if collapse_library:
+        start |= library_paths(scopes)
+    compact = None
+    if start:  # a layout of its own, where the collapsed modules take no room
+        compact = build_view(
+            outputs,
+            collapse=False,
+            hide_constants=hide_constants,
+            max_nodes=None,
+            caller="plot_html",
+            paths=start,
+        )
+        shown = {id(n) for n in view.shown}
+        if any(id(n) not in shown for n in compact.shown):  # cut by max_nodes: one layout only
+            compact = None
+    data = page_data(view, values, start, compact)
+    target.write_text(render_page(data, title), encoding="utf-8")
     return target

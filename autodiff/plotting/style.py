@@ -20,6 +20,7 @@ COLORS = {
     "op": "#ffffff",
     "derivative": "#ffe0c2",
     "module": "#e4e0f5",
+    "library": "#e2f0e4",
 }
 
 
@@ -53,8 +54,8 @@ def kind(node: Node) -> str:
     return "derivative" if node.is_derivative else "op"
 
 
-def label_lines(node: Node) -> list[str]:
-    """The lines a node's box shows: op or name, short parameters, shape."""
+def label_lines(node: Node, name: str | None = None) -> list[str]:
+    """The lines a node's box shows: op or name (`name` if given), short parameters, shape."""
     if isinstance(node, Constant):
         head = node.name
         if node.size == 1 and np.issubdtype(node.dtype, np.number):
@@ -63,5 +64,7 @@ def label_lines(node: Node) -> list[str]:
         return [head, shape_text(node)]
     if node.caption is not None:  # what the op declares it shows (a fill, an identity)
         return [node.caption, shape_text(node)]
+    if isinstance(node, Variable):
+        return [name or node.name, shape_text(node)]
     params = params_text(node, 28)
     return [node.name] + ([params] if params else []) + [shape_text(node)]

@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..node import Node, toposort
+from ..node import Composition, Node, Variable, toposort
 
 __all__ = [
     "MAX_NODES",
@@ -23,8 +23,13 @@ __all__ = [
     "check_options",
     "cluster_ids",
     "collapsed_paths",
+    "owners",
+    "place_parameters",
     "is_constant",
+    "is_library",
+    "library_paths",
     "node_id",
+    "output_labels",
 ]
 
 MAX_NODES = 500
@@ -33,6 +38,53 @@ MAX_NODES = 500
 def node_id(node: Node) -> int:
     """A node's serial number: unique, and larger than those of the node's inputs."""
     return node._id
+
+
+def owners(node: Node) -> dict[tuple[str, ...], str]:
+    """The modules that called `node` as a parameter: {scope: dotted name}, the latest last.
+
+    A parameter is made in its module's constructor, outside the scope the module is called in;
+    calling a `nn.Module` records on its parameters its scope and their dotted names
+    (``_owner``), and the picture puts them there.
+    """
+    return getattr(node, "_owner", None) or {} if isinstance(node, Variable) else {}
+
+
+def place_parameters(nodes: list[Node]) -> dict[int, tuple[tuple[str, ...], str]]:
+    """id(parameter) -> (the module path it is drawn in, its dotted name), for a graph's nodes.
+
+    Of the modules that called it, the latest whose scope holds one of its consumers here: a
+    model called in two scopes (a training and an evaluation graph) draws each graph's
+    parameters in that graph's cluster.
+    """
+    consumers: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    for node in nodes:
+        for x in node.inputs:
+            if isinstance(x, Variable):
+                consumers[id(x)].append(node.scope)
+    placed = {}
+    for node in nodes:
+        found = owners(node)
+        if found:
+            choices = list(found.items())
+            used = [
+                (scope, name)
+                for scope, name in choices
+                if any(c[: len(scope)] == scope for c in consumers[id(node)])
+            ]
+            placed[id(node)] = (used or choices)[-1]
+    return placed
+
+
+def is_library(path: tuple[str, ...]) -> bool:
+    """Whether a module path is a library composition (softmax, cross_entropy, layer_norm)."""
+    return bool(path) and isinstance(path[-1], Composition)
+
+
+def library_paths(scopes: Iterable[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """Every library composition (`ad.node.composition`) among the modules of `scopes`."""
+    paths = {scope[:k] for scope in scopes for k in range(1, len(scope) + 1)}
+    return {path for path in paths if is_library(path)}
 
 
 def is_constant(node: Node) -> bool:
@@ -58,6 +110,16 @@ class View:
     total: int
     max_nodes: int | None
     scope_of: dict[str, tuple[str, ...]]  # drawn id -> the module path it is drawn in
+    labels: dict[str, list[str]]  # drawn id -> the names of the outputs it shows
+    owned: dict[int, tuple[tuple[str, ...], str]]  # id(parameter) -> (module path, dotted name)
+
+    def scope(self, node: Node) -> tuple[str, ...]:
+        """The module path `node` is drawn in: a parameter's is its module's."""
+        return self.owned[id(node)][0] if id(node) in self.owned else node.scope
+
+    def name(self, node: Node) -> str:
+        """The name `node` is shown with: a parameter's dotted name (``layers.0.weight``)."""
+        return self.owned[id(node)][1] if id(node) in self.owned else node.name
 
     @property
     def hidden(self) -> int:
@@ -73,12 +135,25 @@ class View:
         )
 
 
-def as_outputs(nodes: Node | Iterable[Node], caller: str) -> list[Node]:
-    """`nodes` as a list of distinct Nodes, in order; a TypeError or ValueError otherwise."""
+def as_outputs(nodes: Node | Iterable[Node] | Mapping[str, Node], caller: str) -> list[Node]:
+    """`nodes` as a list of distinct Nodes, in order; a TypeError or ValueError otherwise.
+
+    A dict ``{label: node}`` gives its nodes (the labels are read by `output_labels`).
+    """
     if isinstance(nodes, Node):
         return [nodes]
-    if isinstance(nodes, (str, bytes, dict)) or not isinstance(nodes, Iterable):
-        raise TypeError(f"{caller}: expected a Node or a list of Nodes, got {type(nodes).__name__}")
+    if isinstance(nodes, Mapping):
+        for label in nodes:
+            if not isinstance(label, str):
+                raise TypeError(
+                    f"{caller}: the labels of a dict of outputs must be strings, got {label!r}"
+                )
+        nodes = list(nodes.values())
+    if isinstance(nodes, (str, bytes)) or not isinstance(nodes, Iterable):
+        raise TypeError(
+            f"{caller}: expected a Node, a list of Nodes or a dict of labels to Nodes, "
+            f"got {type(nodes).__name__}"
+        )
     outputs = list(nodes)
     if not outputs:
         raise ValueError(f"{caller}: nothing to draw: the list of nodes is empty")
@@ -86,6 +161,23 @@ def as_outputs(nodes: Node | Iterable[Node], caller: str) -> list[Node]:
         if not isinstance(node, Node):
             raise TypeError(f"{caller}: item {i} is a {type(node).__name__}, not a Node")
     return list({id(node): node for node in outputs}.values())
+
+
+def output_labels(nodes: Any, outputs: list[Node]) -> dict[int, list[str]]:
+    """id(output) -> its labels: a dict's keys, else "output i" when there are several outputs.
+
+    Label gradients by what they are: ``{f"d loss / d {name}": g for ...}``; a node given
+    under several labels shows them all.
+    """
+    labels: dict[int, list[str]] = defaultdict(list)
+    if isinstance(nodes, Mapping):
+        for label, node in nodes.items():
+            labels[id(node)].append(label)
+    elif not isinstance(nodes, Node) and len(outputs) > 1:
+        for i, node in enumerate(nodes):
+            if not labels[id(node)]:
+                labels[id(node)].append(f"output {i}")
+    return dict(labels)
 
 
 def check_options(
@@ -149,18 +241,34 @@ def build_view(
     hide_constants: bool,
     max_nodes: int | None,
     caller: str,
+    collapse_library: bool = False,
+    labels: dict[int, list[str]] | None = None,
+    paths: set[tuple[str, ...]] | None = None,
 ) -> View:
-    """What to draw of the graph that computes `outputs` (options as checked by the callers)."""
+    """What to draw of the graph that computes `outputs` (options as checked by the callers).
+
+    `collapse_library` draws each library composition as one box too, as `paths` does the
+    modules it lists; `labels` names outputs.
+    """
     everything = toposort(outputs)
-    collapsed = collapsed_paths(caller, collapse, {n.scope for n in everything})
+    owned = place_parameters(everything)
+
+    def drawn_scope(node: Node) -> tuple[str, ...]:
+        return owned[id(node)][0] if id(node) in owned else node.scope
+
+    scopes = {drawn_scope(n) for n in everything}
+    collapsed = collapsed_paths(caller, collapse, scopes) | (paths or set())
+    if collapse_library:
+        collapsed |= library_paths(scopes)
     output_ids = {id(n) for n in outputs}
 
     modules: dict[tuple[str, ...], str] = {}
 
     def unit_key(node: Node) -> Any:
-        for k in range(1, len(node.scope) + 1):
-            if node.scope[:k] in collapsed:
-                return node.scope[:k]
+        scope = drawn_scope(node)
+        for k in range(1, len(scope) + 1):
+            if scope[:k] in collapsed:
+                return scope[:k]
         return id(node)
 
     # Breadth-first from the outputs: the nodes nearest the outputs are kept when cutting.
@@ -198,7 +306,7 @@ def build_view(
         if u.startswith("m"):
             module_size[u] += 1
         else:
-            scope_of[u] = node.scope
+            scope_of[u] = drawn_scope(node)
     for path, u in modules.items():
         scope_of[u] = path[:-1]
 
@@ -221,6 +329,10 @@ def build_view(
     cut = {u: len(ids) for u, ids in cut_inputs.items()}
     for u in cut:
         scope_of[f"cut_{u}"] = scope_of[u]
+    unit_labels: dict[str, list[str]] = defaultdict(list)
+    for node in outputs:
+        if id(node) in unit:
+            unit_labels[unit[id(node)]] += (labels or {}).get(id(node), [])
     return View(
         outputs=outputs,
         shown=shown,
@@ -232,4 +344,6 @@ def build_view(
         total=len(everything),
         max_nodes=max_nodes,
         scope_of=scope_of,
+        labels={u: names for u, names in unit_labels.items() if names},
+        owned=owned,
     )
