@@ -1172,9 +1172,10 @@ def _logistic(d: Node) -> Node:
 class LogAddExp(Elementwise):
     """log(exp(x1) + exp(x2)) (Logaddexp2: log2(2**x1 + 2**x2)), NumPy's stable ufunc.
 
-    Its derivatives are sigmoid(d) and sigmoid(-d) with d = x1 - x2 (times log(2) in base 2);
-    where x1 == x2 (both inf or both -inf included) d is taken as 0, so each gets 1/2, and no
-    nan or inf enters derivatives of any order, also at infinite inputs.
+    Its derivatives are sigmoid(d) and sigmoid(-d) with d = x1 - x2 (times log(2) in base 2).
+    Where x1 and x2 are the same infinity d is taken as 0 (each gets 1/2, its higher
+    derivatives there are 0), so inf - inf is never computed and no nan or inf enters the
+    derivatives of any order.
     """
 
     fresh = True
@@ -1182,7 +1183,9 @@ class LogAddExp(Elementwise):
 
     def grad(self, g):
         x1, x2 = self.inputs
-        d = where(equal(x1, x2), zeros((), self.dtype), x1 - x2)
+        zero = zeros((), self.dtype)
+        same_infinity = equal(x1, x2) * equal(absolute(x1), np.inf)
+        d = where(same_infinity, zero, x1) - where(same_infinity, zero, x2)
         if self.scale != 1.0:
             d = d * self.scale
         return self.to_input(g * _logistic(d), 0), self.to_input(g * _logistic(negative(d)), 1)

@@ -78,21 +78,77 @@ MODULAR = [
     ("fmod", ad.fmod, np.fmod),
     ("remainder", ad.remainder, np.remainder),
     ("mod", ad.mod, np.mod),
-    ("floor_divide", lambda a, b: ad.floor_divide(a, b) * a, lambda a, b: np.floor_divide(a, b) * a),
+    (
+        "floor_divide",
+        lambda a, b: ad.floor_divide(a, b) * a,
+        lambda a, b: np.floor_divide(a, b) * a,
+    ),
 ]
 
 CASES: list[Case] = (
     [Case(name, fn, ref, [(2, 3)], order=3, make=make) for name, fn, ref, make in SMOOTH_UNARY]
     + [Case(name, fn, ref, [(3, 1), (4,)], order=3) for name, fn, ref in SMOOTH_BINARY]
-    + [Case(f"{name} times x", lambda x, f=fn: f(x) * x, lambda x, f=ref: f(x) * x, [(3, 4)], make=_wide) for name, fn, ref in ROUNDING]
+    + [
+        Case(
+            f"{name} times x",
+            lambda x, f=fn: f(x) * x,
+            lambda x, f=ref: f(x) * x,
+            [(3, 4)],
+            make=_wide,
+        )
+        for name, fn, ref in ROUNDING
+    ]
     + [Case(name, fn, ref, [(3, 4), (4,)], make=_positive) for name, fn, ref in MODULAR]
     + [
-        Case("sinc at 0", ad.sinc, np.sinc, [(5,)], order=3, arrays=lambda rng: [[0.0, 1e-9, -0.3, 0.31, 2.0]]),
-        Case("erf, erfc across their branches", lambda x: ad.erf(x) * ad.erfc(x), lambda x: special.erf(x) * special.erfc(x), [(8,)], order=3, arrays=lambda rng: [[-4.0, -2.1, -0.6, -0.2, 0.3, 0.7, 1.9, 3.0]]),
-        Case("hypot, arctan2 scalar on the left", lambda x: ad.hypot(2.0, x) + ad.arctan2(-1.0, x), lambda x: np.hypot(2.0, x) + np.arctan2(-1.0, x), [(3,)], order=3),
-        Case("logaddexp of equal inputs", lambda x: ad.logaddexp(x, x) + ad.logaddexp2(x, x * 1.0), lambda x: np.logaddexp(x, x) + np.logaddexp2(x, x), [(3,)], order=3),
-        Case("fmod, remainder signs", lambda a, b: ad.fmod(-3 * a, b) + ad.remainder(3 * a, -b) * ad.mod(-3 * a, -b), lambda a, b: np.fmod(-3 * a, b) + np.remainder(3 * a, -b) * np.mod(-3 * a, -b), [(2, 3), (3,)], make=_positive),
-        Case("fmod, remainder by a number", lambda x: ad.fmod(x, 0.7) + ad.remainder(x, -0.7), lambda x: np.fmod(x, 0.7) + np.remainder(x, -0.7), [(2, 3)], make=_wide),
-        Case("nan_to_num", lambda x: ad.nan_to_num(ad.where(MASK, x, SPECIALS), posinf=3.0, neginf=-2.0) * x, lambda x: np.nan_to_num(np.where(MASK, x, SPECIALS), posinf=3.0, neginf=-2.0) * x, [(6,)]),
+        Case(
+            "sinc at 0",
+            ad.sinc,
+            np.sinc,
+            [(5,)],
+            order=3,
+            arrays=lambda rng: [[0.0, 1e-9, -0.3, 0.31, 2.0]],
+        ),
+        Case(
+            "erf, erfc across their branches",
+            lambda x: ad.erf(x) * ad.erfc(x),
+            lambda x: special.erf(x) * special.erfc(x),
+            [(8,)],
+            order=3,
+            arrays=lambda rng: [[-4.0, -2.1, -0.6, -0.2, 0.3, 0.7, 1.9, 3.0]],
+        ),
+        Case(
+            "hypot, arctan2 scalar on the left",
+            lambda x: ad.hypot(2.0, x) + ad.arctan2(-1.0, x),
+            lambda x: np.hypot(2.0, x) + np.arctan2(-1.0, x),
+            [(3,)],
+            order=3,
+        ),
+        Case(
+            "logaddexp of equal inputs",
+            lambda x: ad.logaddexp(x, x) + ad.logaddexp2(x, x * 1.0),
+            lambda x: np.logaddexp(x, x) + np.logaddexp2(x, x),
+            [(3,)],
+            order=3,
+        ),
+        Case(
+            "fmod, remainder signs",
+            lambda a, b: ad.fmod(-3 * a, b) + ad.remainder(3 * a, -b) * ad.mod(-3 * a, -b),
+            lambda a, b: np.fmod(-3 * a, b) + np.remainder(3 * a, -b) * np.mod(-3 * a, -b),
+            [(2, 3), (3,)],
+            make=_positive,
+        ),
+        Case(
+            "fmod, remainder by a number",
+            lambda x: ad.fmod(x, 0.7) + ad.remainder(x, -0.7),
+            lambda x: np.fmod(x, 0.7) + np.remainder(x, -0.7),
+            [(2, 3)],
+            make=_wide,
+        ),
+        Case(
+            "nan_to_num",
+            lambda x: ad.nan_to_num(ad.where(MASK, x, SPECIALS), posinf=3.0, neginf=-2.0) * x,
+            lambda x: np.nan_to_num(np.where(MASK, x, SPECIALS), posinf=3.0, neginf=-2.0) * x,
+            [(6,)],
+        ),
     ]
 )
