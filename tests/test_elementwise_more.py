@@ -498,3 +498,44 @@ def test_degrees_and_radians_are_numpy_s_exactly():
     assert g().shape == a.shape and math.isclose(
         ad.grad(ad.degrees(v := ad.Variable(1.0)), v)(), 180 / np.pi
     )
+
+
+FUNCTIONS = {name: getattr(np, name) for name in UNARY if hasattr(np, name)}
+FUNCTIONS.update(erf=special.erf, erfc=special.erfc)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(sorted(FUNCTIONS)),
+    st.lists(st.integers(1, 4), max_size=3),
+    st.integers(0, 2**16),
+    st.sampled_from([0.5, 1.0, 3.0, 30.0]),
+)
+def test_unary_functions_match_numpy_anywhere(name, shape, seed, scale):
+    """Values (nan where NumPy gives nan, outside a domain too) on random arrays of any shape,
+    0-d included."""
+    a = scale * np.random.default_rng(seed).normal(size=tuple(shape))
+    with np.errstate(all="ignore"):
+        expected = np.asarray(FUNCTIONS[name](a))
+        y = getattr(ad, name)(ad.Variable(a))
+        value = y()
+    assert y.shape == value.shape == expected.shape
+    np.testing.assert_allclose(value, expected, rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_functions_match_numpy_on_a_grid_of_specials(name):
+    values = np.array([-np.inf, -1e300, -2.0, -0.0, 0.0, 1e-300, 0.5, 3.0, 1e300, np.inf, np.nan])
+    a, b = np.meshgrid(values, values)
+    with np.errstate(all="ignore"):
+        expected = getattr(np, name)(a, b)
+        value = getattr(ad, name)(ad.Variable(a), ad.Variable(b))()
+    np.testing.assert_allclose(value, expected, rtol=1e-15, atol=0)
+
+
+def test_the_family_exports_what_its_parts_define():
+    from autodiff.ops import _basic, _functions, _rounding, elementwise
+
+    assert elementwise.__all__ == [*_basic.__all__, *_functions.__all__, *_rounding.__all__]
+    assert all(getattr(ad, name) is getattr(elementwise, name) for name in elementwise.__all__)
+    assert ad.ops.elementwise.Negative.__module__ == "autodiff.ops.elementwise"

@@ -100,6 +100,17 @@ CASES: list[Case] = (
     ]
     + [Case(name, fn, ref, [(3, 4), (4,)], make=_positive) for name, fn, ref in MODULAR]
     + [
+        Case("erf, 0-d", ad.erf, special.erf, [()], order=3),
+        Case("arctan2, 0-d with a row", ad.arctan2, np.arctan2, [(), (3,)], order=3),
+        Case("logaddexp, size-1 axes", ad.logaddexp, np.logaddexp, [(1, 3), (2, 1)], order=3),
+        Case("hypot, 0-d", ad.hypot, np.hypot, [(), ()], order=3),
+        Case(
+            "fmod, size-1 and 0-d",
+            lambda a, b: ad.fmod(a, b) * a,
+            lambda a, b: np.fmod(a, b) * a,
+            [(1, 3), ()],
+            make=_positive,
+        ),
         Case(
             "sinc at 0",
             ad.sinc,
