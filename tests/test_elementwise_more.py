@@ -28,7 +28,21 @@ GRID = np.concatenate(
         np.linspace(-30, 30, 60001),
         np.geomspace(1e-300, 1.0, 600),
         -np.geomspace(1e-300, 1.0, 600),
-        [0.0, -0.0, 0.5, -0.5, np.nextafter(0.5, 0), 2.0, np.nextafter(2.0, 0), -2.0, 26.5],
+        [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            np.nextafter(0.5, 0),
+            2.0,
+            np.nextafter(2.0, 0),
+            -2.0,
+            26.5,
+            4.0,
+            np.nextafter(4.0, 0),
+            6.0,
+            -np.nextafter(6.0, 0),
+        ],
     ]
 )
 
