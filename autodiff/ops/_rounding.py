@@ -100,7 +100,7 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None)
     return NanToNum(x, **values)
 
 
-# -- rounding and modular arithmetic: piecewise constant, derivative 0 ------------------
+# -- rounding (piecewise constant, derivative 0) and modular arithmetic ----------------
 def _numpy_dtype(op: str, numpy_function, *inputs: Node) -> np.dtype:
     """The dtype NumPy's function gives for inputs of these dtypes; a TypeError naming `op`
     where NumPy refuses them."""
@@ -113,7 +113,7 @@ def _numpy_dtype(op: str, numpy_function, *inputs: Node) -> np.dtype:
 
 def _numpy_inputs(op: str, numpy_function, *inputs: Node) -> tuple[Node, ...]:
     """The inputs, as float64 where NumPy would give float16 for integers or booleans (as
-    for np.floor of int8: float64 here, the rule of the float ops)."""
+    for np.rint of int8: float64 here, the rule of the float ops)."""
     if _numpy_dtype(op, numpy_function, *inputs) == np.float16 and all(
         x.dtype != np.float16 for x in inputs
     ):
@@ -286,8 +286,8 @@ class Modular(Elementwise):
 class Fmod(Modular):
     """The remainder of x1 / x2 with the sign of x1 (C's fmod), as np.fmod.
 
-    Its derivatives (away from its jumps, and as JAX takes them at them) are 1 in x1 and
-    -trunc(x1 / x2) in x2, since fmod(x1, x2) = x1 - trunc(x1 / x2) * x2.
+    Its derivatives are 1 in x1 and -trunc(x1 / x2) in x2 (as in JAX), since
+    fmod(x1, x2) = x1 - trunc(x1 / x2) * x2; at the jumps the same formula is taken.
     """
 
     ufunc = np.fmod
