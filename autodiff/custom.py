@@ -301,9 +301,7 @@ def custom_gradient(fn: Callable[..., Any] | None = None, *, batched: bool = Fal
     return wrapped
 
 
-def with_gradient(
-    x: Node, rule: Callable[[Node], Node], name: str, scoped: bool = False
-) -> Node:
+def with_gradient(x: Node, rule: Callable[[Node], Node], name: str, scoped: bool = False) -> Node:
     """`x` itself, with the cotangent arriving at it replaced by ``rule(g)`` (batched).
 
     The building block of `clip_gradient`, `scale_gradient` and backward hooks.
