@@ -214,9 +214,9 @@ def _apply(
         if not outputs:
             raise ValueError(f"custom_gradient {name!r}: the function returned no outputs")
         dtypes = {y.dtype for y in outputs}
-        if len(dtypes) > 1 or next(iter(dtypes)).kind != "f":
+        if len(dtypes) > 1:
             raise TypeError(
-                f"custom_gradient {name!r}: the outputs must share one floating dtype, got "
+                f"custom_gradient {name!r}: the outputs must share one dtype, got "
                 f"{', '.join(sorted(str(d) for d in dtypes))}"
             )
         packed = output if single else concatenate([ravel(y) for y in outputs])
@@ -250,7 +250,7 @@ def custom_gradient(fn: Callable[..., Any] | None = None, *, batched: bool = Fal
 
     The decorated function takes Nodes (numbers and arrays become Constants; keyword
     arguments pass through and get no gradient) and returns ``(output, grad_fn)``, where
-    `output` is a Node or a tuple or list of Nodes of one floating dtype. ``grad_fn(g)`` (one
+    `output` is a Node or a tuple or list of Nodes of one dtype. ``grad_fn(g)`` (one
     cotangent per output, each of its output's shape) returns one Node or None (no gradient)
     per input, a bare Node for a single input; its shapes and dtypes are checked, with an
     error naming the function. It is called when a gradient graph is built and builds Nodes,
