@@ -39,6 +39,10 @@ class CustomGradient(Node):
     """
 
     identity = True  # its value is input 0's: a plan gives it no line
+    keeps_nonnegative = True  # >= 0 where input 0 is
+
+    def value_bound(self, bounds: Sequence[float]) -> float:
+        return bounds[0]
 
     rule: GradFn
     traced: tuple[Node, ...]

@@ -66,6 +66,15 @@ def test_hessian_through_a_custom_function_matches_the_true_one():
     )
 
 
+def test_forward_mode_and_hessian_vector_products_go_through_the_rule():
+    x0 = np.array([0.3, -1.0])
+    x = ad.Variable(x0)
+    np.testing.assert_allclose(ad.jvp(my_exp(x), x, np.array([1.0, 2.0]))(), np.exp(x0) * [1, 2])
+    np.testing.assert_allclose(ad.jvp(wrong_cube(x), x, np.ones(2))(), 2 * x0)  # the rule
+    hvp = ad.hvp(ad.sum(my_exp(x) ** 2), x, np.array([1.0, 2.0]))
+    np.testing.assert_allclose(hvp(), 4 * np.exp(2 * x0) * [1, 2])
+
+
 def test_a_wrong_rule_is_used_as_written_and_check_grads_reports_it():
     x0 = np.array([1.0, 2.0, -0.5])
     x = ad.Variable(x0)
