@@ -12,6 +12,7 @@ from . import linalg, nn, ops, optim, stats
 from .check import GradientError, check_grads, numerical_grad
 from .checkpointing import checkpoint
 from .compile import Function, eval, function
+from .custom import clip_gradient, custom_gradient, scale_gradient
 from .differentiation import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
 from .ops import *  # noqa: F403  (the factories: ops.__all__)
@@ -43,6 +44,10 @@ __all__ = [
     "to_dot",
     # checkpointing and checks
     "checkpoint",
+    # custom gradients
+    "custom_gradient",
+    "clip_gradient",
+    "scale_gradient",
     "check_grads",
     "numerical_grad",
     "GradientError",

@@ -440,7 +440,7 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
     results = []
     copied = _copied_outputs(nodes, outputs, known)
     for i, node in enumerate(outputs):
-        v = name[id(node)]
+        v = name[id(silent.get(id(node), node))]  # an identity's source may have been renamed
         if i in copied:  # callers may write into results: that must change nothing else
             results.append(f"_np.array({v}, order='C')")
         elif node.ndim == 0:

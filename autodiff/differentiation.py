@@ -8,7 +8,7 @@ jacobian, and `jvp` is the transpose of a vjp, built graph to graph.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import overload
 
 import numpy as np
@@ -20,6 +20,8 @@ from .ops.elementwise import float_dtype
 
 # a direction (a seed, `v`): a Node, or a number or an array that becomes one
 Direction = Node | npt.ArrayLike
+# functions that see, and may replace, the cotangent arriving at a node
+Hooks = Mapping[Node, Callable[[Node], Node | None]]
 
 
 def _check_nodes(op: str, y: object, wrt: object) -> tuple[list[Node], bool]:
@@ -71,10 +73,17 @@ def _as_direction(op: str, what: str, value: Direction, like: Node) -> Node:
 
 
 @overload
-def grad(y: Node, wrt: Node, seed: Direction | None = None) -> Node: ...
+def grad(y: Node, wrt: Node, seed: Direction | None = None, hooks: Hooks | None = None) -> Node: ...
 @overload
-def grad(y: Node, wrt: Sequence[Node], seed: Direction | None = None) -> list[Node]: ...
-def grad(y: Node, wrt: Node | Sequence[Node], seed: Direction | None = None) -> Node | list[Node]:
+def grad(
+    y: Node, wrt: Sequence[Node], seed: Direction | None = None, hooks: Hooks | None = None
+) -> list[Node]: ...
+def grad(
+    y: Node,
+    wrt: Node | Sequence[Node],
+    seed: Direction | None = None,
+    hooks: Hooks | None = None,
+) -> Node | list[Node]:
     """The gradient of `y` with respect to `wrt` (a node or a list), as new Nodes.
 
     Without a `seed`, a non-scalar `y` is summed first. A `seed` of shape ``y.shape`` gives
@@ -82,6 +91,17 @@ def grad(y: Node, wrt: Node | Sequence[Node], seed: Direction | None = None) -> 
     gives one product per leading index, with shape ``(*batch, *wrt.shape)``. A node that
     `y` does not depend on gets zeros. Each node in `wrt` must have a floating dtype
     (TypeError otherwise); no gradient flows through integer or bool nodes.
+
+    `hooks` maps nodes of y's graph to functions: ``hooks[node](g)`` sees the whole cotangent
+    arriving at that node (a Node, with the seed's batch axes) and may return a Node of the
+    same shape and dtype to send on instead (and to report, where the node is in `wrt`), or
+    None to keep g. A hook on a node y does not depend on is never called.
+
+    >>> import numpy as np, autodiff as ad
+    >>> x = ad.Variable(np.array([1.0, 2.0]))
+    >>> h = ad.tanh(x)
+    >>> ad.grad(ad.sum(h * 10.0), x, hooks={h: lambda g: ad.clip(g, -1.0, 1.0)})()
+    array([0.41997434, 0.07065082])
 
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.array(3.0), name="x")
@@ -94,11 +114,47 @@ def grad(y: Node, wrt: Node | Sequence[Node], seed: Direction | None = None) -> 
     403.4287934927351
     """
     wrt_list, single = _check_nodes("grad", y, wrt)
+    _check_hooks("grad", hooks)
     with building_derivative():
-        return _grad(y, wrt_list, single, seed)
+        return _grad(y, wrt_list, single, seed, hooks or {})
 
 
-def _grad(y: Node, wrt_list: list[Node], single: bool, seed: Direction | None) -> Node | list[Node]:
+def _check_hooks(op: str, hooks: object) -> None:
+    if hooks is None:
+        return
+    if not isinstance(hooks, Mapping):
+        raise TypeError(
+            f"{op}: hooks must be a mapping of nodes to functions, got {type(hooks).__name__}"
+        )
+    for node, hook in hooks.items():
+        if not isinstance(node, Node) or not callable(hook):
+            raise TypeError(
+                f"{op}: hooks must map Nodes to functions, got {type(node).__name__} -> "
+                f"{type(hook).__name__}"
+            )
+
+
+def _hooked(hook: Callable[[Node], Node | None], node: Node, g: Node) -> Node:
+    """The cotangent `g` of `node` after its hook (checked: a Node of g's shape and dtype)."""
+    new = hook(g)
+    if new is None:
+        return g
+    if not isinstance(new, Node) or new.shape != g.shape or new.dtype != g.dtype:
+        got = f"shape {new.shape} {new.dtype}" if isinstance(new, Node) else type(new).__name__
+        raise (ValueError if isinstance(new, Node) else TypeError)(
+            f"grad: the hook on {node.name} {node.shape} returned {got} for a cotangent of "
+            f"shape {g.shape} {g.dtype} (a Node of the same shape and dtype, or None)"
+        )
+    return new
+
+
+def _grad(
+    y: Node,
+    wrt_list: list[Node],
+    single: bool,
+    seed: Direction | None,
+    hooks: Hooks,
+) -> Node | list[Node]:
     if seed is None:
         seed = ones(y.shape, float_dtype(y.dtype))
     seed = _as_direction("grad", "the seed", seed, like=y)
@@ -126,6 +182,8 @@ def _grad(y: Node, wrt_list: list[Node], single: bool, seed: Direction | None) -
         g = totals.pop(id(node), None)
         if g is None:
             continue
+        if node in hooks:
+            g = _hooked(hooks[node], node, g)
         if id(node) in targets:
             found[id(node)] = g
         if not node.inputs:
@@ -165,11 +223,14 @@ def _identity(shape: tuple[int, ...], dtype: np.dtype) -> Node:
 
 
 @overload
-def jacobian(y: Node, wrt: Node) -> Node: ...
+def jacobian(y: Node, wrt: Node, hooks: Hooks | None = None) -> Node: ...
 @overload
-def jacobian(y: Node, wrt: Sequence[Node]) -> list[Node]: ...
-def jacobian(y: Node, wrt: Node | Sequence[Node]) -> Node | list[Node]:
+def jacobian(y: Node, wrt: Sequence[Node], hooks: Hooks | None = None) -> list[Node]: ...
+def jacobian(y: Node, wrt: Node | Sequence[Node], hooks: Hooks | None = None) -> Node | list[Node]:
     """The full Jacobian, shape ``y.shape + wrt.shape``, as ONE graph (no loop over outputs).
+
+    `hooks` are `grad`'s; each sees the cotangents of all of y's elements at once (leading
+    batch axes of y's shape).
 
     >>> import numpy as np, autodiff as ad
     >>> A = ad.Variable(np.random.randn(3, 4))
@@ -179,8 +240,8 @@ def jacobian(y: Node, wrt: Node | Sequence[Node]) -> Node | list[Node]:
     """
     _check_nodes("jacobian", y, wrt)
     if y.ndim == 0:
-        return grad(y, wrt)
-    return grad(y, wrt, seed=_identity(y.shape, float_dtype(y.dtype)))
+        return grad(y, wrt, hooks=hooks)
+    return grad(y, wrt, seed=_identity(y.shape, float_dtype(y.dtype)), hooks=hooks)
 
 
 def hessian(f: Node, wrt: Node) -> Node:

@@ -6,13 +6,15 @@ either are walked too (``layers.0.weight``). Attributes whose names start with `
 private and not walked. Calling a module runs `forward` inside a name scope (the attribute
 name it was assigned to, or its class name at the top), so a plot draws it as a cluster.
 Parameters are read and written as NumPy arrays through `state_dict` / `load_state_dict`,
-and `save` / `load` store them in an ``.npz`` file, atomically.
+and `save` / `load` store them in an ``.npz`` file, atomically. `register_backward_hook`
+lets a function see and replace the cotangent arriving at a module's output.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import math
 import numbers
 import os
@@ -26,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..custom import with_gradient
 from ..node import Node, Variable, current_scope, name_scope
 
 MAX_BYTES = 4 * 2**30  # what `load` reads at most unless told otherwise: 4 GiB of arrays
@@ -63,7 +66,78 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         with name_scope(self._scope or type(self).__name__), _owning(self):
-            return self.forward(*args, **kwargs)
+            output = self.forward(*args, **kwargs)
+            hooks = self.__dict__.get("_backward_hooks")
+            if hooks:  # no hook, no node: a module without hooks builds the graph it always did
+                output = self._hooked(output, list(hooks.values()))
+            return output
+
+    # -- hooks ----------------------------------------------------------------------------
+    def register_backward_hook(self, hook: Callable[[Node], Node | None]) -> RemovableHandle:
+        """Call ``hook(g)`` with the cotangent Node arriving at this module's output when a
+        gradient graph is built; a Node it returns replaces g (same shape), None keeps it.
+
+        The hook applies to the graphs built by calls of the module while it is registered
+        (`handle.remove()` unregisters it; graphs built before keep it). Several hooks run in
+        the order they were registered, each on the previous one's result. `g` may carry
+        leading batch axes (`jacobian`, `hessian`), so write hooks with broadcasting. Where
+        forward returns a tuple or list of Nodes, the hook sees each output's cotangent on
+        its own. The hook is a `custom_gradient` node on the output, so it works in plans,
+        Hessians and checkpointed segments.
+
+        >>> import numpy as np, autodiff as ad
+        >>> from autodiff import nn
+        >>> layer = nn.Linear(2, 1, rng=0)
+        >>> seen = []
+        >>> handle = layer.register_backward_hook(lambda g: seen.append(g) or g * 0.0)
+        >>> x = ad.Variable(np.ones((4, 2)))
+        >>> ad.grad(ad.sum(layer(x)), layer.bias)(), seen[0].shape
+        (array([0.]), (4, 1))
+        >>> handle.remove()
+        >>> ad.grad(ad.sum(layer(x)), layer.bias)()
+        array([4.])
+        """
+        if not callable(hook):
+            raise TypeError(
+                f"{type(self).__name__}.register_backward_hook: expected a function, "
+                f"got {type(hook).__name__}"
+            )
+        hooks = self.__dict__.setdefault("_backward_hooks", {})
+        handle = RemovableHandle(hooks)
+        hooks[handle.key] = hook
+        return handle
+
+    def _hooked(self, output: Any, hooks: list[Callable[[Node], Node | None]]) -> Any:
+        """`output` (a Node, or a tuple or list of them) with `hooks` on each cotangent."""
+        where = f"{type(self).__name__} {self._scope or type(self).__name__!r}"
+
+        def rule(g: Node) -> Node:
+            for hook in hooks:
+                new = hook(g)
+                if new is None:
+                    continue
+                hook_name = getattr(hook, "__name__", type(hook).__name__)
+                if not isinstance(new, Node):
+                    raise TypeError(
+                        f"{where}: backward hook {hook_name} returned a {type(new).__name__}, "
+                        "not a Node or None"
+                    )
+                if new.shape != g.shape or new.dtype != g.dtype:
+                    raise ValueError(
+                        f"{where}: backward hook {hook_name} returned shape {new.shape} "
+                        f"{new.dtype} for a cotangent of shape {g.shape} {g.dtype}"
+                    )
+                g = new
+            return g
+
+        def hooked(y: Any) -> Any:
+            if isinstance(y, Node) and y.dtype.kind == "f":
+                return with_gradient(y, rule, "backward_hook")
+            return y
+
+        if isinstance(output, (tuple, list)):
+            return type(output)(hooked(y) for y in output)
+        return hooked(output)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
@@ -235,6 +309,20 @@ def _owning(module: Module) -> Iterator[None]:
         yield
     finally:
         _prefix.reset(token)
+
+
+class RemovableHandle:
+    """What `Module.register_backward_hook` returns: ``handle.remove()`` unregisters the hook."""
+
+    _keys = itertools.count()
+
+    def __init__(self, hooks: dict[int, Any]) -> None:
+        self.hooks = hooks
+        self.key = next(self._keys)
+
+    def remove(self) -> None:
+        """Unregister the hook (again: nothing happens)."""
+        self.hooks.pop(self.key, None)
 
 
 class Sequential(Module):
