@@ -68,7 +68,8 @@ def check_grads(
     `f` takes one Node per array in `args` and returns a Node. Its output is contracted
     with a random cotangent; each order k is then checked, one argument at a time, as the
     derivative along a random direction of the analytic order k-1 derivative. Raises
-    `GradientError` naming the argument, the order and the max abs/rel error.
+    `GradientError` naming the argument, the order and the max abs/rel error, and where
+    either side is nan or inf (nothing can be checked there).
 
     >>> import numpy as np, autodiff as ad
     >>> rng = np.random.default_rng(0)
@@ -92,7 +93,13 @@ def check_grads(
             analytic = float(_directional(h, variables, along)())
             numeric = _central(h, variables, along, eps)
             error = abs(analytic - numeric)
-            if error > atol + rtol * abs(numeric):
+            if not (error <= atol + rtol * abs(numeric)):  # nan compares false: it fails too
+                if not np.isfinite([analytic, numeric]).all():
+                    raise GradientError(
+                        f"order {k} derivative w.r.t. argument {i} (shape {x.shape}): analytic "
+                        f"{analytic:.10g}, numeric {numeric:.10g}: not finite, nothing to "
+                        "compare (is f, or a derivative, nan or inf at these arguments?)"
+                    )
                 raise GradientError(
                     f"order {k} derivative w.r.t. argument {i} (shape {x.shape}): analytic "
                     f"{analytic:.10g}, numeric {numeric:.10g}, abs error {error:.3g}, "

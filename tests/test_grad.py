@@ -202,3 +202,9 @@ def test_check_grads_finds_a_wrong_second_derivative():
     ad.check_grads(lambda x: _WrongCube(x), args, order=1)
     with pytest.raises(ad.GradientError, match=r"order 2 derivative w.r.t. argument 0 \(shape \(2,\)\).*abs error"):
         ad.check_grads(lambda x: _WrongCube(x), args, order=2)
+
+
+def test_check_grads_fails_where_the_values_are_nan():
+    # nan compares false with every tolerance: a check at a point outside the domain must not pass
+    with np.errstate(invalid="ignore"), pytest.raises(ad.GradientError, match="not finite"):
+        ad.check_grads(lambda x: ad.sqrt(x - 5.0), [np.array([1.0])], order=1)
