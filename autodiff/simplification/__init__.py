@@ -36,7 +36,10 @@ identity holds for every float, or where the graph shows it does for the values 
   (the jacobian seed), as a jacobian should, where a plan without it gives nan at inf.
 - Not yet exact: fused einsums contract in the order opt_einsum picks, and a factor can move
   out of a sum (``sum_k s * c_k -> s * sum_k c_k``); where an operand holds inf, one order
-  can give +-inf and the other nan.
+  can give +-inf and the other nan. Powers are gathered: ``(x / r) / r`` is written
+  ``x / square(r)`` (one division of the larger array), which overflows to 0 for |r| > 1e154
+  where the two divisions give x / r**2 (kept: dividing the large array twice costs a
+  full-size pass in Hessians such as the logistic regression's).
 
 The modules: `driver` (the passes, `simplify`, `simplify_in_order` and `RULES`), `registry`
 (`Rule` and the ``@rule(identity, *classes)`` decorator), the local rules by family
