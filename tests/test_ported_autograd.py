@@ -70,6 +70,11 @@ class Port:
     id: str = field(default="")
 
 
+def _bind(fn, *args, **kw):
+    """fn with the trailing positional and the keyword arguments bound: fn(*xs, *args, **kw)."""
+    return lambda *xs: fn(*xs, *args, **kw)
+
+
 def _pending(names: Sequence[str]):
     missing = [n for n in names if not _has(n)]
     return pytest.mark.xfail(
@@ -82,18 +87,23 @@ def _unsupported(reason: str):
 
 
 def params(ports: Sequence[Port]) -> list:
-    """pytest params with ids `source[k]` and the xfail/skip marks."""
-    counts: dict[str, int] = {}
-    out = []
+    """One pytest param per source test (its combos together, a skipped part apart), with the
+    xfail/skip marks; the id is the source test."""
+    groups: dict[tuple[str, str | None], list[Port]] = {}
     for p in ports:
-        k = counts.get(p.source, 0)
-        counts[p.source] = k + 1
+        groups.setdefault((p.source, p.unsupported), []).append(p)
+    sources = [source for source, _ in groups]
+    out = []
+    for (source, unsupported), group in groups.items():
         marks = []
-        if p.unsupported:
-            marks.append(_unsupported(p.unsupported))
-        elif p.needs:
-            marks.append(_pending(p.needs))
-        out.append(pytest.param(p, id=p.id or f"{p.source}[{k}]", marks=marks))
+        if unsupported:
+            marks.append(_unsupported(unsupported))
+        else:
+            needs = sorted({n for p in group for n in p.needs})
+            if needs:
+                marks.append(_pending(needs))
+        name = source if sources.count(source) == 1 or not unsupported else f"{source}[skip]"
+        out.append(pytest.param(group, id=f"{name}[{len(group)}]", marks=marks))
     return out
 
 
@@ -110,24 +120,73 @@ def _joined_ref(out):
     return np.asarray(out)
 
 
-def run_port(p: Port) -> None:
-    if p.check is not None:
-        p.check()
-        return
-    assert p.ref is not None
-    args = [np.array(a, dtype=np.float64) for a in p.args]
-    variables = [ad.Variable(a, name=f"arg{i}") for i, a in enumerate(args)]
-    out = _joined(p.fn(*variables))
-    assert isinstance(out, ad.Node), f"{p.source}: built {type(out).__name__}, not a Node"
-    expected = _joined_ref(p.ref(*[a.copy() for a in args]))
-    value = np.asarray(out())
-    assert value.shape == expected.shape, f"{p.source}: shape {value.shape} != {expected.shape}"
-    if value.dtype == bool or expected.dtype == bool:
-        np.testing.assert_array_equal(value, expected)
-    else:
-        np.testing.assert_allclose(value, expected, rtol=1e-9, atol=1e-12)
-    if p.order and np.issubdtype(out.dtype, np.floating) and args:
-        ad.check_grads(lambda *xs: _joined(p.fn(*xs)), args, order=p.order)
+def _packed(cases: Sequence[tuple[Port, list[np.ndarray]]]):
+    """All the cases as one function of one flat vector (each case's arguments are slices of
+    it, its output raveled into the result): one `check_grads` call checks every case along
+    random directions, compiling a few plans instead of several per case."""
+
+    def fn(z):
+        outputs, start = [], 0
+        for p, args in cases:
+            parts = []
+            for a in args:
+                parts.append(ad.reshape(z[start : start + a.size], a.shape))
+                start += a.size
+            outputs.append(ad.reshape(_joined(p.fn(*parts)), (-1,)))
+        return ad.concatenate(outputs)
+
+    return fn
+
+
+def run_ports(ports: Sequence[Port]) -> None:
+    """Each case's value against NumPy's, then its gradients against finite differences: all
+    the cases of one order together; on a failure, case by case to name the one that fails."""
+    built = []
+    for k, p in enumerate(ports):
+        if p.check is not None:
+            p.check()
+            continue
+        assert p.ref is not None
+        args = [np.array(a, dtype=np.float64) for a in p.args]
+        variables = [ad.Variable(a, name=f"arg{i}") for i, a in enumerate(args)]
+        out = _joined(p.fn(*variables))
+        assert isinstance(out, ad.Node), f"{p.source}[{k}]: built {type(out).__name__}"
+        built.append((k, p, args, out))
+    values = ad.eval([out for _, _, _, out in built]) if built else []
+    for (k, p, args, _), value in zip(built, values, strict=True):
+        assert p.ref is not None
+        expected = _joined_ref(p.ref(*[a.copy() for a in args]))
+        value = np.asarray(value)
+        where = f"{p.source}[{k}] on shapes {[a.shape for a in args]}"
+        assert value.shape == expected.shape, f"{where}: shape {value.shape} != {expected.shape}"
+        if value.dtype == bool or expected.dtype == bool:
+            np.testing.assert_array_equal(value, expected, err_msg=where)
+        else:
+            np.testing.assert_allclose(value, expected, rtol=1e-9, atol=1e-12, err_msg=where)
+    for order in sorted({p.order for _, p, _, _ in built if p.order}):
+        cases = [
+            (k, p, args)
+            for k, p, args, out in built
+            if p.order == order and args and np.issubdtype(out.dtype, np.floating)
+        ]
+        if not cases:
+            continue
+        flat = np.concatenate([np.ravel(a) for _, _, args in cases for a in args])
+        try:
+            ad.check_grads(_packed([(p, args) for _, p, args in cases]), [flat], order=order)
+        except ad.GradientError:
+            for k, p, args in cases:
+                try:
+                    ad.check_grads(_bind(_joined_fn, p.fn), args, order=order)
+                except ad.GradientError as e:
+                    shapes = [a.shape for a in args]
+                    raise ad.GradientError(f"{p.source}[{k}] on shapes {shapes}: {e}") from e
+            raise
+
+
+def _joined_fn(*xs_and_fn):
+    *xs, fn = xs_and_fn
+    return _joined(fn(*xs))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,11 +203,6 @@ def R(*shape: int) -> np.ndarray:
 def _uniform(lims: Sequence[float], *shape: int) -> np.ndarray:
     """numpy_utils.transform(lims, npr.rand(*shape))."""
     return _RNG.uniform(size=shape) * (lims[1] - lims[0]) + lims[0]
-
-
-def _bind(fn, *args, **kw):
-    """fn with the trailing positional and the keyword arguments bound: fn(*xs, *args, **kw)."""
-    return lambda *xs: fn(*xs, *args, **kw)
 
 
 def _combos(source, fn, ref, arg_lists, order=2, needs=(), unsupported=None, **kwarg_lists):
@@ -1024,10 +1078,10 @@ for _ in range(9):  # three shapes, then six axis arguments
 
 
 @pytest.mark.parametrize("port", params(SYSTEMATIC))
-def test_systematic(port: Port) -> None:
-    run_port(port)
+def test_systematic(port: list[Port]) -> None:
+    run_ports(port)
 
 
 @pytest.mark.parametrize("port", params(NUMPY))
-def test_numpy(port: Port) -> None:
-    run_port(port)
+def test_numpy(port: list[Port]) -> None:
+    run_ports(port)
