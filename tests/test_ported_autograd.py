@@ -1,16 +1,20 @@
 """Cases ported from HIPS autograd's tests/test_numpy.py and tests/test_systematic.py.
 
-Each row keeps the source test's function, argument shapes and values, keyword arguments,
-input domain (`lims`) and derivative order (autograd's `check_grads` checks to order 2); the
-harness is ours: build the graph from Variables with `ad.<name>` (NumPy's name) or a Node
-method, compare the value with NumPy's on the same arrays, then `ad.check_grads` against
-finite differences in float64. autograd's `combo_check` takes the product of every argument
-and keyword list: each combination is one row here, named `source[k]`.
+Each case keeps the source test's function, argument shapes and values, keyword arguments,
+input domain (`lims`) and derivative order (autograd's `check_grads` checks to order 2, in
+forward and reverse mode; `ad.check_grads` checks `grad`'s graphs). The harness is ours:
+build the graph from Variables with `ad.<name>` (NumPy's name) or a Node method, compare the
+value with NumPy's on the same arrays, then `ad.check_grads` against finite differences in
+float64. autograd's `combo_check` takes the product of every argument and keyword list; each
+combination is one case, and the cases of one source test are one pytest item
+(`source[number of cases]`): their values in one `ad.eval`, their gradients in one packed
+`check_grads` (case by case when that fails, naming the case).
 
-A row whose function lands with issue 10's other parts is a strict xfail until it exists
-(`_pending`); a row for a function no one is adding (complex numbers, `np.r_`, `np.append`,
-`np.linspace`, ...) is a skip that names it (`_unsupported`). test_linalg.py and
-test_wrappers.py are ported elsewhere.
+A case whose function lands with issue 10's other parts is a strict xfail until it exists
+(`_pending`); one for a function no one is adding (complex numbers, `np.r_`, `np.append`,
+`np.linspace`, ...) is a skip that names it (`_unsupported`); a known gap in what exists is a
+strict xfail that names it (`Port.known`). test_linalg.py and test_wrappers.py are ported
+elsewhere.
 """
 
 from __future__ import annotations
