@@ -2,13 +2,14 @@
 
 Each case keeps the source test's function, argument shapes and values, keyword arguments,
 input domain (`lims`) and derivative order (autograd's `check_grads` checks to order 2, in
-forward and reverse mode; `ad.check_grads` checks `grad`'s graphs). The harness is ours:
-build the graph from Variables with `ad.<name>` (NumPy's name) or a Node method, compare the
-value with NumPy's on the same arrays, then `ad.check_grads` against finite differences in
-float64. autograd's `combo_check` takes the product of every argument and keyword list; each
-combination is one case, and the cases of one source test are one pytest item
-(`source[number of cases]`): their values in one `ad.eval`, their gradients in one packed
-`check_grads` (case by case when that fails, naming the case).
+forward and reverse mode). The harness is ours: build the graph from Variables with
+`ad.<name>` (NumPy's name) or a Node method, compare the value with NumPy's on the same
+arrays, then check derivatives against finite differences in float64: `ad.check_grads`
+(reverse mode) and `check_jvps` here (forward mode, `ad.jvp`). autograd's `combo_check` takes
+the product of every argument and keyword list; each combination is one case, and the cases
+of one source test are one pytest item (`source[number of cases]`): their values in one
+`ad.eval`, their derivatives in one packed check (case by case when that fails, naming the
+case).
 
 A case whose function lands with issue 10's other parts is a strict xfail until it exists
 (`_pending`); one for a function no one is adding (complex numbers, `np.r_`, `np.append`,
@@ -147,8 +148,9 @@ def _packed(cases: Sequence[tuple[Port, list[np.ndarray]]]):
 
 
 def run_ports(ports: Sequence[Port]) -> None:
-    """Each case's value against NumPy's, then its gradients against finite differences: all
-    the cases of one order together; on a failure, case by case to name the one that fails."""
+    """Each case's value against NumPy's, then its derivatives against finite differences in
+    reverse (`check_grads`) and forward (`check_jvps`) mode: all the cases of one order
+    together; on a failure, case by case to name the one that fails."""
     built = []
     for k, p in enumerate(ports):
         if p.check is not None:
@@ -180,16 +182,55 @@ def run_ports(ports: Sequence[Port]) -> None:
         if not cases:
             continue
         flat = np.concatenate([np.ravel(a) for _, _, args in cases for a in args])
+        packed = _packed([(p, args) for _, p, args in cases])
         try:
-            ad.check_grads(_packed([(p, args) for _, p, args in cases]), [flat], order=order)
+            ad.check_grads(packed, [flat], order=order)
+            check_jvps(packed, [flat], order=order)
         except ad.GradientError:
             for k, p, args in cases:
                 try:
                     ad.check_grads(_bind(_joined_fn, p.fn), args, order=order)
+                    check_jvps(_bind(_joined_fn, p.fn), args, order=order)
                 except ad.GradientError as e:
                     shapes = [a.shape for a in args]
                     raise ad.GradientError(f"{p.source}[{k}] on shapes {shapes}: {e}") from e
             raise
+
+
+def check_jvps(f, args, order=2, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0) -> None:
+    """Forward mode, as autograd's `check_grads(modes=["fwd"])`: the k-th derivative of `f`
+    along a random direction (`ad.jvp`, k times) against a central difference of the
+    (k-1)-th, every output element, for k up to `order`. Raises `GradientError`."""
+    rng = np.random.default_rng(seed)
+    arrays = [np.array(a, dtype=np.float64) for a in args]
+    variables = [ad.Variable(a, name=f"arg{i}") for i, a in enumerate(arrays)]
+    directions = [rng.normal(size=a.shape) for a in arrays]
+    y = f(*variables)
+    for k in range(1, order + 1):
+        d = functools.reduce(
+            operator.add, [ad.jvp(y, x, u) for x, u in zip(variables, directions, strict=True)]
+        )
+        analytic = np.asarray(ad.eval(d))
+        up, down = (
+            np.asarray(
+                ad.eval(
+                    y,
+                    feed={
+                        x: a + s * u for x, a, u in zip(variables, arrays, directions, strict=True)
+                    },
+                )
+            )
+            for s in (eps, -eps)
+        )
+        numeric = (up - down) / (2 * eps)
+        error = np.abs(analytic - numeric)
+        if np.any(error > atol + rtol * np.abs(numeric)):
+            raise ad.GradientError(
+                f"forward mode, order {k}: max abs error {error.max():.3g} "
+                f"(analytic {analytic.ravel()[error.argmax()]:.10g}, "
+                f"numeric {numeric.ravel()[error.argmax()]:.10g})"
+            )
+        y = d
 
 
 def _joined_fn(*xs_and_fn):
