@@ -8,7 +8,9 @@ special points, and testSincAtZero, testSincGradArrayInput, testTakeAlongAxisIss
 Derivative orders are the records' own, raised to 2 for smooth ops checked once (arccosh,
 logaddexp); sinc at 0 keeps order 1 by finite differences (its second difference there is
 ill-conditioned) and testSincAtZero checks its derivatives at 0 exactly to order 4. The
-harness is test_ported_autograd.py's; complex dtypes, float32 and `ldexp`/`frexp` are skips.
+harness is test_ported_autograd.py's: values against NumPy's, derivatives in reverse and
+forward mode, as JAX's `check_grads(..., modes=["fwd", "rev"])`. Complex dtypes and
+`ldexp`/`frexp` are skips; the float32 cases are not ported (the checks are in float64).
 """
 
 from __future__ import annotations
