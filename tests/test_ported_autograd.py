@@ -700,12 +700,6 @@ _split(
 )
 
 
-_ONE_ARRAY = (
-    "NumPy's vstack/hstack/column_stack iterate over one array passed alone; ad's refuse a "
-    "Node (TypeError) on the shape branch"
-)
-
-
 def _listed(fn, **kw):
     """fn taking its arrays as one list: fn([*xs], **kw)."""
     return lambda *xs: fn(list(xs), **kw)
@@ -728,8 +722,7 @@ def _joining(name, fn, ref, groups, needs=(), **kwarg_lists):
                 args = [group]
             # one array, not a tuple: NumPy iterates over it (its own row, to tell it apart)
             source = SYS + f"test_{name}" + ("" if isinstance(group, tuple) else "[one array]")
-            known = None if isinstance(group, tuple) else _ONE_ARRAY
-            SYSTEMATIC.append(Port(source, f, r, args, needs=needs, known=known))
+            SYSTEMATIC.append(Port(source, f, r, args, needs=needs))
 
 
 _joining("concatenate_1ist", ad.concatenate, np.concatenate, [(R(1), R(3))], axis=[0])

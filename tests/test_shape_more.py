@@ -339,7 +339,8 @@ BAD = [
     ("repeat float", lambda: ad.repeat(x23, 1.5), TypeError, r"Repeat: repeats must be integers"),
     ("repeat 2-d", lambda: ad.repeat(x23, [[1, 2]], axis=0), ValueError, r"Repeat: repeats must be an integer or a 1-d sequence"),
     ("vstack empty", lambda: ad.vstack([]), ValueError, r"Vstack: needs at least one array"),
-    ("hstack of a node", lambda: ad.hstack(x23), TypeError, r"Hstack: expects a list or tuple of arrays, got Variable"),
+    ("hstack of a 0-d node", lambda: ad.hstack(ad.Variable(1.0)), TypeError, r"Hstack: a 0-d array is not a sequence of arrays"),
+    ("hstack of a number", lambda: ad.hstack(1.0), TypeError, r"Hstack: expects a list or tuple of arrays, got float"),
     ("vstack mismatch", lambda: ad.vstack([x23, np.zeros(2)]), ValueError, r"Concatenate: input 1 of shape \(1, 2\) does not fit"),
     ("array_split 0", lambda: ad.array_split(x23, 0), ValueError, r"ArraySplit: the number of sections must be positive, got 0"),
     ("array_split float", lambda: ad.array_split(x23, 1.5), TypeError, r"ArraySplit: indices_or_sections must be an integer or a sequence"),
@@ -374,3 +375,13 @@ BAD = [
 def test_bad_input_fails_when_the_graph_is_built(what, build, error, message):
     with pytest.raises(error, match=message):
         build()
+
+
+@pytest.mark.parametrize("name", ["vstack", "hstack", "dstack", "column_stack"])
+@pytest.mark.parametrize("shape", [(2,), (2, 3), (3, 1, 2)])
+def test_a_stack_of_one_array_stacks_its_rows_as_numpy(name, shape):
+    a = np.arange(np.prod(shape), dtype=float).reshape(shape)
+    x = ad.Variable(a)
+    y = getattr(ad, name)(x)
+    np.testing.assert_array_equal(y(), getattr(np, name)(a))
+    ad.check_grads(lambda x: getattr(ad, name)(x), [a], order=2)

@@ -345,11 +345,13 @@ def atleast_3d(*arys) -> Node | tuple[Node, ...]:
 
 
 def _sequence(op: str, tup) -> list[Node]:
-    if isinstance(tup, Node) or not isinstance(tup, (list, tuple)):
-        raise TypeError(
-            f"{op}: expects a list or tuple of arrays, got {type(tup).__name__} "
-            "(split a node into a list first)"
-        )
+    if isinstance(tup, (Node, np.ndarray)):  # one array is the sequence of its rows, as NumPy
+        if not tup.ndim:
+            raise TypeError(f"{op}: a 0-d array is not a sequence of arrays")
+        tup = as_node(tup)
+        return [tup[i] for i in range(tup.shape[0])]
+    if not isinstance(tup, (list, tuple)):
+        raise TypeError(f"{op}: expects a list or tuple of arrays, got {type(tup).__name__}")
     if not tup:
         raise ValueError(f"{op}: needs at least one array")
     return [as_node(x) for x in tup]
