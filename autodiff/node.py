@@ -80,6 +80,12 @@ class Node:
     keeps_nonnegative = False  # every element is >= 0 where all its inputs are
     caption: str | None = None  # a plot's label for it instead of its name and parameters
     bound = math.inf  # every element's |value| is at most this (or nan), whatever the inputs
+    # how it prints (`autodiff.printing`); the default is the function form `name(inputs, params)`
+    symbol: str | None = None  # its Python operator: infix for two inputs ("+"), prefix for one
+    precedence: int | None = None  # Python's binding strength of its form; None: its symbol's
+    print_name: str | None = None  # the function form's name; None: its ufunc's, else snake_case
+    print_form: str | None = None  # a form the printer knows ("einsum", "index", "fill", "list")
+    latex: str | None = None  # LaTeX: a command ("\\tanh"), infix symbol, or template ("{0}")
 
     shape: tuple[int, ...]
     dtype: np.dtype
@@ -219,6 +225,11 @@ class Node:
         """A bound on every element's |value| (or nan) when input i's are at most `bounds[i]`;
         inf where the op cannot say."""
         return math.inf
+
+    def print_args(self) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The parameters its function form shows after its inputs: positional ones, then
+        keywords, as NumPy names them (default: every parameter by its own name)."""
+        return (), {key: getattr(self, key) for key, _ in self.params}
 
     def plan_reads(self) -> Sequence[Node] | None:
         """The nodes a plan's line for this node reads instead of its inputs, or None.

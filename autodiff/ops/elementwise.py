@@ -120,6 +120,7 @@ def _unary(op: type[Elementwise], doc: str):
 
 # -- arithmetic ------------------------------------------------------------------------
 class Add(Elementwise):
+    symbol = "+"
     float_result = False
     ufunc = np.add
     template = "{0} + {1}"
@@ -152,6 +153,7 @@ def add(x, y) -> Node:
 
 
 class Subtract(Elementwise):
+    symbol = "-"
     float_result = False
     ufunc = np.subtract
     template = "{0} - {1}"
@@ -189,6 +191,7 @@ def subtract(x, y) -> Node:
 
 
 class Multiply(Elementwise):
+    symbol = "*"
     float_result = False
     ufunc = np.multiply
     template = "{0} * {1}"
@@ -225,6 +228,8 @@ def multiply(x, y) -> Node:
 
 
 class Divide(Elementwise):
+    symbol = "/"
+    latex = "\\frac{{{0}}}{{{1}}}"
     ufunc = np.divide
     template = "{0} / {1}"
     fresh = True
@@ -259,6 +264,7 @@ def divide(x, y) -> Node:
 
 
 class Negative(Elementwise):
+    symbol = "-"
     float_result = False
     ufunc = np.negative
     template = "-{0}"
@@ -300,6 +306,7 @@ class Power(Elementwise):
     """x ** y with both x and y nodes (see Pow for a fixed exponent); integers stay integers,
     as in NumPy (booleans give int8)."""
 
+    symbol = "**"
     fresh = True
 
     @classmethod
@@ -325,6 +332,7 @@ class Power(Elementwise):
 class Pow(Elementwise):
     """x ** p for a fixed number p; an integer x to a non-negative integer p stays integer."""
 
+    print_form = "power"
     p: float  # the exponent, a Python int or float
 
     fresh = True
@@ -411,6 +419,7 @@ def square(x) -> Node:
 
 # -- unary functions -------------------------------------------------------------------
 class Exp(Elementwise):
+    latex = "\\exp"
     ufunc = np.exp
     fresh = True
     nonnegative = True
@@ -423,6 +432,7 @@ exp = _unary(Exp, "e ** x.\n\n>>> import autodiff as ad; ad.exp(ad.Variable(0.0)
 
 
 class Log(Elementwise):
+    latex = "\\log"
     ufunc = np.log
     fresh = True
 
@@ -466,6 +476,7 @@ expm1 = _unary(
 
 
 class Sqrt(Elementwise):
+    latex = "\\sqrt{{{0}}}"
     ufunc = np.sqrt
     fresh = True
     nonnegative = True
@@ -480,6 +491,8 @@ sqrt = _unary(
 
 
 class Abs(Elementwise):
+    print_name = "abs"
+    latex = "\\left|{0}\\right|"
     float_result = False
     ufunc = np.absolute
     template = "_np.abs({0})"
@@ -527,6 +540,7 @@ sign = _unary(
 
 
 class Sin(Elementwise):
+    latex = "\\sin"
     ufunc = np.sin
     fresh = True
     bound = 1.0
@@ -539,6 +553,7 @@ sin = _unary(Sin, "Sine.\n\n>>> import autodiff as ad; ad.sin(ad.Variable(0.0))(
 
 
 class Cos(Elementwise):
+    latex = "\\cos"
     ufunc = np.cos
     fresh = True
     bound = 1.0
@@ -551,6 +566,7 @@ cos = _unary(Cos, "Cosine.\n\n>>> import autodiff as ad; ad.cos(ad.Variable(0.0)
 
 
 class Tanh(Elementwise):
+    latex = "\\tanh"
     ufunc = np.tanh
     fresh = True
     bound = 1.0
@@ -567,6 +583,7 @@ tanh = _unary(
 class Arctan(Elementwise):
     """The inverse tangent, in (-pi/2, pi/2); its derivative is 1 / (1 + x**2)."""
 
+    latex = "\\arctan"
     ufunc = np.arctan
     fresh = True
     bound = np.pi / 2
@@ -663,6 +680,8 @@ class Cast(Node):
     of a real input at all), so no gradient flows through it: its derivative is 0.
     """
 
+    print_form = "cast"
+
     @classmethod
     def infer(cls, x, *, kind):  # type: ignore[override]  # an op names its own inputs
         return x.shape, np.dtype(kind)
@@ -731,6 +750,7 @@ def _comparison(op: type[Comparison], symbol: str):
 
 
 class Less(Comparison):
+    symbol = "<"
     compare = staticmethod(np.less)
 
 
@@ -738,6 +758,7 @@ less = _comparison(Less, "<")
 
 
 class LessEqual(Comparison):
+    symbol = "<="
     compare = staticmethod(np.less_equal)
 
 
@@ -745,6 +766,7 @@ less_equal = _comparison(LessEqual, "<=")
 
 
 class Greater(Comparison):
+    symbol = ">"
     compare = staticmethod(np.greater)
 
 
@@ -752,6 +774,7 @@ greater = _comparison(Greater, ">")
 
 
 class GreaterEqual(Comparison):
+    symbol = ">="
     compare = staticmethod(np.greater_equal)
 
 
@@ -759,6 +782,7 @@ greater_equal = _comparison(GreaterEqual, ">=")
 
 
 class Equal(Comparison):
+    symbol = "=="
     compare = staticmethod(np.equal)
 
 
@@ -766,6 +790,7 @@ equal = _comparison(Equal, "==")
 
 
 class NotEqual(Comparison):
+    symbol = "!="
     compare = staticmethod(np.not_equal)
 
 

@@ -57,6 +57,9 @@ class Reshape(Node):
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.reshape(x, self.shape)
 
+    def print_args(self):
+        return (self.shape,), {}
+
     def uniform_value(self, values):
         return values[0]
 
@@ -315,6 +318,7 @@ class Index(Node):
     """x[index] for a fixed index (see `_normalize_key`), with NumPy's placement of the axes
     of advanced indices."""
 
+    print_form = "index"
     index: tuple[Any, ...]  # the normalized key
 
     view = True
@@ -512,6 +516,7 @@ def getitem(x: Node, key) -> Node:
 
 # -- joining and padding --------------------------------------------------------------------
 class Concatenate(Node):
+    print_form = "list"
     axis: int
 
     fresh = True
@@ -652,6 +657,9 @@ class Pad(Node):
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.pad(x, self.widths)
+
+    def print_args(self):
+        return (self.widths,), {}
 
     def grad(self, g):
         nb = g.ndim - self.ndim

@@ -1,0 +1,142 @@
+"""What an einsum is, in the words a reader knows: a matrix product, a transpose, a sum.
+
+`recognize(equation, shapes)` reads a canonical einsum equation (see `autodiff.ops.einsum`)
+and names the simplest NumPy expression with the same value: ``x @ y`` (with ``.T`` on 2-d
+operands or on the result), ``x.T``, ``transpose(x, axes)``, ``sum(x, axis=...)``, an
+elementwise product ``x * y[:, None]`` (summed over some axes, or not), ``outer``, ``trace``,
+``diagonal``, or ``einsum`` itself when nothing simpler fits. The printers (`formula` and
+`typeset`) turn the answer into text.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Contraction:
+    """One einsum, recognized. `kind` is one of "T", "transpose", "matmul", "outer",
+    "product", "trace", "diagonal", "einsum"; the other fields depend on it."""
+
+    kind: str
+    order: tuple[int, ...] = ()  # the operands, in the order the expression names them
+    transposed: tuple[bool, ...] = ()  # matmul: (first operand, second, result) take `.T`
+    axes: tuple[int, ...] = ()  # transpose: the permutation; product: the summed axes
+    keys: tuple[tuple[bool, ...] | None, ...] = field(default=())  # product: None-insertions
+
+
+def _is_subsequence(part: str, whole: str) -> bool:
+    letters = iter(whole)
+    return all(label in letters for label in part)
+
+
+def _matmul(a: str, b: str, out: str, ghosts: set[str]) -> bool:
+    """Whether einsum(a,b->out) is the NumPy matmul of operands with subscripts a and b."""
+    if len(set(a)) < len(a) or len(set(b)) < len(b) or not a or not b:
+        return False
+    if len(a) == 1 and len(b) == 1:
+        return a == b and out == ""
+    if len(b) == 1:
+        return a[-1] == b and out == a[:-1]
+    if len(a) == 1:
+        return b[-2] == a and out == b[:-2] + b[-1]
+    i, k, k2, j = a[-2], a[-1], b[-2], b[-1]
+    if k != k2 or len({i, j, k}) < 3 or len(out) < 2 or out[-2:] != i + j:
+        return False
+    batch_a, batch_b, batch = a[:-2], b[:-2], out[:-2]
+    if len(batch) != max(len(batch_a), len(batch_b)):
+        return False
+    for p in range(1, len(batch) + 1):
+        c = batch[-p]
+        x = batch_a[-p] if p <= len(batch_a) else None
+        y = batch_b[-p] if p <= len(batch_b) else None
+        if c in (i, j, k) or c not in (x, y):
+            return False
+        if any(label not in (None, c) and label not in ghosts for label in (x, y)):
+            return False
+    return True
+
+
+def _matmul_form(terms: list[str], out: str, ghosts: set[str]) -> Contraction | None:
+    """The matmul, with the fewest transposes, that computes einsum(terms->out)."""
+    choices = []
+    for first, second in ((0, 1), (1, 0)):
+        a, b = terms[first], terms[second]
+        for flips in itertools.product((False, True), repeat=3):
+            if (flips[0] and len(a) != 2) or (flips[1] and len(b) != 2):
+                continue
+            if flips[2] and (len(out) != 2 or len(a) > 2 or len(b) > 2):
+                continue
+            left = a[::-1] if flips[0] else a
+            right = b[::-1] if flips[1] else b
+            result = out[::-1] if flips[2] else out
+            if _matmul(left, right, result, ghosts):
+                choices.append((sum(flips), first, flips))
+    if not choices:
+        return None
+    _, first, flips = min(choices, key=lambda choice: choice[0])
+    return Contraction("matmul", order=(first, 1 - first), transposed=flips)
+
+
+def _product_form(terms: list[str], out: str) -> Contraction | None:
+    """An elementwise product (broadcast with None-insertions), maybe summed over axes."""
+    if any(len(set(t)) < len(t) for t in terms):
+        return None
+    full = max(terms, key=len)
+    if set("".join(terms)) != set(full) or not _is_subsequence(out, full):
+        return None
+    if not all(_is_subsequence(t, full) for t in terms):
+        return None
+    keys: list[tuple[bool, ...] | None] = []
+    for t in terms:
+        if not t:
+            keys.append(None)
+            continue
+        start = full.index(t[0])
+        key = tuple(label in t for label in full[start:])  # True: the operand's axis
+        keys.append(None if all(key) else key)
+    summed = tuple(i for i, label in enumerate(full) if label not in out)
+    return Contraction("product", order=tuple(range(len(terms))), axes=summed, keys=tuple(keys))
+
+
+def recognize(equation: str, shapes: tuple[tuple[int, ...], ...]) -> Contraction:
+    """The simplest form of einsum(`equation`) on operands of `shapes`.
+
+    >>> from autodiff.printing.contractions import recognize
+    >>> recognize("ab,bc->ac", ((2, 3), (3, 4))).kind, recognize("ab->ba", ((2, 3),)).kind
+    ('matmul', 'T')
+    """
+    lhs, out = equation.split("->")
+    terms = lhs.split(",")
+    sizes = {
+        label: n for t, s in zip(terms, shapes, strict=True) for label, n in zip(t, s, strict=True)
+    }
+    counts: dict[str, int] = {}
+    for t in terms:
+        for label in t:
+            counts[label] = counts.get(label, 0) + 1
+    ghosts = {label for label, n in sizes.items() if n == 1 and counts[label] == 1}
+    ghosts -= set(out)
+    if len(terms) == 1:
+        (t,) = terms
+        if len(set(t)) == len(t) and sorted(t) == sorted(out):
+            if out == t[::-1]:
+                return Contraction("T", order=(0,))
+            return Contraction("transpose", order=(0,), axes=tuple(t.index(c) for c in out))
+        if len(t) == 2 and t[0] == t[1]:
+            if out == "":
+                return Contraction("trace", order=(0,))
+            if out == t[0]:
+                return Contraction("diagonal", order=(0,))
+    if len(terms) == 2:
+        matmul = _matmul_form(terms, out, ghosts)
+        if matmul is not None:
+            return matmul
+        a, b = terms
+        if len(a) == 1 and len(b) == 1 and a != b and out in (a + b, b + a):
+            return Contraction("outer", order=(0, 1) if out == a + b else (1, 0))
+    product = _product_form(terms, out)
+    if product is not None:
+        return product
+    return Contraction("einsum", order=tuple(range(len(terms))))
