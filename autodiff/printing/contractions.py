@@ -11,6 +11,8 @@ elementwise product ``x * y[:, None]`` (summed over some axes, or not), ``outer`
 from __future__ import annotations
 
 import itertools
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -19,7 +21,7 @@ class Contraction:
     """One einsum, recognized. `kind` is one of "T", "transpose", "matmul", "outer",
     "product", "trace", "diagonal", "einsum"; the other fields depend on it."""
 
-    kind: str
+    kind: str  # or "identity"
     order: tuple[int, ...] = ()  # the operands, in the order the expression names them
     transposed: tuple[bool, ...] = ()  # matmul: (first operand, second, result) take `.T`
     axes: tuple[int, ...] = ()  # transpose: the permutation; product: the summed axes
@@ -120,6 +122,8 @@ def recognize(equation: str, shapes: tuple[tuple[int, ...], ...]) -> Contraction
     ghosts -= set(out)
     if len(terms) == 1:
         (t,) = terms
+        if t == out:
+            return Contraction("identity", order=(0,))
         if len(set(t)) == len(t) and sorted(t) == sorted(out):
             if out == t[::-1]:
                 return Contraction("T", order=(0,))
@@ -140,3 +144,30 @@ def recognize(equation: str, shapes: tuple[tuple[int, ...], ...]) -> Contraction
     if product is not None:
         return product
     return Contraction("einsum", order=tuple(range(len(terms))))
+
+
+def without_broadcasts(
+    equation: str, ones: Sequence[bool]
+) -> tuple[str, tuple[int, ...], tuple[bool, ...] | None] | None:
+    """The einsum without the 1-d operands of ones that only broadcast the result along an
+    axis of their own (as `broadcast_to` builds): (its equation, the operands kept, the
+    None-insertions that line its result up with the full one), or None where there are none.
+
+    >>> from autodiff.printing.contractions import without_broadcasts
+    >>> without_broadcasts("a,b->ab", [False, True])
+    ('a->a', (0,), (True, False))
+    """
+    lhs, out = equation.split("->")
+    terms = lhs.split(",")
+    counts = Counter("".join(terms))
+    dropped = {
+        i for i, t in enumerate(terms) if ones[i] and len(t) == 1 and counts[t] == 1 and t in out
+    }
+    if not dropped or len(dropped) == len(terms):
+        return None
+    kept = tuple(i for i in range(len(terms)) if i not in dropped)
+    gone = {terms[i] for i in dropped}
+    rest = "".join(label for label in out if label not in gone)
+    key = tuple(label not in gone for label in out[out.index(rest[0]) :]) if rest else None
+    reduced = ",".join(terms[i] for i in kept) + "->" + rest
+    return reduced, kept, key

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..node import Constant, Node, Variable, kernel_of, toposort
-from .contractions import Contraction, recognize
+from .contractions import Contraction, recognize, without_broadcasts
 
 __all__ = ["pretty"]
 
@@ -214,8 +214,37 @@ def _axes(axes: tuple[int, ...]) -> Any:
     return axes[0] if len(axes) == 1 else axes
 
 
-def python_contraction(c: Contraction, args: list[Term], equation: str, ndim: int) -> Term:
-    """The NumPy expression of a recognized einsum (of `ndim` axes) on printed `args`."""
+def is_ones(x: Node) -> bool:
+    """Whether `x` is a 1-d fill of ones (what `broadcast_to` and gradients broadcast with)."""
+    return x.print_form == "fill" and x.ndim == 1 and param(x, "value") == 1
+
+
+def einsum_term(
+    node: Node,
+    args: list[Term],
+    write: Callable[[Contraction, list[Term], str, list[Node]], Term],
+) -> Term:
+    """An einsum, printed by `write` once recognized; operands of ones that only broadcast
+    its result show as ``broadcast_to`` (`write` is the NumPy or the LaTeX writer)."""
+    equation = param(node, "equation")
+    shapes = tuple(x.shape for x in node.inputs)
+    reduced = without_broadcasts(equation, [is_ones(x) for x in node.inputs])
+    if reduced is None:
+        return write(recognize(equation, shapes), args, equation, list(node.inputs))
+    equation, kept, key = reduced
+    c = recognize(equation, tuple(shapes[i] for i in kept))
+    inner = write(c, [args[i] for i in kept], equation, [node.inputs[i] for i in kept])
+    if write is not python_contraction:
+        return inner
+    if key is not None and not all(key):
+        inner = postfix(inner, _key(key))
+    return call("broadcast_to", [inner.text], ((node.shape,), {}))
+
+
+def python_contraction(c: Contraction, args: list[Term], equation: str, inputs: list[Node]) -> Term:
+    """The NumPy expression of a recognized einsum on printed operands `args`."""
+    if c.kind == "identity":
+        return args[0]
     if c.kind == "T":
         return postfix(args[0], ".T")
     if c.kind == "transpose":
@@ -241,6 +270,7 @@ def python_contraction(c: Contraction, args: list[Term], equation: str, ndim: in
             product = infix("*", product, factor)
         if not c.axes:
             return product
+        ndim = len(equation.split("->")[1])
         return call("sum", [product.text], ((), {"axis": _axes(c.axes)} if ndim else {}))
     return call("einsum", [repr(equation), *(a.text for a in args)])
 
@@ -285,9 +315,7 @@ def constant_kind(node: Constant) -> str | None:
 def _op_term(node: Node, args: list[Term], names: Names) -> Term:
     form = node.print_form
     if form == "einsum":
-        equation = param(node, "equation")
-        c = recognize(equation, tuple(x.shape for x in node.inputs))
-        return python_contraction(c, args, equation, node.ndim)
+        return einsum_term(node, args, python_contraction)
     if form == "index":
         key = param(node, "index")
         entries = ", ".join(index_entry(k) for k in key) if key else "()"

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..node import Constant, Node, Variable
-from .contractions import Contraction, recognize
+from .contractions import Contraction
 from .formula import (
     ATOM,
     POSTFIX,
@@ -28,6 +28,7 @@ from .formula import (
     Names,
     Term,
     constant_kind,
+    einsum_term,
     function_name,
     index_entry,
     layout,
@@ -91,19 +92,22 @@ def _infix(symbol: str, a: Term, b: Term, p: int) -> Term:
     return Term(f"{_paren(a, a.precedence < p)} {symbol} {_paren(b, b.precedence <= p)}", p)
 
 
-def _product(a: Term, b: Term, x: Node, y: Node) -> Term:
-    """x * y: a number juxtaposed (``2 x``), a scalar with \\cdot, arrays with \\odot."""
+def _product(a: Term, b: Term, x: Node | int, y: Node | int) -> Term:
+    """x * y (nodes, or their numbers of axes): a number juxtaposed (``2 x``), a scalar with
+    \\cdot, arrays with \\odot."""
     if isinstance(x, Constant) and x.ndim == 0 and a.precedence == ATOM:
         return Term(f"{a.text} {_paren(b, b.precedence < PRODUCT)}", PRODUCT)
-    symbol = "\\cdot" if x.ndim == 0 or y.ndim == 0 else "\\odot"
+    x_ndim = x if isinstance(x, int) else x.ndim
+    y_ndim = y if isinstance(y, int) else y.ndim
+    symbol = "\\cdot" if x_ndim == 0 or y_ndim == 0 else "\\odot"
     return _infix(symbol, a, b, PRODUCT)
 
 
-def _index_notation(node: Node, args: list[Term], equation: str) -> Term:
+def _index_notation(inputs: list[Node], args: list[Term], equation: str) -> Term:
     """An einsum as a sum over indices: ``\\sum_{b} A_{ab} B_{bc}``; the identity is δ."""
     lhs, out = equation.split("->")
     factors = []
-    for x, a, labels in zip(node.inputs, args, lhs.split(","), strict=True):
+    for x, a, labels in zip(inputs, args, lhs.split(","), strict=True):
         if not labels:
             factors.append(_paren(a, a.precedence < POSTFIX))
             continue
@@ -121,7 +125,12 @@ def _index_notation(node: Node, args: list[Term], equation: str) -> Term:
     return Term(text, PRODUCT)
 
 
-def _contraction(c: Contraction, node: Node, args: list[Term], equation: str) -> Term:
+def _contraction(c: Contraction, args: list[Term], equation: str, inputs: list[Node]) -> Term:
+    """A recognized einsum of `inputs`, printed as `args`, in LaTeX."""
+    if c.kind == "identity":
+        return args[0]
+    ndim = len(equation.split("->")[1])
+
     def top(term: Term) -> str:
         return _paren(term, term.precedence < POSTFIX) + "^{\\top}"
 
@@ -137,8 +146,8 @@ def _contraction(c: Contraction, node: Node, args: list[Term], equation: str) ->
     if c.kind == "matmul":
         first, second = c.order
         a, b = args[first], args[second]
-        x = node.inputs[first]
-        left = top(a) if c.transposed[0] or (x.ndim == 1 and node.ndim == 0) else a.text
+        x = inputs[first]
+        left = top(a) if c.transposed[0] or (x.ndim == 1 and ndim == 0) else a.text
         if not (c.transposed[0] or x.ndim == 1) and a.precedence < PRODUCT:
             left = _paren(a, True)
         right = top(b) if c.transposed[1] else _paren(b, b.precedence <= PRODUCT)
@@ -146,18 +155,17 @@ def _contraction(c: Contraction, node: Node, args: list[Term], equation: str) ->
         return Term(top(term), POSTFIX) if c.transposed[2] else term
     if c.kind == "product":
         factors = [args[i] for i in c.order]
-        inputs = [node.inputs[i] for i in c.order]
-        term, x = factors[0], inputs[0]
-        for factor, y in zip(factors[1:], inputs[1:], strict=True):
+        ordered = [inputs[i] for i in c.order]
+        term = factors[0]
+        x: Node | int = ordered[0]
+        for factor, y in zip(factors[1:], ordered[1:], strict=True):
             term = _product(term, factor, x, y)
-            x = node if node.ndim else y
+            x = max(x.ndim if isinstance(x, Node) else x, y.ndim)
         if not c.axes:
             return term
-        below = (
-            "" if not node.ndim else "_{\\text{axis } " + literal(c.axes)[1:-1].rstrip(",") + "}"
-        )
+        below = "" if not ndim else "_{\\text{axis } " + literal(c.axes)[1:-1].rstrip(",") + "}"
         return Term(f"\\sum{below} {_paren(term, term.precedence < PRODUCT)}", PRODUCT)
-    return _index_notation(node, args, equation)
+    return _index_notation(inputs, args, equation)
 
 
 def _fill(value: Any) -> Term:
@@ -186,10 +194,7 @@ def latex_term(node: Node, args: list[Term], names: Names) -> Term:
         return Term(f"\\mathrm{{const}}_{{{node.shape}}}")
     form = node.print_form
     if form == "einsum":
-        equation = param(node, "equation")
-        return _contraction(
-            recognize(equation, tuple(x.shape for x in node.inputs)), node, args, equation
-        )
+        return einsum_term(node, args, _contraction)
     if form == "index":
         key = ", ".join(index_entry(k) for k in param(node, "index"))
         base = _paren(args[0], args[0].precedence < POSTFIX)
