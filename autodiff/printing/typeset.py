@@ -157,10 +157,10 @@ def _contraction(c: Contraction, args: list[Term], equation: str, inputs: list[N
         factors = [args[i] for i in c.order]
         ordered = [inputs[i] for i in c.order]
         term = factors[0]
-        left: Node | int = ordered[0]
+        before: Node | int = ordered[0]
         for factor, y in zip(factors[1:], ordered[1:], strict=True):
-            term = _product(term, factor, left, y)
-            left = max(left.ndim if isinstance(left, Node) else left, y.ndim)
+            term = _product(term, factor, before, y)
+            before = max(before.ndim if isinstance(before, Node) else before, y.ndim)
         if not c.axes:
             return term
         below = "" if not ndim else "_{\\text{axis } " + literal(c.axes)[1:-1].rstrip(",") + "}"
