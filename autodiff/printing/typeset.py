@@ -71,8 +71,14 @@ def _paren(term: Term, needed: bool) -> str:
 def _number(value: Any) -> Term:
     term = number(value)
     text = {"inf": "\\infty", "-inf": "-\\infty", "nan": "\\mathrm{nan}"}.get(term.text, term.text)
-    text = re.sub(r"e([+-]?)0*(\d+)$", lambda m: f" \\cdot 10^{{{m[1].lstrip('+')}{m[2]}}}", text)
-    return Term(text, term.precedence if " " not in text else PRODUCT)
+    match = re.fullmatch(r"(-?)([\d.]+)e([+-]?)0*(\d+)", text)
+    if match:
+        sign, mantissa, exponent = match[1], match[2], match[3].lstrip("+") + match[4]
+        power = f"10^{{{exponent}}}"
+        if mantissa == "1":
+            return Term(sign + power, UNARY if sign else ATOM)
+        return Term(f"{sign}{mantissa} \\cdot {power}", PRODUCT)
+    return term if text == term.text else Term(text, term.precedence)
 
 
 def _function(command: str, args: list[Term], params: tuple[tuple, dict] = ((), {})) -> Term:
@@ -147,7 +153,7 @@ def _contraction(c: Contraction, args: list[Term], equation: str, inputs: list[N
         first, second = c.order
         a, b = args[first], args[second]
         x = inputs[first]
-        left = top(a) if c.transposed[0] or (x.ndim == 1 and ndim == 0) else a.text
+        left = top(a) if c.transposed[0] or x.ndim == 1 else a.text
         if not (c.transposed[0] or x.ndim == 1) and a.precedence < PRODUCT:
             left = _paren(a, True)
         right = top(b) if c.transposed[1] else _paren(b, b.precedence <= PRODUCT)
