@@ -14,6 +14,7 @@ written out: that raises NotImplementedError naming the op.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import dis
 import inspect
@@ -139,10 +140,9 @@ class _Module:
             self.definitions.append(f"{name} = {source}")
         return name
 
-    def kernel(self, kernel: Any) -> str:
-        """A function of the arrays made from an op's eval, its parameters written in."""
-        node, function = kernel.__self__, kernel.__func__
-        op = type(node).__name__
+    def _globals_written(self, function: types.FunctionType, what: str) -> str:
+        """The source of `function` with the globals it reads written as NumPy (np, a NumPy
+        function by its path, a builtin as itself, a helper function as its own copy)."""
         text = textwrap.dedent(inspect.getsource(function))
         for name in _globals_of(function.__code__):
             if name not in function.__globals__ and hasattr(builtins, name):
@@ -152,11 +152,43 @@ class _Module:
                 text = re.sub(rf"(?<![.\w]){name}\.", "np." if value is np else "", text)
             elif (path := _numpy_path(value)) is not None:
                 text = re.sub(rf"(?<![.\w]){name}\b", path, text)
+            elif isinstance(value, types.FunctionType) and value.__module__.startswith("autodiff."):
+                text = re.sub(rf"(?<![.\w]){name}\b", self.helper(value), text)
             else:
                 raise NotImplementedError(
-                    f"export: {op}'s eval uses {name}, which is not NumPy; this plan cannot "
-                    "be written as plain NumPy"
+                    f"export: {what} uses {name}, which is not NumPy; this plan cannot be "
+                    "written as plain NumPy"
                 )
+        return text
+
+    def helper(self, function: types.FunctionType) -> str:
+        """A copy of a helper function an eval calls (its annotations left out)."""
+        text = self._globals_written(function, f"autodiff's {function.__name__}")
+        tree = ast.parse(text)
+        definition = tree.body[0]
+        if not isinstance(definition, ast.FunctionDef) or definition.decorator_list:
+            raise NotImplementedError(f"export: cannot copy autodiff's {function.__name__}")
+        definition.returns = None
+        arguments = definition.args
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            argument.annotation = None
+        for rest in (arguments.vararg, arguments.kwarg):
+            if rest is not None:
+                rest.annotation = None
+        source = ast.unparse(tree)
+        name = self._made.get(source)
+        if name is None:
+            name = f"_{function.__name__.lstrip('_')}_{len(self._made)}"
+            self._made[source] = name
+            definition.name = name
+            self.definitions += ["", ast.unparse(tree), ""]
+        return name
+
+    def kernel(self, kernel: Any) -> str:
+        """A function of the arrays made from an op's eval, its parameters written in."""
+        node, function = kernel.__self__, kernel.__func__
+        op = type(node).__name__
+        text = self._globals_written(function, f"{op}'s eval")
         for attribute in sorted(set(re.findall(r"\bself\.(\w+)", text))):
             value = getattr(node, attribute)
             if isinstance(value, np.ufunc):
@@ -167,7 +199,13 @@ class _Module:
                     "written as plain NumPy"
                 )
             else:
-                written = source_of(value)
+                try:
+                    written = source_of(value)
+                except NotImplementedError:
+                    raise NotImplementedError(
+                        f"export: {op}'s eval reads its {attribute}, a {type(value).__name__}; "
+                        "this plan cannot be written as plain NumPy"
+                    ) from None
             if len(written) > 60:
                 written = self.define("_p", written)
             if not re.fullmatch(r"[\w.]+(\(.*\))?|\(.*\)", written):
