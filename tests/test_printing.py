@@ -411,15 +411,20 @@ BINARY = [ad.add, ad.subtract, ad.multiply, ad.maximum, lambda p, q: ad.where(p 
 BINARY += [lambda p, q: p * ad.sigmoid(q)]
 
 
+BIG = np.linspace(-1.0, 1.0, 21).reshape(7, 3)  # printed as const((7, 3))
+SIX = np.linspace(-1.0, 1.0, 6).reshape(2, 3)  # printed as a literal
+
+
 def _reshapes(node):
     shapes = {(): [], (3,): [], (2, 3): []}
     if node.shape == (2, 3):
         shapes[(3,)] = [lambda t: ad.sum(t, axis=0), lambda t: t[1], lambda t: ad.max(t, axis=0)]
-        shapes[(2, 3)] = [lambda t: ad.transpose(t).T, lambda t: t[::-1]]
+        shapes[(2, 3)] = [lambda t: ad.transpose(t).T, lambda t: t[::-1], lambda t: t - SIX]
         shapes[()] = [ad.sum, lambda t: ad.trace(t[:, :2])]
     if node.shape == (3,):
         shapes[(2, 3)] = [lambda t: ad.outer(ad.ones(2), t), lambda t: ad.stack([t, -t])]
-        shapes[()] = [lambda t: t @ t, ad.sum, lambda t: ad.max(t)]
+        shapes[()] = [lambda t: t @ t, ad.sum, lambda t: ad.max(t), lambda t: ad.sum(BIG @ t)]
+        shapes[(3,)] = [lambda t: t * np.array([1.5, -0.5, 2.0])]  # a short literal
     if node.shape == ():
         shapes[(3,)] = [lambda t: ad.broadcast_to(t, (3,)), lambda t: t * LEAVES[(3,)]]
     return shapes
@@ -428,7 +433,7 @@ def _reshapes(node):
 @st.composite
 def graphs(draw):
     pool = list(LEAVES.values())
-    for _ in range(draw(st.integers(1, 12))):
+    for _ in range(draw(st.integers(1, 16))):
         kind = draw(st.sampled_from(["unary", "binary", "shape", "matmul"]))
         node = draw(st.sampled_from(pool))
         if kind == "unary":
@@ -447,7 +452,7 @@ def graphs(draw):
     return draw(st.sampled_from(pool[3:] or pool))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graphs(), st.booleans())
 def test_the_printed_formula_computes_the_value(node, simplify):
     with np.errstate(all="ignore"):
