@@ -20,7 +20,7 @@ __all__ = ["pretty", "to_latex", "debugprint", "namespace", "evaluate"]
 
 def _repr(self: Node) -> str:
     name = "" if self.name == type(self).__name__ else f" name={self.name!r}"
-    text = layout([self], bind=False, max_chars=60).terms[id(self)].text
+    text = layout([self], bind=False, max_chars=60, depth=8).terms[id(self)].text
     return f"<{type(self).__name__} {self.shape} {self.dtype}{name}: {text}>"
 
 

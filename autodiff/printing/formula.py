@@ -144,10 +144,11 @@ class Names:
         self.leaves: dict[int, str] = {}
         self.constants: list[Constant] = []
         unnamed = 0
+        given = {n.name for n in nodes if isinstance(n, Variable)}
         for node in nodes:
             if isinstance(node, Variable):
                 if node.name == "Variable":
-                    while f"x{unnamed}" in taken or self._named(nodes, f"x{unnamed}"):
+                    while f"x{unnamed}" in taken or f"x{unnamed}" in given:
                         unnamed += 1
                     name = f"x{unnamed}"
                 else:
@@ -163,10 +164,7 @@ class Names:
                     self.constants.append(node)
         self.taken = taken
         self._lets = 0
-
-    @staticmethod
-    def _named(nodes: Sequence[Node], name: str) -> bool:
-        return any(isinstance(n, Variable) and n.name == name for n in nodes)
+        self._place = {id(c): k for k, c in enumerate(self.constants)}
 
     def let(self) -> str:
         while f"t{self._lets}" in self.taken:
@@ -178,7 +176,7 @@ class Names:
         shape = literal(node.shape)
         if len(self.constants) == 1:
             return f"const({shape})"
-        return f"const({shape}, {self.constants.index(node)})"
+        return f"const({shape}, {self._place[id(node)]})"
 
 
 def infix(symbol: str, a: Term, b: Term, precedence: int | None = None) -> Term:
@@ -376,12 +374,17 @@ def layout(
     max_chars: int | None = None,
     plan: Layout | None = None,
     refer: Callable[[str], str] = str,
+    depth: int | None = None,
 ) -> Layout:
     """Print every node of `outputs` bottom-up with `render`; shared subexpressions longer
     than a few characters are named once when `bind`. A term longer than `max_chars` shows
     its longest inputs as ``...``. `plan` reuses the names and bindings of another layout
-    (the LaTeX printer follows the NumPy one), with `refer` writing a let name."""
-    nodes = plan.nodes if plan is not None else toposort(outputs)
+    (the LaTeX printer follows the NumPy one), with `refer` writing a let name. With `depth`
+    only the nodes that many steps from the outputs are printed, the rest as ``...``."""
+    if plan is not None:
+        nodes = plan.nodes
+    else:
+        nodes = toposort(outputs) if depth is None else _near(outputs, depth)
     names = plan.names if plan is not None else Names(nodes)
     uses: dict[int, int] = {}
     for node in nodes:
@@ -393,7 +396,10 @@ def layout(
     terms: dict[int, Term] = {}
     bound: dict[int, str] = {} if plan is None else plan.bound
     for node in nodes:
-        args = [Term(refer(bound[id(x)])) if id(x) in bound else terms[id(x)] for x in node.inputs]
+        args = [
+            Term(refer(bound[id(x)])) if id(x) in bound else terms.get(id(x), ELLIPSIS)
+            for x in node.inputs
+        ]
         term = render(node, args, names)
         while max_chars is not None and len(term.text) > max_chars:
             longest = max(range(len(args)), key=lambda i: len(args[i].text), default=None)
@@ -407,6 +413,16 @@ def layout(
             if id(node) not in roots and len(term.text) > _BIND_LONGER:
                 bound[id(node)] = names.let()
     return Layout(nodes, terms, bound, names, list(outputs))
+
+
+def _near(outputs: Sequence[Node], depth: int) -> list[Node]:
+    """The nodes at most `depth` steps above `outputs`, in the order they were built."""
+    seen = {id(n): n for n in outputs}
+    frontier = list(seen.values())
+    for _ in range(depth):
+        frontier = [x for n in frontier for x in n.inputs if id(x) not in seen]
+        seen.update((id(x), x) for x in frontier)
+    return sorted(seen.values(), key=lambda n: n._id)
 
 
 def pretty(
@@ -443,12 +459,23 @@ def _lines(lay: Layout, single: bool, max_chars: int | None) -> str:
     ]
     results = [lay.bound.get(id(n)) or lay.terms[id(n)].text for n in lay.outputs]
     result = results[0] if single else ", ".join(results) + ("," if len(results) == 1 else "")
-    lines = [*definitions, result]
-    if max_chars is not None:
-        while len(lines) > 1 and sum(len(line) + 1 for line in lines) > max_chars:
-            lines = lines[2:] if lines[0] == "..." else lines[1:]
-            lines.insert(0, "...")
-    return "\n".join(lines)
+    return "\n".join(cut(definitions, result, max_chars, "..."))
+
+
+def cut(definitions: list[str], result: str, max_chars: int | None, gap: str) -> list[str]:
+    """The definitions and the result, keeping the last definitions that fit in `max_chars`
+    (with `gap` standing for the others)."""
+    size = len(result) + sum(len(line) + 1 for line in definitions)
+    if max_chars is None or size <= max_chars:
+        return [*definitions, result]
+    kept: list[str] = []
+    size = len(result) + len(gap) + 1
+    for line in reversed(definitions):
+        size += len(line) + 1
+        if size > max_chars:
+            break
+        kept.append(line)
+    return [gap, *reversed(kept), result]
 
 
 def namespace(node: Node | Sequence[Node], simplify: bool = False) -> dict[str, Any]:

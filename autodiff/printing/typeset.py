@@ -28,6 +28,7 @@ from .formula import (
     Names,
     Term,
     constant_kind,
+    cut,
     einsum_term,
     function_name,
     index_entry,
@@ -239,7 +240,9 @@ def latex_term(node: Node, args: list[Term], names: Names) -> Term:
     return _function(latex or _operator(node), args, node.print_args())
 
 
-def to_latex(node: Node | Sequence[Node], simplify: bool = False) -> str:
+def to_latex(
+    node: Node | Sequence[Node], simplify: bool = False, max_chars: int | None = 10_000
+) -> str:
     """`node` (or several) as LaTeX math (without ``$``); shared parts are named once, as
     ``t_{0} = \\tanh\\left(x\\right)``, in an aligned block.
 
@@ -253,8 +256,8 @@ def to_latex(node: Node | Sequence[Node], simplify: bool = False) -> str:
         from ..simplification import simplify as simplified
 
         outputs = list(simplified(outputs))
-    plan = layout(outputs)
-    lay = layout(outputs, latex_term, plan=plan, refer=name)
+    plan = layout(outputs, max_chars=max_chars)
+    lay = layout(outputs, latex_term, plan=plan, refer=name, max_chars=max_chars)
     results = ", ".join(
         name(lay.bound[id(n)]) if id(n) in lay.bound else lay.terms[id(n)].text for n in outputs
     )
@@ -265,7 +268,8 @@ def to_latex(node: Node | Sequence[Node], simplify: bool = False) -> str:
         for n in lay.nodes
         if id(n) in lay.bound
     ]
-    return "\\begin{aligned}\n" + " \\\\\n".join([*lines, f"& {results}"]) + "\n\\end{aligned}"
+    rows = cut(lines, f"& {results}", max_chars, "& \\vdots")
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
 def repr_latex(node: Node) -> str:
