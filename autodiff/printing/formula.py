@@ -30,6 +30,10 @@ ATOM, POSTFIX, POWER, UNARY, PRODUCT, SUM, COMPARISON = 15, 14, 13, 12, 11, 10, 
 PRECEDENCE = {"**": POWER, "*": PRODUCT, "/": PRODUCT, "//": PRODUCT, "%": PRODUCT}
 PRECEDENCE |= {"@": PRODUCT, "+": SUM, "-": SUM, "<<": 9, ">>": 9, "&": 8, "^": 7, "|": 6}
 PRECEDENCE |= {s: COMPARISON for s in ("<", "<=", ">", ">=", "==", "!=")}
+# names the printer writes itself (einsums, fills, casts, constants), kept from Variables
+_EMITTED = {"sum", "outer", "trace", "diagonal", "transpose", "einsum", "broadcast_to", "eye"}
+_EMITTED |= {"zeros", "ones", "full", "astype", "const", "array", "nan", "inf", "np", "None"}
+_EMITTED |= {"True", "False"}
 _SHORT_ARRAY = 6  # arrays of up to this many elements print as literals
 _BIND_LONGER = 5  # a shared subexpression longer than this is named once
 
@@ -138,9 +142,9 @@ class Names:
     when there are several); let-bound subexpressions as ``t0``, ``t1``, ..."""
 
     def __init__(self, nodes: Sequence[Node]):
-        taken = set(keyword.kwlist) | {"np", "const", "array", "nan", "inf", "None"}
+        taken = set(keyword.kwlist)
         taken |= {function_name(n) for n in nodes if n.inputs}
-        taken |= {"True", "False", "float64", "float32", "int64", "bool"}
+        taken |= _EMITTED | {np.dtype(c).name for c in np.typecodes["All"] if c not in "OSUVMm"}
         self.leaves: dict[int, str] = {}
         self.constants: list[Constant] = []
         unnamed = 0
