@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..node import Node, Variable, toposort
-from .formula import Names, pretty
+from .formula import Names, cut, layout
 
 __all__ = ["write"]
 
@@ -247,7 +247,8 @@ def write(path: str | Path, name: str, source: str, space: dict[str, Any], plan:
     header, *body = source.rstrip("\n").split("\n")
     args = [a for a in header[header.index("(") + 1 : header.index(")")].split(", ") if a]
     others = [n for n in plan.nodes if isinstance(n, Variable) and all(n is not x for x in inputs)]
-    names = Names(toposort([*inputs, *others, *outputs]))
+    planned = plan.planned  # the simplified graph: what the code computes
+    names = Names(toposort([*inputs, *others, *planned]))
     taken: set[str] = {name, "np"}
 
     def parameter(variable: Variable) -> str:
@@ -278,23 +279,30 @@ def write(path: str | Path, name: str, source: str, space: dict[str, Any], plan:
                 new = _replacement(word, space[word], module)
                 line = re.sub(rf"(?<![.\w]){re.escape(word)}\b", new, line)
         lines.append(line)
-    planned = plan.planned  # the simplified graph: what the code computes
-    formula = pretty(planned[0] if plan.single else planned, max_chars=4000)
+    lay = layout(planned, max_chars=2000, names=names)
+    definitions = [
+        f"{lay.bound[id(n)]} = {lay.terms[id(n)].text}" for n in lay.nodes if id(n) in lay.bound
+    ]
+    results = [lay.bound.get(id(n)) or lay.terms[id(n)].text for n in planned]
+    if plan.single:
+        formula = cut(definitions, results[0], 6000, "...")
+    else:
+        returned = [f"output {i}: {text}" for i, text in enumerate(results)]
+        formula = cut(definitions, "\n".join(returned), 6000, "...")
     described = [f"{p}: {x.shape} {x.dtype}" for p, x in zip(params, inputs, strict=True)]
     described += [
         f"{p}: {x.shape} {x.dtype} (the Variable {x.name!r})"
         for p, x in zip(extra, others, strict=True)
     ]
-    results = ", ".join(f"{y.shape} {y.dtype}" for y in outputs)
-    returns = f"the array {results}" if plan.single else f"a list of arrays {results}"
+    shapes = ", ".join(f"{y.shape} {y.dtype}" for y in outputs)
+    returns = f"the array {shapes}" if plan.single else f"a list of arrays {shapes}"
     text = "\n".join(
         [
-            f'"""{name}: a plan of autodiff written as plain NumPy (NumPy is all it needs).',
+            f'"""{name}: a plan of autodiff written as plain NumPy (NumPy is all it needs)."""',
             "",
-            "The formula, shared parts named once:",
-            "",
-            *(f"    {line}" for line in formula.split("\n")),
-            '"""',
+            "# The formula (shared parts named once):",
+            "#",
+            *(f"#     {line}" for part in formula for line in part.split("\n")),
             "",
             "import numpy as np",
             _INPUT,

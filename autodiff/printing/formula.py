@@ -379,17 +379,20 @@ def layout(
     plan: Layout | None = None,
     refer: Callable[[str], str] = str,
     depth: int | None = None,
+    names: Names | None = None,
 ) -> Layout:
     """Print every node of `outputs` bottom-up with `render`; shared subexpressions longer
     than a few characters are named once when `bind`. A term longer than `max_chars` shows
     its longest inputs as ``...``. `plan` reuses the names and bindings of another layout
     (the LaTeX printer follows the NumPy one), with `refer` writing a let name. With `depth`
-    only the nodes that many steps from the outputs are printed, the rest as ``...``."""
+    only the nodes that many steps from the outputs are printed, the rest as ``...``; `names`
+    are the names to use (those of a larger graph)."""
     if plan is not None:
         nodes = plan.nodes
     else:
         nodes = toposort(outputs) if depth is None else _near(outputs, depth)
-    names = plan.names if plan is not None else Names(nodes)
+    if names is None:
+        names = plan.names if plan is not None else Names(nodes)
     uses: dict[int, int] = {}
     for node in nodes:
         for x in node.inputs:
