@@ -329,7 +329,8 @@ LATEX = [
     ),
     (lambda: x / (y + 1), "\\frac{x}{y + 1}"),
     (lambda: x * y, "x \\odot y"),
-    (lambda: ad.sum(x) * y, "\\sum x \\cdot y"),
+    (lambda: ad.sum(x) * y, "\\left(\\sum x\\right) \\cdot y"),
+    (lambda: ad.sum(x * y), "\\sum \\left(x \\odot y\\right)"),
     (
         lambda: ad.sqrt(x) + ad.abs(y) + ad.exp(z),
         "\\sqrt{x} + \\left|y\\right| + \\exp\\left(z\\right)",
@@ -358,6 +359,29 @@ LATEX = [
 @pytest.mark.parametrize("build, text", LATEX, ids=[t for _, t in LATEX])
 def test_latex(build, text):
     assert ad.to_latex(build()) == text
+
+
+def test_latex_of_the_table():
+    z, loss = softmax_cross_entropy()
+    shift = (
+        "t_{0} &= z - \\operatorname{finite\\_shift}\\left(\\max\\left(z, \\mathrm{axis}=1, "
+        "\\mathrm{keepdims}=True\\right)\\right)"
+    )
+    assert ad.to_latex(loss) == (
+        f"\\begin{{aligned}}\n{shift} \\\\\n"
+        "& \\frac{-\\left(\\sum \\left(y \\odot \\left(t_{0} - "
+        "\\log\\left(\\sum_{\\text{axis } 1} \\exp\\left(t_{0}\\right)\\right)\\right)\\right)"
+        "\\right)}{4}\n\\end{aligned}"
+    )
+    loss, params = mlp()
+    assert ad.to_latex(ad.grad(loss, params), simplify=True) == (
+        "\\begin{aligned}\n"
+        "t_{0} &= \\tanh\\left(b_{1} + X W_{1}\\right) \\\\\n"
+        "t_{1} &= \\left(-t + t_{0} W_{2}\\right) \\cdot 0.4 \\\\\n"
+        "t_{2} &= \\sum_{b} {t_{1}}_{ab} {W_{2}}_{cb} \\left(1 - t_{0}^{2}\\right)_{ac} \\\\\n"
+        "& X^{\\top} t_{2}, \\sum_{\\text{axis } 0} t_{2}, t_{0}^{\\top} t_{1}\n"
+        "\\end{aligned}"
+    )
 
 
 def test_jupyter_renders_nodes_as_math():

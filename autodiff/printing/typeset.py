@@ -24,6 +24,7 @@ from .formula import (
     POWER,
     PRECEDENCE,
     PRODUCT,
+    SUM,
     UNARY,
     Names,
     Term,
@@ -91,8 +92,15 @@ def _function(command: str, args: list[Term], params: tuple[tuple, dict] = ((), 
     return Term(f"{command}\\left({', '.join(parts)}\\right)", POSTFIX)
 
 
+# functions LaTeX has a command for: an op of that name needs no `latex` of its own
+_COMMANDS = set("arccos arcsin arctan cos cosh det exp log max min sin sinh tan tanh".split())
+
+
 def _operator(node: Node) -> str:
-    return f"\\operatorname{{{function_name(node).replace('_', chr(92) + '_')}}}"
+    name = function_name(node)
+    if name in _COMMANDS:
+        return "\\" + name
+    return f"\\operatorname{{{name.replace('_', chr(92) + '_')}}}"
 
 
 def _infix(symbol: str, a: Term, b: Term, p: int) -> Term:
@@ -121,14 +129,14 @@ def _index_notation(inputs: list[Node], args: list[Term], equation: str) -> Term
         if param(x, "n") is not None and x.print_form == "fill":
             base = "\\delta"
         elif a.precedence == ATOM:
-            base = a.text
+            base = f"{{{a.text}}}" if "_" in a.text or "^" in a.text else a.text
         else:
             base = f"\\left({a.text}\\right)"
         factors.append(f"{base}_{{{labels}}}")
     summed = sorted(set(lhs.replace(",", "")) - set(out))
     text = " ".join(factors)
-    if summed:
-        text = f"\\sum_{{{''.join(summed)}}} {text}"
+    if summed:  # a sum binds loosely: bracketed as a factor
+        return Term(f"\\sum_{{{''.join(summed)}}} {text}", SUM)
     return Term(text, PRODUCT)
 
 
@@ -171,7 +179,7 @@ def _contraction(c: Contraction, args: list[Term], equation: str, inputs: list[N
         if not c.axes:
             return term
         below = "" if not ndim else "_{\\text{axis } " + literal(c.axes)[1:-1].rstrip(",") + "}"
-        return Term(f"\\sum{below} {_paren(term, term.precedence < PRODUCT)}", PRODUCT)
+        return Term(f"\\sum{below} {_paren(term, term.precedence <= PRODUCT)}", SUM)
     return _index_notation(inputs, args, equation)
 
 
@@ -224,6 +232,8 @@ def latex_term(node: Node, args: list[Term], names: Names) -> Term:
             _operator(node), [Term("[" + ", ".join(a.text for a in args) + "]")], node.print_args()
         )
     latex = node.latex
+    if latex == "{0}":  # the input as it is
+        return args[0]
     if latex is not None and "{0}" in latex:
         return Term(latex.format(*(a.text for a in args)), POSTFIX)
     if node.symbol is not None and len(args) == 2:
