@@ -307,6 +307,21 @@ def test_an_op_that_declares_nothing_prints_in_function_form():
     assert_roundtrip(node)
 
 
+def test_an_op_with_a_ufunc_prints_by_the_ufuncs_name():
+    from autodiff.ops.elementwise import Elementwise
+
+    class Tangent(Elementwise):
+        ufunc = np.tan
+
+        def grad(self, g):
+            return (g / ad.square(ad.cos(self.inputs[0])),)
+
+    node = Tangent(x) * 2
+    assert ad.pretty(node) == "tan(x) * 2"
+    assert ad.to_latex(node) == "\\tan\\left(x\\right) \\cdot 2"
+    assert_roundtrip(node)
+
+
 def test_repr_is_one_line_with_op_shape_dtype_and_formula():
     W = ad.Variable(np.ones((3, 4)), name="W")
     v = ad.Variable(np.ones(4), name="v")
