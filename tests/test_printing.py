@@ -224,7 +224,7 @@ EXPRESSIONS = [
     (lambda: ad.leaky_relu(y, 0.1) * ad.softplus(z), "leaky_relu(y, alpha=0.1) * softplus(z)"),
     (lambda: ad.log1p(x) + ad.expm1(y) + ad.arctan(z), "log1p(x) + expm1(y) + arctan(z)"),
     (lambda: x * 2.5 + 1e-8, "x * 2.5 + 1e-08"),
-    (lambda: x * np.array([1.0, 2.0, 3.0]), "x * array([1, 2, 3])"),
+    (lambda: x * np.array([1.0, 2.0, 3.0]), "x * array([1.0, 2.0, 3.0])"),
     (lambda: x + np.arange(12.0).reshape(4, 3), "x + const((4, 3))"),
     (lambda: x @ np.eye(3), "x @ eye(3)"),
     (lambda: x * np.full(3, 0.5), "x * array([0.5, 0.5, 0.5])"),

@@ -119,15 +119,26 @@ def literal(value: Any) -> str:
 
 
 def array_literal(value: np.ndarray) -> str:
-    text = "array(" + literal(value.tolist()) + ")"
-    if value.ndim == 0:
-        text = f"array({number(value).text})"
+    """A small array as ``array([...])``, its floats written as floats (``1.0``)."""
+    if value.dtype.kind == "f":
+        text = f"array({_floats(value)})"
+    else:
+        text = "array(" + literal(value.tolist()) + ")"
     if value.dtype not in (np.float64, np.int64, np.bool_):
         text = text[:-1] + f", dtype={value.dtype.name})"
     return text
 
 
+def _floats(value: np.ndarray) -> str:
+    if value.ndim == 0:
+        v = value[()]
+        text = str(v) if np.isfinite(v) else number(v).text
+        return text + ".0" if text.lstrip("-").isdigit() else text
+    return "[" + ", ".join(_floats(row) for row in value) + "]"
+
+
 def index_entry(k: Any) -> str:
+    """One entry of an index key as written between brackets (``1:``, ``::2``, ``None``)."""
     if isinstance(k, slice):
         text = ":".join("" if v is None else str(v) for v in (k.start, k.stop))
         return text + (f":{k.step}" if k.step is not None else "")
