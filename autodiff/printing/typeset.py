@@ -83,12 +83,15 @@ def _number(value: Any) -> Term:
     return term if text == term.text else Term(text, term.precedence)
 
 
+def _escaped(text: str) -> str:
+    """Text with LaTeX's special characters escaped (a parameter's literal)."""
+    return re.sub(r"([_%&#$])", r"\\\1", text)
+
+
 def _function(command: str, args: list[Term], params: tuple[tuple, dict] = ((), {})) -> Term:
     positional, keywords = params
-    parts = [a.text for a in args] + [literal(v) for v in positional]
-    parts += [
-        f"\\mathrm{{{k.replace('_', chr(92) + '_')}}}={literal(v)}" for k, v in keywords.items()
-    ]
+    parts = [a.text for a in args] + [_escaped(literal(v)) for v in positional]
+    parts += [f"\\mathrm{{{_escaped(k)}}}={_escaped(literal(v))}" for k, v in keywords.items()]
     return Term(f"{command}\\left({', '.join(parts)}\\right)", POSTFIX)
 
 
