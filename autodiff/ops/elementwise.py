@@ -419,7 +419,6 @@ def square(x) -> Node:
 
 # -- unary functions -------------------------------------------------------------------
 class Exp(Elementwise):
-    latex = "\\exp"
     ufunc = np.exp
     fresh = True
     nonnegative = True
@@ -432,7 +431,6 @@ exp = _unary(Exp, "e ** x.\n\n>>> import autodiff as ad; ad.exp(ad.Variable(0.0)
 
 
 class Log(Elementwise):
-    latex = "\\log"
     ufunc = np.log
     fresh = True
 
@@ -540,7 +538,6 @@ sign = _unary(
 
 
 class Sin(Elementwise):
-    latex = "\\sin"
     ufunc = np.sin
     fresh = True
     bound = 1.0
@@ -553,7 +550,6 @@ sin = _unary(Sin, "Sine.\n\n>>> import autodiff as ad; ad.sin(ad.Variable(0.0))(
 
 
 class Cos(Elementwise):
-    latex = "\\cos"
     ufunc = np.cos
     fresh = True
     bound = 1.0
@@ -566,7 +562,6 @@ cos = _unary(Cos, "Cosine.\n\n>>> import autodiff as ad; ad.cos(ad.Variable(0.0)
 
 
 class Tanh(Elementwise):
-    latex = "\\tanh"
     ufunc = np.tanh
     fresh = True
     bound = 1.0
@@ -583,7 +578,6 @@ tanh = _unary(
 class Arctan(Elementwise):
     """The inverse tangent, in (-pi/2, pi/2); its derivative is 1 / (1 + x**2)."""
 
-    latex = "\\arctan"
     ufunc = np.arctan
     fresh = True
     bound = np.pi / 2
