@@ -116,11 +116,22 @@ def test_an_mlps_gradient():
     assert ad.pretty(grads, simplify=True) == (
         "t0 = tanh(b1 + X @ W1)\n"
         "t1 = (-t + t0 @ W2) * 0.4\n"
-        "t2 = einsum('ab,cb,ac->ac', t1, W2, 1 - t0**2)\n"
+        "t2 = t1 @ W2.T * (1 - t0**2)\n"
         "X.T @ t2, sum(t2, axis=0), t0.T @ t1"
     )
     assert_roundtrip(grads)
     assert_roundtrip(grads, simplify=True)
+
+
+def test_the_hessian_of_softplus_reads_as_matrix_products():
+    rng = np.random.default_rng(3)
+    A = ad.Variable(rng.normal(size=(5, 3)), name="A")
+    x = ad.Variable(rng.normal(size=3), name="x")
+    H = ad.hessian(ad.sum(ad.softplus(A @ x)) + x @ x / 2, x)
+    assert ad.pretty(H, simplify=True) == (
+        "t0 = sigmoid(A @ x)\neye(3) + (A * (1 - t0)[:, None] * t0[:, None]).T @ A"
+    )
+    assert_roundtrip(H, simplify=True)
 
 
 def test_the_hessian_of_a_quadratic_form():
@@ -144,6 +155,7 @@ w = ad.Variable(np.array([1.0, 2.0, -3.0]), name="w")
 T = ad.Variable(np.arange(24.0).reshape(2, 3, 4) / 10, name="T")
 P = ad.Variable(np.arange(24.0).reshape(2, 4, 3) / 9, name="P")
 Q = ad.Variable(np.arange(12.0).reshape(1, 3, 4) / 9, name="Q")
+U = ad.Variable(np.arange(4.0).reshape(2, 2) - 1, name="U")
 
 CONTRACTIONS = [
     (lambda: A @ B, "A @ B"),
@@ -173,6 +185,8 @@ CONTRACTIONS = [
     (lambda: ad.einsum("ijk,j->ij", T, w), "sum(T * w[:, None], axis=2)"),
     (lambda: ad.einsum("ijk,j->i", T, w), "sum(T * w[:, None], axis=(1, 2))"),
     (lambda: ad.einsum("ij,jk,kl->il", A, S, B), "einsum('ab,bc,cd->ad', A, S, B)"),
+    (lambda: ad.einsum("ij,kj,ik->ik", A, A, U), "A @ A.T * U"),
+    (lambda: ad.einsum("ij,i,ik->jk", A, u, A), "(A * u[:, None]).T @ A"),
     (lambda: ad.broadcast_to(w, (2, 3)), "broadcast_to(w, (2, 3))"),
     (lambda: ad.mean(A, axis=1), "sum(A, axis=1) * (1/3)"),
 ]
@@ -360,6 +374,11 @@ LATEX = [
         lambda: ad.einsum("ij,jk,kl->il", ad.eye(3), S, S),
         "\\sum_{bc} \\delta_{ab} S_{bc} S_{cd}",
     ),
+    (
+        lambda: ad.einsum("ij,jk,kl->il", ad.Variable(np.ones((2, 2)), name="W1"), U, U),
+        "\\sum_{bc} {W_{1}}_{ab} U_{bc} U_{cd}",
+    ),
+    (lambda: ad.einsum("ij,i,ik->jk", A, u, A), "\\left(A \\odot u\\right)^{\\top} A"),
     (lambda: x**3 - ad.sigmoid(y), "x^{3} - \\sigma\\left(y\\right)"),
     (lambda: ad.Variable(1.0, name="alpha") * x, "\\alpha \\cdot x"),
     (
@@ -393,7 +412,7 @@ def test_latex_of_the_table():
         "\\begin{aligned}\n"
         "t_{0} &= \\tanh\\left(b_{1} + X W_{1}\\right) \\\\\n"
         "t_{1} &= \\left(-t + t_{0} W_{2}\\right) \\cdot 0.4 \\\\\n"
-        "t_{2} &= \\sum_{b} {t_{1}}_{ab} {W_{2}}_{cb} \\left(1 - t_{0}^{2}\\right)_{ac} \\\\\n"
+        "t_{2} &= t_{1} W_{2}^{\\top} \\odot \\left(1 - t_{0}^{2}\\right) \\\\\n"
         "& X^{\\top} t_{2}, \\sum_{\\text{axis } 0} t_{2}, t_{0}^{\\top} t_{1}\n"
         "\\end{aligned}"
     )

@@ -21,11 +21,14 @@ class Contraction:
     """One einsum, recognized. `kind` is one of "T", "transpose", "matmul", "outer",
     "product", "trace", "diagonal", "einsum"; the other fields depend on it."""
 
-    kind: str  # or "identity"
+    # or "identity"; "scaled": `inner` times the operand `order[-1]`; "merged": `inner` of
+    # the operand order[0] times the next len(keys) operands, then the rest
+    kind: str
     order: tuple[int, ...] = ()  # the operands, in the order the expression names them
     transposed: tuple[bool, ...] = ()  # matmul: (first operand, second, result) take `.T`
     axes: tuple[int, ...] = ()  # transpose: the permutation; product: the summed axes
     keys: tuple[tuple[bool, ...] | None, ...] = field(default=())  # product: None-insertions
+    inner: Contraction | None = None  # scaled: the rest, on the operands order[:-1]
 
 
 def _is_subsequence(part: str, whole: str) -> bool:
@@ -143,7 +146,67 @@ def recognize(equation: str, shapes: tuple[tuple[int, ...], ...]) -> Contraction
     product = _product_form(terms, out)
     if product is not None:
         return product
+    if len(terms) > 2:
+        simpler = _scaled_form(terms, out, shapes) or _merged_form(terms, out, shapes)
+        if simpler is not None:
+            return simpler
     return Contraction("einsum", order=tuple(range(len(terms))))
+
+
+def _merged_form(
+    terms: list[str], out: str, shapes: tuple[tuple[int, ...], ...]
+) -> Contraction | None:
+    """A simpler contraction once the operands whose labels all belong to another one are
+    multiplied into it elementwise: ``ab,a,ac->bc`` is ``(A * d[:, None]).T @ B``."""
+    for j in sorted(range(len(terms)), key=lambda i: -len(terms[i])):
+        host = terms[j]
+        if len(set(host)) < len(host):
+            continue
+        guests = [
+            k
+            for k, t in enumerate(terms)
+            if k != j and len(set(t)) == len(t) and _is_subsequence(t, host)
+        ]
+        if not guests:
+            continue
+        rest = [i for i in range(len(terms)) if i != j and i not in guests]
+        equation = ",".join([host, *(terms[i] for i in rest)]) + "->" + out
+        inner = recognize(equation, (shapes[j], *(shapes[i] for i in rest)))
+        if inner.kind == "einsum":
+            continue
+        keys = []
+        for k in guests:
+            t = terms[k]
+            key = tuple(label in t for label in host[host.index(t[0]) :]) if t else None
+            keys.append(None if key is None or all(key) else key)
+        return Contraction("merged", order=(j, *guests, *rest), keys=tuple(keys), inner=inner)
+    return None
+
+
+def _scaled_form(
+    terms: list[str], out: str, shapes: tuple[tuple[int, ...], ...]
+) -> Contraction | None:
+    """A simpler contraction of all operands but one, times that one elementwise (an operand
+    all of whose labels are the result's, in order), as ``(A @ B) * m``."""
+    for k, t in enumerate(terms):
+        rest = [term for i, term in enumerate(terms) if i != k]
+        if (
+            len(set(t)) < len(t)
+            or not _is_subsequence(t, out)
+            or not set(out) <= set("".join(rest))
+        ):
+            continue
+        others = tuple(i for i in range(len(terms)) if i != k)
+        inner = recognize(",".join(rest) + "->" + out, tuple(shapes[i] for i in others))
+        if inner.kind != "einsum":
+            key = tuple(label in t for label in out[out.index(t[0]) :]) if t else None
+            return Contraction(
+                "scaled",
+                order=(*others, k),
+                keys=(None if key is None or all(key) else key,),
+                inner=inner,
+            )
+    return None
 
 
 def without_broadcasts(

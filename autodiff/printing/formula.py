@@ -258,6 +258,26 @@ def python_contraction(c: Contraction, args: list[Term], equation: str, inputs: 
     """The NumPy expression of a recognized einsum on printed operands `args`."""
     if c.kind == "identity":
         return args[0]
+    if c.kind == "scaled":
+        assert c.inner is not None  # (always, for a scaled form)
+        *others, k = c.order
+        rest = python_contraction(c.inner, [args[i] for i in others], equation, inputs)
+        factor = postfix(args[k], _key(c.keys[0])) if c.keys[0] else args[k]
+        return infix("*", rest, factor)
+    if c.kind == "merged":
+        assert c.inner is not None  # (always, for a merged form)
+        host, guests, remaining = (
+            c.order[0],
+            c.order[1 : 1 + len(c.keys)],
+            c.order[1 + len(c.keys) :],
+        )
+        merged = args[host]
+        for k, key in zip(guests, c.keys, strict=True):
+            merged = infix("*", merged, postfix(args[k], _key(key)) if key else args[k])
+        operands = [inputs[host], *(inputs[i] for i in remaining)]
+        return python_contraction(
+            c.inner, [merged, *(args[i] for i in remaining)], equation, operands
+        )
     if c.kind == "T":
         return postfix(args[0], ".T")
     if c.kind == "transpose":

@@ -148,6 +148,26 @@ def _contraction(c: Contraction, args: list[Term], equation: str, inputs: list[N
     if c.kind == "identity":
         return args[0]
     ndim = len(equation.split("->")[1])
+    if c.kind == "scaled":
+        assert c.inner is not None  # (always, for a scaled form)
+        *others, k = c.order
+        rest = _contraction(
+            c.inner, [args[i] for i in others], equation, [inputs[i] for i in others]
+        )
+        return _product(rest, args[k], ndim, inputs[k])
+
+    if c.kind == "merged":
+        assert c.inner is not None  # (always, for a merged form)
+        host, guests, remaining = (
+            c.order[0],
+            c.order[1 : 1 + len(c.keys)],
+            c.order[1 + len(c.keys) :],
+        )
+        merged = args[host]
+        for k in guests:
+            merged = _product(merged, args[k], inputs[host], inputs[k])
+        operands = [inputs[host], *(inputs[i] for i in remaining)]
+        return _contraction(c.inner, [merged, *(args[i] for i in remaining)], equation, operands)
 
     def top(term: Term) -> str:
         return _paren(term, term.precedence < POSTFIX) + "^{\\top}"
