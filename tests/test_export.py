@@ -2,11 +2,15 @@
 imported, they give the plan's results exactly."""
 
 import ast
+import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from test_printing import LEAVES, graphs
 
 import autodiff as ad
 
@@ -139,3 +143,18 @@ def test_an_op_that_needs_more_than_numpy_is_refused_by_name(tmp_path):
     plan = ad.function([loss, ad.grad(loss, E)], inputs=[ids])
     with pytest.raises(NotImplementedError, match="TakeAdjoint"):
         plan.export(tmp_path / "embedding.py")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs())
+def test_exported_random_graphs_give_the_plans_results(node):
+    a = LEAVES[(3,)]
+    plan = ad.function([node, ad.grad(ad.sum(node), a)], inputs=[a])
+    with tempfile.TemporaryDirectory() as folder:
+        text = plan.export(os.path.join(folder, "random_graph.py"), name="f")
+    space: dict = {}
+    exec(text, space)
+    others = [n.value for n in plan.nodes if isinstance(n, ad.Variable) and n is not a]
+    a0 = np.array([0.1, 0.7, -1.3])
+    with np.errstate(all="ignore"):
+        assert_same(space["f"](a0, *others), plan(a0))
