@@ -336,6 +336,18 @@ def test_an_op_with_a_ufunc_prints_by_the_ufuncs_name():
     assert_roundtrip(node)
 
 
+def test_printing_something_else_than_nodes_is_refused():
+    with pytest.raises(TypeError, match="pretty: expected a Node or a list of Nodes, got int"):
+        ad.pretty(3)
+    with pytest.raises(TypeError, match="to_latex: item 1 is not a Node"):
+        ad.to_latex([x, 2.0])
+    with pytest.raises(TypeError, match="debugprint: expected a Node"):
+        ad.debugprint("x")
+    with pytest.raises(ValueError, match="max_chars must be a positive integer"):
+        ad.pretty(x, max_chars=0)
+    assert ad.pretty(n for n in (x, y)) == "x, y"
+
+
 def test_repr_is_one_line_with_op_shape_dtype_and_formula():
     W = ad.Variable(np.ones((3, 4)), name="W")
     v = ad.Variable(np.ones(4), name="v")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -453,6 +453,23 @@ def layout(
     return Layout(nodes, terms, bound, names, list(outputs))
 
 
+def nodes_of(what: str, node: Any, max_chars: Any = None) -> list[Node]:
+    """`node` (a Node or a sequence of them) as a list; TypeError naming `what` otherwise,
+    and ValueError for a `max_chars` that is not a positive integer or None."""
+    outputs = [node] if isinstance(node, Node) else node
+    if isinstance(outputs, (str, bytes, np.ndarray)) or not isinstance(outputs, Iterable):
+        raise TypeError(f"{what}: expected a Node or a list of Nodes, got {type(node).__name__}")
+    outputs = list(outputs)
+    for i, n in enumerate(outputs):
+        if not isinstance(n, Node):
+            raise TypeError(f"{what}: item {i} is not a Node (got {type(n).__name__})")
+    if max_chars is not None and (
+        isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1
+    ):
+        raise ValueError(f"{what}: max_chars must be a positive integer or None, got {max_chars!r}")
+    return outputs
+
+
 def _near(outputs: Sequence[Node], depth: int) -> list[Node]:
     """The nodes at most `depth` steps above `outputs`, in the order they were built."""
     seen = {id(n): n for n in outputs}
@@ -482,7 +499,7 @@ def pretty(
     t0 = tanh(x)
     -1 * (2 * t0) * (1 - t0**2)
     """
-    outputs = [node] if isinstance(node, Node) else list(node)
+    outputs = nodes_of("pretty", node, max_chars)
     if simplify:
         from ..simplification import simplify as simplified
 
@@ -529,7 +546,7 @@ def namespace(node: Node | Sequence[Node], simplify: bool = False) -> dict[str, 
     >>> eval(ad.pretty(y), namespace(y))
     array([1.        , 1.46211716])
     """
-    outputs = [node] if isinstance(node, Node) else list(node)
+    outputs = nodes_of("namespace", node)
     if simplify:
         from ..simplification import simplify as simplified
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from ..node import Constant, Node, Variable, toposort
-from .formula import literal, number
+from .formula import literal, nodes_of, number
 
 __all__ = ["debugprint"]
 
@@ -62,7 +62,7 @@ def debugprint(
     │  └─ Variable 'x' (3,) float64
     └─ Tanh [id A] ...
     """
-    outputs = [node] if isinstance(node, Node) else list(node)
+    outputs = nodes_of("debugprint", node)
     uses: dict[int, int] = {}
     for n in toposort(outputs):
         for x in n.inputs:

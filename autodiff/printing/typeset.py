@@ -35,6 +35,7 @@ from .formula import (
     index_entry,
     layout,
     literal,
+    nodes_of,
     number,
     param,
 )
@@ -284,7 +285,7 @@ def to_latex(
     >>> ad.to_latex(ad.grad(ad.tanh(x), x))
     '1 - \\\\tanh\\\\left(x\\\\right)^{2}'
     """
-    outputs = [node] if isinstance(node, Node) else list(node)
+    outputs = nodes_of("to_latex", node, max_chars)
     if simplify:
         from ..simplification import simplify as simplified
 
