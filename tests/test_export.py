@@ -117,9 +117,11 @@ def test_argument_names_come_from_the_variables_sanitised_and_unique(tmp_path):
     c = ad.Variable(np.full(2, 3.0), name="x")
     d = ad.Variable(np.full(2, 4.0), name="v1")
     e = ad.Variable(np.full(2, 5.0))
-    plan = ad.function(a * b + c * d - e, inputs=[a, b, c, d])
-    text, got = run_exported(tmp_path, plan, [v.value for v in (a, b, c, d, e)], name="f")
-    assert "def f(layers_0_weight, x, x_1, v1_, x0):" in text
+    f = ad.Variable(np.full(2, 6.0), name="..")
+    plan = ad.function(a * b + c * d - e * f, inputs=[a, b, c, d])
+    arrays = [v.value for v in (a, b, c, d, e, f)]
+    text, got = run_exported(tmp_path, plan, arrays, name="f")
+    assert "def f(layers_0_weight, x, x_1, v1_, x0, x__):" in text
     assert_same(got, plan(a.value, b.value, c.value, d.value))
 
 

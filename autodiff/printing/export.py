@@ -253,7 +253,9 @@ def write(path: str | Path, name: str, source: str, space: dict[str, Any], plan:
 
     def parameter(variable: Variable) -> str:
         text = names.leaves[id(variable)]
-        while re.fullmatch(r"[vt]\d+|_.*", text) or text in taken:
+        if text.startswith("_"):  # the module's own names start with one
+            text = "x" + text
+        while re.fullmatch(r"[vt]\d+", text) or text in taken:
             text += "_"
         taken.add(text)
         return text

@@ -261,7 +261,8 @@ def python_contraction(c: Contraction, args: list[Term], equation: str, inputs: 
     if c.kind == "scaled":
         assert c.inner is not None  # (always, for a scaled form)
         *others, k = c.order
-        rest = python_contraction(c.inner, [args[i] for i in others], equation, inputs)
+        operands = [inputs[i] for i in others]
+        rest = python_contraction(c.inner, [args[i] for i in others], equation, operands)
         factor = postfix(args[k], _key(c.keys[0])) if c.keys[0] else args[k]
         return infix("*", rest, factor)
     if c.kind == "merged":
