@@ -17,6 +17,7 @@ from .differentiation import grad, hessian, hvp, jacobian, jvp
 from .node import Constant, Node, Variable, count_nodes, name_scope, toposort
 from .ops import *  # noqa: F403  (the factories: ops.__all__)
 from .plotting import plot, plot_html, to_dot
+from .printing import debugprint, pretty, to_latex
 from .simplification import simplify
 
 __all__ = [
@@ -42,6 +43,10 @@ __all__ = [
     "plot",
     "plot_html",
     "to_dot",
+    # printing
+    "pretty",
+    "to_latex",
+    "debugprint",
     # checkpointing and checks
     "checkpoint",
     # custom gradients

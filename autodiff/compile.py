@@ -102,9 +102,33 @@ class Function:
         return self._unbuffered(*arrays)
 
     @property
+    def planned(self) -> list[Node]:
+        """The outputs as the plan computes them (simplified, unless ``simplify=False``)."""
+        return list(self._plan[0])
+
+    @property
     def node_count(self) -> int:
         """The number of nodes of the graph this plan evaluates (after simplification)."""
         return len(self.nodes)
+
+    def export(self, path: str, name: str = "plan") -> str:
+        """Write this plan as a standalone module at `path`: one function `name` whose only
+        import is NumPy, with the same operations (see `autodiff.printing.export`).
+
+        Its arguments are the plan's inputs, then the other Variables it reads, named after
+        them. Returns the module's text.
+
+        >>> import numpy as np, autodiff as ad, tempfile, os
+        >>> x = ad.Variable(np.zeros(2), name="x")
+        >>> plan = ad.function(ad.tanh(x) * 2, inputs=[x])
+        >>> path = os.path.join(tempfile.mkdtemp(), "double_tanh.py")
+        >>> "import numpy as np" in plan.export(path, name="double_tanh")
+        True
+        """
+        from .printing.export import write
+
+        source, run = _generate(*self._plan, buffers=False)
+        return write(path, name, source, run.__globals__, self)
 
     def __call__(self, *arrays: Any) -> np.ndarray | list[np.ndarray]:
         if len(arrays) != len(self.inputs):

@@ -121,6 +121,7 @@ def _unary(op: type[Elementwise], doc: str):
 
 # -- arithmetic ------------------------------------------------------------------------
 class Add(Elementwise):
+    symbol = "+"
     float_result = False
     ufunc = np.add
     template = "{0} + {1}"
@@ -153,6 +154,7 @@ def add(x, y) -> Node:
 
 
 class Subtract(Elementwise):
+    symbol = "-"
     float_result = False
     ufunc = np.subtract
     template = "{0} - {1}"
@@ -190,6 +192,7 @@ def subtract(x, y) -> Node:
 
 
 class Multiply(Elementwise):
+    symbol = "*"
     float_result = False
     ufunc = np.multiply
     template = "{0} * {1}"
@@ -226,6 +229,8 @@ def multiply(x, y) -> Node:
 
 
 class Divide(Elementwise):
+    symbol = "/"
+    latex = "\\frac{{{0}}}{{{1}}}"
     ufunc = np.divide
     template = "{0} / {1}"
     fresh = True
@@ -260,6 +265,7 @@ def divide(x, y) -> Node:
 
 
 class Negative(Elementwise):
+    symbol = "-"
     float_result = False
     ufunc = np.negative
     template = "-{0}"
@@ -301,6 +307,7 @@ class Power(Elementwise):
     """x ** y with both x and y nodes (see Pow for a fixed exponent); integers stay integers,
     as in NumPy (booleans give int8)."""
 
+    symbol = "**"
     fresh = True
 
     @classmethod
@@ -326,6 +333,7 @@ class Power(Elementwise):
 class Pow(Elementwise):
     """x ** p for a fixed number p; an integer x to a non-negative integer p stays integer."""
 
+    print_form = "power"
     p: float  # the exponent, a Python int or float
 
     fresh = True
@@ -467,6 +475,7 @@ expm1 = _unary(
 
 
 class Sqrt(Elementwise):
+    latex = "\\sqrt{{{0}}}"
     ufunc = np.sqrt
     fresh = True
     nonnegative = True
@@ -481,6 +490,8 @@ sqrt = _unary(
 
 
 class Abs(Elementwise):
+    print_name = "abs"
+    latex = "\\left|{0}\\right|"
     float_result = False
     ufunc = np.absolute
     template = "_np.abs({0})"
@@ -664,6 +675,8 @@ class Cast(Node):
     of a real input at all), so no gradient flows through it: its derivative is 0.
     """
 
+    print_form = "cast"
+
     @classmethod
     def infer(cls, x, *, kind):  # type: ignore[override]  # an op names its own inputs
         return x.shape, np.dtype(kind)
@@ -732,6 +745,7 @@ def _comparison(op: type[Comparison], symbol: str):
 
 
 class Less(Comparison):
+    symbol = "<"
     compare = staticmethod(np.less)
 
 
@@ -739,6 +753,7 @@ less = _comparison(Less, "<")
 
 
 class LessEqual(Comparison):
+    symbol = "<="
     compare = staticmethod(np.less_equal)
 
 
@@ -746,6 +761,7 @@ less_equal = _comparison(LessEqual, "<=")
 
 
 class Greater(Comparison):
+    symbol = ">"
     compare = staticmethod(np.greater)
 
 
@@ -753,6 +769,7 @@ greater = _comparison(Greater, ">")
 
 
 class GreaterEqual(Comparison):
+    symbol = ">="
     compare = staticmethod(np.greater_equal)
 
 
@@ -760,6 +777,7 @@ greater_equal = _comparison(GreaterEqual, ">=")
 
 
 class Equal(Comparison):
+    symbol = "=="
     compare = staticmethod(np.equal)
 
 
@@ -767,6 +785,7 @@ equal = _comparison(Equal, "==")
 
 
 class NotEqual(Comparison):
+    symbol = "!="
     compare = staticmethod(np.not_equal)
 
 

@@ -33,6 +33,7 @@ class Sigmoid(Elementwise):
     Four passes over one array, done in place.
     """
 
+    latex = "\\sigma"
     fresh = True
     nonnegative = True
     bound = 1.0
@@ -138,6 +139,9 @@ class Clip(Elementwise):
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.clip(x, self.lo, self.hi)
 
+    def print_args(self):
+        return (self.lo, self.hi), {}
+
     def grad(self, g):
         (x,) = self.inputs
         if self.lo is None:
@@ -212,6 +216,13 @@ class Maximum(Elementwise):
 
     def eval(self, x, y):  # type: ignore[override]  # an op names its own inputs
         return np.minimum(x, y) if self.least else np.maximum(x, y)
+
+    @property
+    def print_name(self) -> str:  # type: ignore[override]  # a property where Node has a class attribute
+        return "minimum" if self.least else "maximum"
+
+    def print_args(self):
+        return (), {}
 
     def grad(self, g):
         x, y = self.inputs

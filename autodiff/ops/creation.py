@@ -19,6 +19,7 @@ __all__ = ["full", "zeros", "ones", "eye", "zeros_like", "ones_like"]
 class Fill(Node):
     """An array of one repeated value, stored as parameters (shape, value, dtype)."""
 
+    print_form = "fill"
     dims: tuple[int, ...]
     value: float  # a Python scalar of the dtype (bool, int or float)
     kind: str  # the dtype, as np.dtype(...).str
@@ -78,6 +79,7 @@ def ones(shape, dtype=np.float64) -> Node:
 class Eye(Node):
     """The identity matrix of size n."""
 
+    print_form = "fill"
     n: int
     kind: str
 
@@ -92,6 +94,9 @@ class Eye(Node):
 
     def eval(self):  # type: ignore[override]  # a leaf op: it reads no arrays
         return np.eye(self.n, dtype=self.dtype)
+
+    def print_args(self):
+        return (self.n,), {} if self.dtype == np.float64 else {"dtype": self.dtype}
 
     def grad(self, g):
         return ()

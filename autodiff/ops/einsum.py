@@ -165,6 +165,7 @@ def _show(label) -> str:
 class Einsum(Node):
     """A contraction of its inputs following `equation` (canonical, see `parse`)."""
 
+    print_form = "einsum"
     equation: str
 
     @classmethod

@@ -92,6 +92,14 @@ class Max(Node):
         pick = np.min if self.least else np.max
         return pick(x, axis=self.axes, keepdims=self.keepdims)
 
+    @property
+    def print_name(self) -> str:  # type: ignore[override]  # a property where Node has a class attribute
+        return "min" if self.least else "max"
+
+    def print_args(self):
+        axis = self.axes[0] if len(self.axes) == 1 else self.axes
+        return (), {"axis": axis, **({"keepdims": True} if self.keepdims else {})}
+
     def grad(self, g):
         (x,) = self.inputs
         kept = _kept_shape(x.shape, self.axes)

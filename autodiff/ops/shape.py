@@ -59,6 +59,15 @@ class Reshape(Node):
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.reshape(x, self.shape)
 
+    def print_args(self):
+        return (self.shape,), {}
+
+    @property
+    def latex(self) -> str | None:  # type: ignore[override]  # a property where Node has a class attribute
+        """Math shows a reshape that only adds or removes axes of size 1 as its input."""
+        kept = [n for n in self.inputs[0].shape if n != 1] == [n for n in self.shape if n != 1]
+        return "{0}" if kept else None
+
     def uniform_value(self, values):
         return values[0]
 
@@ -317,6 +326,7 @@ class Index(Node):
     """x[index] for a fixed index (see `_normalize_key`), with NumPy's placement of the axes
     of advanced indices."""
 
+    print_form = "index"
     index: tuple[Any, ...]  # the normalized key
 
     view = True
@@ -514,6 +524,7 @@ def getitem(x: Node, key) -> Node:
 
 # -- joining and padding --------------------------------------------------------------------
 class Concatenate(Node):
+    print_form = "list"
     axis: int
 
     fresh = True
@@ -689,6 +700,9 @@ class Pad(Node):
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         return np.pad(x, self.widths)
+
+    def print_args(self):
+        return (self.widths,), {}
 
     def grad(self, g):
         nb = g.ndim - self.ndim
