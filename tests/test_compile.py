@@ -326,3 +326,14 @@ def test_outputs_and_inputs_may_be_any_collection():
     np.testing.assert_array_equal(first, [2.0, 4.0])
     np.testing.assert_array_equal(second, [2.0, 3.0])
     assert ad.function((x * 3,), inputs=(x,))(np.zeros(2))[0].tolist() == [0.0, 0.0]
+
+
+def test_an_einsum_of_floats_with_a_mask_is_lowered_to_blas_and_exports():
+    # relu's gradient is a mask (bool) times the cotangent: the plan casts it and runs a matmul
+    a = ad.Variable(np.array([0.1, 0.7, -1.3]), name="a")
+    m = ad.Variable(np.arange(6.0).reshape(2, 3) - 1.0, name="M")
+    y = ad.relu(m @ a)
+    plan = ad.function([y, ad.grad(ad.sum(y), a)], inputs=[a])
+    assert "astype" in plan.source and "@" in plan.source.split("astype")[1]
+    for got, want in zip(plan(a.value), ad.eval([y, ad.grad(ad.sum(y), a)]), strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -216,9 +216,16 @@ class Einsum(Node):
         return math.prod(bounds) * self.summed()
 
     def lower(self, w, operands, target):
-        if not all(x.dtype.kind in "fc" for x in self.inputs):
+        if self.dtype.kind not in "fc":
             return False
-        w.dtype = self.dtype if all(x.dtype == self.dtype for x in self.inputs) else None
+        operands = list(operands)
+        for i, x in enumerate(self.inputs):
+            if x.dtype.kind not in "fc":  # a mask or counts times floats: cast, as NumPy does
+                cast = w.temp()
+                w.lines.append(f"{cast} = {operands[i]}.astype({w.bind(self.dtype, '_dtype')})")
+                operands[i] = cast
+        floats = all(x.dtype == self.dtype or x.dtype.kind not in "fc" for x in self.inputs)
+        w.dtype = self.dtype if floats else None
         write_einsum(w, self, operands, target, w.buffer())
         w.dtype = None
         return True
