@@ -294,16 +294,25 @@ class Node:
         return np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype)
 
     def __bool__(self) -> bool:
-        return bool(np.asarray(self()))
+        return self._scalar(bool)
 
     def __float__(self) -> float:
-        return float(np.asarray(self()))
+        return self._scalar(float)
 
     def __int__(self) -> int:
-        return int(np.asarray(self()))
+        return self._scalar(int)
 
     def __complex__(self) -> complex:
-        return complex(np.asarray(self()))
+        return self._scalar(complex)
+
+    def _scalar(self, convert: Callable[[np.ndarray], Any]) -> Any:
+        """`convert` of the current value; NumPy's error, without evaluating, where NumPy
+        converts no array of this shape and dtype (a bool of two elements)."""
+        try:
+            convert(np.broadcast_to(np.zeros((), self.dtype), self.shape))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{self.name} node of shape {self.shape}: {error}") from None
+        return convert(np.asarray(self()))
 
     def __repr__(self) -> str:
         return f"<{self.name} {self.shape} {self.dtype}>"
@@ -540,6 +549,27 @@ def _frozen(array: np.ndarray) -> bool:
     return False  # memory of another object (a buffer, a memory map)
 
 
+def refuse_nodes(what: str, value: Any) -> None:
+    """TypeError where `value` is a node or a list or tuple holding one: NumPy would evaluate
+    it (``Node.__array__``), which would cut the graph without a word.
+
+    >>> import autodiff as ad
+    >>> ad.Constant([ad.Variable(1.0), 2.0])
+    Traceback (most recent call last):
+    TypeError: Constant: the value holds a node (Variable); build arrays of nodes with ad.stack
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Node):
+            raise TypeError(
+                f"{what}: the value holds a node ({type(item).__name__}); build arrays of nodes "
+                "with ad.stack"
+            )
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+
+
 def numeric_dtype(what: str, dtype: Any) -> np.dtype:
     """`dtype` as a NumPy dtype if it is bool or a number type; TypeError naming `what`
     otherwise (Variables and casts hold numbers only).
@@ -561,6 +591,7 @@ def numeric_dtype(what: str, dtype: Any) -> np.dtype:
 
 def _as_array(what: str, value: Any) -> np.ndarray:
     """`value` as an array of numbers (Python ints too large for int64 stay exact objects)."""
+    refuse_nodes(what, value)
     try:
         array = np.asarray(value)
         if array.dtype.kind == "f" and isinstance(value, (list, tuple)):
@@ -681,6 +712,7 @@ class Constant(Leaf):
     value: np.ndarray  # read-only
 
     def __new__(cls, value: Any, name: str | None = None) -> Constant:
+        refuse_nodes("Constant", value)
         array = np.array(value)
         array.flags.writeable = False
         key = None

@@ -102,7 +102,8 @@ def test_ops_need_no_function_level_imports():
 def test_each_family_imports_only_the_helpers_and_earlier_families():
     order = ["autodiff.ops._common", "autodiff.ops.creation", "autodiff.ops.elementwise",
              "autodiff.ops.activations", "autodiff.ops.einsum_plan", "autodiff.ops.einsum",
-             "autodiff.ops.shape", "autodiff.ops.reduce", "autodiff.ops.nn", "autodiff.ops.window"]
+             "autodiff.ops.shape", "autodiff.ops.reduce", "autodiff.ops.nn", "autodiff.ops.window",
+             "autodiff.ops.dispatch"]
     assert set(order) == {m for m in MODULES if m.startswith("autodiff.ops.")}
     for i, name in enumerate(order):
         top, _ = GRAPH[name]
