@@ -62,21 +62,12 @@ class Node:
     (True, array([ 3., 12.]))
 
     **NumPy on nodes.** NumPy's functions, ufuncs and ndarray's methods build nodes:
-    ``np.sin(x)``, ``np.sum(x, axis=0)``, ``array @ x``, ``np.add.reduce(x)``, ``x.max()``
-    (`autodiff.ops.dispatch`; a TypeError names what autodiff lacks). These *evaluate* the
-    node with the current values of its Variables, as ``node()`` does, and are not part of any
-    graph: ``np.asarray(node)`` (and ``np.array(node, dtype=..., copy=...)``), ``float(node)``,
-    ``int(node)``, ``complex(node)``, ``node.item()`` and ``bool(node)`` (0-d or size-1 nodes,
-    else NumPy's error). So ``if x > 0:`` runs on the current value and a graph built under it
-    holds only the branch taken then: it is not re-decided when ``x.value`` changes (use
-    ``ad.where`` for that). NumPy converts a list that holds nodes, ``np.sum([x, y])``, with
-    ``__array__`` before it dispatches, so that gives an evaluated array: stack nodes with
-    ``ad.stack`` first. ``==`` between nodes stays identity (nodes are dict keys); between a
-    node and a NumPy array or scalar, NumPy hands it to ``np.equal``, an elementwise node.
-
-    >>> y = ad.sin(x)
-    >>> float(y[0]), bool(y[1] > 0), np.asarray(y * 2)
-    (0.8414709848078965, True, array([1.68294197, 1.81859485]))
+    ``np.sin(x)``, ``np.sum(x, axis=0)``, ``array @ x``, ``x.max()`` (`autodiff.ops.dispatch`).
+    ``np.asarray(node)``, ``float(node)``, ``int(node)``, ``bool(node)`` and ``node.item()``
+    *evaluate* it with the current values, as ``node()`` does: so ``if x > 0:`` decides on the
+    current value, and a graph built under it keeps that branch when ``x.value`` changes (use
+    ``ad.where``). NumPy evaluates a list holding nodes (``np.sum([x, y])``) before dispatch:
+    use ``ad.stack``. ``==`` between nodes is identity; with a NumPy array it is ``np.equal``.
     """
 
     __array_ufunc__: Any = None  # autodiff.ops installs NumPy's dispatch (NEP 13 and 18)
@@ -279,41 +270,6 @@ class Node:
     def __iter__(self) -> Iterator[Node]:
         return (self[i] for i in range(len(self)))
 
-    # -- conversions: each evaluates the node with the current values (see the docstring) --
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """The current value as an array, for ``np.asarray(node)`` (NumPy 2's `copy`: True
-        gives a new writable array; False refuses a cast to another dtype)."""
-        value = np.asarray(self())
-        if copy is False:
-            if dtype is not None and np.dtype(dtype) != value.dtype:
-                raise ValueError(
-                    f"{self.name} node: a {value.dtype} value as {np.dtype(dtype)} "
-                    "needs a copy (copy=False)"
-                )
-            return value
-        return np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype)
-
-    def __bool__(self) -> bool:
-        return self._scalar(bool)
-
-    def __float__(self) -> float:
-        return self._scalar(float)
-
-    def __int__(self) -> int:
-        return self._scalar(int)
-
-    def __complex__(self) -> complex:
-        return self._scalar(complex)
-
-    def _scalar(self, convert: Callable[[np.ndarray], Any]) -> Any:
-        """`convert` of the current value; NumPy's error, without evaluating, where NumPy
-        converts no array of this shape and dtype (a bool of two elements)."""
-        try:
-            convert(np.broadcast_to(np.zeros((), self.dtype), self.shape))
-        except (TypeError, ValueError) as error:
-            raise type(error)(f"{self.name} node of shape {self.shape}: {error}") from None
-        return convert(np.asarray(self()))
-
     def __repr__(self) -> str:
         return f"<{self.name} {self.shape} {self.dtype}>"
 
@@ -366,39 +322,21 @@ class Node:
         def __getitem__(self, key: Any) -> Node: ...
         @property
         def T(self) -> Node: ...
-        def __mod__(self, other: Any) -> Node: ...
-        def __rmod__(self, other: Any) -> Node: ...
-        def __floordiv__(self, other: Any) -> Node: ...
-        def __rfloordiv__(self, other: Any) -> Node: ...
-        def reshape(self, *shape: Any, order: str = "C", copy: bool | None = None) -> Node: ...
-        def sum(self, *args: Any, **kwargs: Any) -> Node: ...
-        def mean(self, *args: Any, **kwargs: Any) -> Node: ...
-        def max(self, *args: Any, **kwargs: Any) -> Node: ...
-        def min(self, *args: Any, **kwargs: Any) -> Node: ...
-        def prod(self, *args: Any, **kwargs: Any) -> Node: ...
-        def var(self, *args: Any, **kwargs: Any) -> Node: ...
-        def std(self, *args: Any, **kwargs: Any) -> Node: ...
-        def any(self, *args: Any, **kwargs: Any) -> Node: ...
-        def all(self, *args: Any, **kwargs: Any) -> Node: ...
-        def argmax(self, *args: Any, **kwargs: Any) -> Node: ...
-        def argmin(self, *args: Any, **kwargs: Any) -> Node: ...
-        def argsort(self, *args: Any, **kwargs: Any) -> Node: ...
-        def cumsum(self, *args: Any, **kwargs: Any) -> Node: ...
-        def cumprod(self, *args: Any, **kwargs: Any) -> Node: ...
-        def squeeze(self, *args: Any, **kwargs: Any) -> Node: ...
-        def ravel(self, *args: Any, **kwargs: Any) -> Node: ...
-        def flatten(self, *args: Any, **kwargs: Any) -> Node: ...
-        def dot(self, *args: Any, **kwargs: Any) -> Node: ...
-        def swapaxes(self, *args: Any, **kwargs: Any) -> Node: ...
-        def clip(self, *args: Any, **kwargs: Any) -> Node: ...
-        def round(self, *args: Any, **kwargs: Any) -> Node: ...
-        def trace(self, *args: Any, **kwargs: Any) -> Node: ...
-        def diagonal(self, *args: Any, **kwargs: Any) -> Node: ...
-        def repeat(self, *args: Any, **kwargs: Any) -> Node: ...
-        def take(self, *args: Any, **kwargs: Any) -> Node: ...
-        def transpose(self, *axes: Any) -> Node: ...
-        def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Node: ...
+
+        __mod__ = __rmod__ = __floordiv__ = __rfloordiv__ = __add__
+
+        def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray: ...
+        def __float__(self) -> float: ...
+        def __int__(self) -> int: ...
+        def __complex__(self) -> complex: ...
         def item(self, *args: Any) -> Any: ...
+        def reshape(self, *shape: Any, order: str = "C", copy: bool | None = None) -> Node: ...
+        def transpose(self, *axes: Any) -> Node: ...
+        def _method(self, *args: Any, **kwargs: Any) -> Node: ...  # ndarray's, NumPy's arguments
+
+        sum = mean = max = min = prod = var = std = any = all = argmax = argmin = _method
+        argsort = cumsum = cumprod = squeeze = ravel = flatten = dot = swapaxes = _method
+        clip = round = trace = diagonal = repeat = take = astype = _method
 
 
 def _value_without_arrays(kernel: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
@@ -551,13 +489,7 @@ def _frozen(array: np.ndarray) -> bool:
 
 def refuse_nodes(what: str, value: Any) -> None:
     """TypeError where `value` is a node or a list or tuple holding one: NumPy would evaluate
-    it (``Node.__array__``), which would cut the graph without a word.
-
-    >>> import autodiff as ad
-    >>> ad.Constant([ad.Variable(1.0), 2.0])
-    Traceback (most recent call last):
-    TypeError: Constant: the value holds a node (Variable); build arrays of nodes with ad.stack
-    """
+    it (``Node.__array__``), cutting the graph without a word."""
     stack = [value]
     while stack:
         item = stack.pop()

@@ -619,3 +619,22 @@ def test_autograd_cases_not_carried_never_build_a_wrong_node(fn):
         assert "autodiff has no differentiable np." in str(error)
     else:  # evaluated by NumPy: an array of the current values, never a node nor objects
         assert isinstance(y, np.ndarray) and y.dtype == np.float64
+
+
+def test_ufunc_dtype_casts_the_inputs():
+    x = ad.Variable(V3)
+    y = np.add(x, 1, dtype=np.float32)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y(), np.add(V3, 1, dtype=np.float32))
+
+
+def test_the_readme_example():
+    x = ad.Variable(V4, name="x")
+    y = np.sum(np.tanh(A34 @ x) ** 2) + np.einsum("ij,j", A34, x).max()
+    expected = np.sum(np.tanh(A34 @ V4) ** 2) + np.einsum("ij,j", A34, V4).max()
+    np.testing.assert_allclose(y(), expected)
+    parts = [np.concatenate([x, A34[0]]), np.where(x > 0, x, 0.0), A34 * x, np.add.reduce(x),
+             np.maximum.reduce(x), np.multiply.outer(x, x), x.max(axis=0, keepdims=True),
+             x.astype(np.float32), x.reshape(2, 2, order="F").T.ravel()]  # fmt: skip
+    assert all(isinstance(p, ad.Node) for p in parts)
+    np.testing.assert_allclose(parts[-1](), V4.reshape(2, 2, order="F").T.ravel())

@@ -84,6 +84,7 @@ def _install_operators() -> None:
         "__array_ufunc__": _dispatch.array_ufunc,
         "__array_function__": _dispatch.array_function,
         **_dispatch.METHODS,
+        **_dispatch.CONVERSIONS,
     }
     for name, method in methods.items():
         if isinstance(method, types.FunctionType):  # not the property

@@ -82,7 +82,10 @@ def factory(module: str, name: str) -> Callable[..., Any] | None:
     """
     namespace = _namespace(module)
     name = RENAMED.get(name, name)
-    if namespace is None or name not in getattr(namespace, "__all__", ()):
+    if namespace is None or name.startswith("_"):
+        return None
+    public = getattr(namespace, "__all__", None)
+    if public is not None and name not in public:
         return None
     found = getattr(namespace, name, None)
     return found if callable(found) and not isinstance(found, type) else None
@@ -180,11 +183,20 @@ def call(label: str, numpy_function: Any, target: Callable[..., Any], args, kwar
                 )
     if dtype is not None:  # NumPy's accumulator dtype: the inputs cast first
         data = next(iter(theirs.values())).name
+        data = renamed.get(data, data)
         if positional:
             positional = _cast(positional, dtype)
-        else:
-            keywords[renamed.get(data, data)] = _cast(keywords[renamed.get(data, data)], dtype)
+        elif data in keywords:
+            keywords[data] = _cast(keywords[data], dtype)
+    if not positional:  # the factory's leading parameters by position (they may be so only)
+        for q in mine.values():
+            if q.kind not in _BY_POSITION or q.name not in keywords:
+                break
+            positional.append(keywords.pop(q.name))
     return target(*positional, **keywords)
+
+
+_BY_POSITION = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def _ops() -> Any:
@@ -343,10 +355,50 @@ def _astype(self: Node, dtype: Any, order: str = "K", casting: str = "unsafe",
     return named("astype")(self, dtype)
 
 
+# -- conversions: each evaluates the node with the current values (see Node's docstring) --
+def _array(self: Node, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+    """`Node.__array__`: the current value as an array, for ``np.asarray(node)`` (NumPy 2's
+    `copy`: True gives a new writable array, False refuses a cast to another dtype)."""
+    value = np.asarray(self())
+    if copy is False:
+        if dtype is not None and np.dtype(dtype) != value.dtype:
+            raise ValueError(
+                f"{self.name} node: its {value.dtype} value as {np.dtype(dtype)} needs a copy "
+                "(copy=False)"
+            )
+        return value
+    return np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype)
+
+
+def _conversion(convert: Callable[[np.ndarray], Any]) -> Callable[[Node], Any]:
+    """``convert(node)`` (float, int, bool, complex) of the current value; NumPy's error,
+    without evaluating, where NumPy converts no array of the node's shape and dtype."""
+
+    def conversion(self: Node) -> Any:
+        try:
+            convert(np.broadcast_to(np.zeros((), self.dtype), self.shape))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{self.name} node of shape {self.shape}: {error}") from None
+        return convert(np.asarray(self()))
+
+    conversion.__name__ = conversion.__qualname__ = f"__{convert.__name__}__"
+    return conversion
+
+
 def _item(self: Node, *args: Any) -> Any:
     """The element `args` (or the one element) of the node's current value, a Python number,
     as ndarray.item."""
     return np.asarray(self()).item(*args)
+
+
+CONVERSIONS: dict[str, Callable[..., Any]] = {
+    "__array__": _array,
+    "__bool__": _conversion(bool),
+    "__float__": _conversion(float),
+    "__int__": _conversion(int),
+    "__complex__": _conversion(complex),
+    "item": _item,
+}
 
 
 METHODS: dict[str, Callable[..., Any]] = {
@@ -378,6 +430,4 @@ METHODS: dict[str, Callable[..., Any]] = {
         "take",
     )  # fmt: skip
 }
-METHODS.update(
-    transpose=_transpose, astype=_astype, flatten=_method("flatten", "ravel"), item=_item
-)
+METHODS.update(transpose=_transpose, astype=_astype, flatten=_method("flatten", "ravel"))
