@@ -593,7 +593,7 @@ AUTOGRAD = [
     row("nan-to-num", lambda x: np.sum(np.sin(np.nan_to_num(x + np.array([0.0, np.nan, np.inf, -np.inf])))),
         r.normal(size=4), marks=needs("nan_to_num")),  # fmt: skip
     row("vector-jacobian-roll", lambda a: np.roll(np.sin(a), 1), r.normal(size=(5, 4)), marks=needs("roll")),
-    row("hessian-tensor-tan", lambda e: np.tan(e) + np.cosh(e), 0.7, marks=needs("tan", "cosh")),
+    row("multigrad-tan-cosh", lambda e: np.tan(e) + np.cosh(e), 0.7, marks=needs("tan", "cosh")),
 ]  # fmt: skip
 # autograd cases that do not carry over: np.array / np.r_ / np.c_ of lists holding traced
 # values (NumPy converts such a list with __array__ before dispatch: use ad.stack),

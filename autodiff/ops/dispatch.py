@@ -169,15 +169,17 @@ def call(label: str, numpy_function: Any, target: Callable[..., Any], args, kwar
         )
         for key, item in pairs:
             own_name = aliases.get(key, renamed.get(key, key))
-            if own_name in mine and mine[own_name].kind is not inspect.Parameter.VAR_POSITIONAL:
+            if own_name in mine and mine[own_name].kind in _NAMED:
                 keywords[own_name] = item
             elif key == "dtype" and item is not None:
                 dtype = item
             elif key == "out" and item is not None:
                 raise TypeError(f"{label}: out= is not supported (nodes are immutable)")
-            elif key not in hints and not _unset(
-                item, theirs[key].default if key in theirs else None
-            ):
+            elif key in hints or _unset(item, theirs[key].default if key in theirs else None):
+                continue
+            elif any(q.kind is inspect.Parameter.VAR_KEYWORD for q in mine.values()):
+                keywords[own_name] = item  # the factory's **kwargs judge it
+            else:
                 raise TypeError(
                     f"{label}: autodiff's {target.__name__} does not support {key}={item!r}"
                 )
@@ -197,6 +199,7 @@ def call(label: str, numpy_function: Any, target: Callable[..., Any], args, kwar
 
 
 _BY_POSITION = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_NAMED = (*_BY_POSITION, inspect.Parameter.KEYWORD_ONLY)  # not *args nor **kwargs
 
 
 def _ops() -> Any:
