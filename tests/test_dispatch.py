@@ -231,11 +231,13 @@ def test_every_ufunc_dispatches_or_names_itself(ufunc):
         ):
             ufunc(*nodes)
         return
-    y = ufunc(*nodes)
-    expected = ufunc(*inputs)
+    with np.errstate(all="ignore"):  # arccosh of these is nan, in NumPy as in autodiff
+        y = ufunc(*nodes)
+        expected = ufunc(*inputs)
+        value = y()
     assert isinstance(y, ad.Node)
-    np.testing.assert_allclose(y(), expected, rtol=1e-12)
-    assert y().dtype.kind == np.asarray(expected).dtype.kind
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+    assert value.dtype.kind == np.asarray(expected).dtype.kind
 
 
 def test_dispatch_finds_a_factory_added_later(monkeypatch):
@@ -415,7 +417,7 @@ x34 = ad.Variable(A34, name="x")
 BAD = [
     ("no-factory", lambda: np.gradient(x34), r"autodiff has no differentiable np\.gradient"),
     ("no-factory-ufunc", lambda: np.isnan(x34), r"autodiff has no differentiable np\.isnan"),
-    ("no-factory-linalg", lambda: np.linalg.matrix_rank(x34), r"np\.linalg\.matrix_rank"),
+    ("no-factory-linalg", lambda: np.linalg.eig(x34[:, :3]), r"no differentiable np\.linalg\.eig"),
     ("no-factory-fft", lambda: np.fft.fft(x34), r"autodiff has no differentiable np\.fft\.fft"),
     ("no-factory-method", lambda: np.maximum.accumulate(x34), r"np\.maximum\.accumulate"),
     ("ufunc-out", lambda: np.sin(x34, out=np.zeros((3, 4))), r"np\.sin: out= is not supported"),
