@@ -449,6 +449,14 @@ def test_unsupported_numpy_raises_naming_it(build, pattern):
         build()
 
 
+def test_ufuncs_of_other_libraries_are_refused_by_name():
+    scipy_special = pytest.importorskip("scipy.special")
+    x = ad.Variable(V3)
+    for ufunc in (scipy_special.expit, scipy_special.round, np.frompyfunc(abs, 1, 1)):
+        with pytest.raises(TypeError, match=r"autodiff has no differentiable <ufunc .*not NumPy"):
+            ufunc(x)
+
+
 def test_other_array_types_are_left_to_themselves():
     class Other:
         def __array_function__(self, func, types, args, kwargs):

@@ -220,6 +220,11 @@ def array_ufunc(self: Node, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs
     """
     name = ufunc.__name__
     label = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
+    if getattr(np, name, None) is not ufunc:  # another library's ufunc (SciPy's): its own
+        raise TypeError(  # meanings, which a factory of the same name need not share
+            f"autodiff has no differentiable {ufunc!r} (not NumPy's); build the expression "
+            "from autodiff's functions"
+        )
     out = kwargs.pop("out", None)
     if out is not None and any(o is not None for o in out):  # NumPy passes out= as a tuple
         raise TypeError(f"{label}: out= is not supported (nodes are immutable)")
