@@ -61,17 +61,13 @@ class Node:
     >>> Cube(x) is Cube(x), ad.grad(ad.sum(Cube(x)), x)()
     (True, array([ 3., 12.]))
 
-    **NumPy on nodes.** NumPy's functions, ufuncs and ndarray's methods build nodes:
-    ``np.sin(x)``, ``np.sum(x, axis=0)``, ``array @ x``, ``x.max()`` (`autodiff.ops.dispatch`).
-    ``np.asarray(node)``, ``float(node)``, ``int(node)``, ``bool(node)`` and ``node.item()``
-    *evaluate* it with the current values, as ``node()`` does: so ``if x > 0:`` decides on the
-    current value, and a graph built under it keeps that branch when ``x.value`` changes (use
-    ``ad.where``). NumPy evaluates a list holding nodes (``np.sum([x, y])``) before dispatch:
-    use ``ad.stack``. ``==`` between nodes is identity; with a NumPy array it is ``np.equal``.
+    **NumPy on nodes** (`autodiff.ops.dispatch`): ``np.sin(x)``, ``np.sum(x)``, ``array @ x``,
+    ``x.max()`` build nodes; ``np.asarray(x)``, ``float(x)``, ``int(x)``, ``bool(x)`` and
+    ``x.item()`` *evaluate* x with the current values, so ``if x > 0:`` decides now and a graph
+    built under it keeps that branch when ``x.value`` changes (``ad.where`` decides each time).
     """
 
     __array_ufunc__: Any = None  # autodiff.ops installs NumPy's dispatch (NEP 13 and 18)
-    __array_function__: Any
     inputs: tuple[Node, ...] = ()
     params: tuple = ()
 
@@ -320,11 +316,9 @@ class Node:
         def __gt__(self, other: Any) -> Node: ...
         def __ge__(self, other: Any) -> Node: ...
         def __getitem__(self, key: Any) -> Node: ...
+        def __round__(self, ndigits: int | None = None) -> Node: ...
         @property
         def T(self) -> Node: ...
-
-        __mod__ = __rmod__ = __floordiv__ = __rfloordiv__ = __add__
-
         def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray: ...
         def __float__(self) -> float: ...
         def __int__(self) -> int: ...
@@ -337,6 +331,7 @@ class Node:
         sum = mean = max = min = prod = var = std = any = all = argmax = argmin = _method
         argsort = cumsum = cumprod = squeeze = ravel = flatten = dot = swapaxes = _method
         clip = round = trace = diagonal = repeat = take = astype = _method
+        __mod__ = __rmod__ = __floordiv__ = __rfloordiv__ = __add__
 
 
 def _value_without_arrays(kernel: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:

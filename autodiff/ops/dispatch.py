@@ -12,7 +12,14 @@ NumPy's default value (``out=None``, ``casting="same_kind"``), ``dtype=`` casts 
 first (NumPy's accumulator dtype), and anything else raises a TypeError naming it, as does a
 NumPy function with no factory: nothing ever returns an object array. `METHODS` are ndarray's
 methods (``x.max(axis=0, keepdims=True)``, ``x.cumsum()``, ``x.transpose(1, 0)``) forwarding
-to the same machinery with NumPy's signatures.
+to the same machinery with NumPy's signatures; `CONVERSIONS` (``np.asarray(x)``, ``float(x)``,
+``bool(x)``, ...) evaluate the node with the current values.
+
+NumPy converts a list that holds nodes (``np.sum([x, y])``, ``np.array([x, y])``) with
+``__array__`` before any dispatch, so such a call gives an evaluated array (autodiff's own
+functions refuse such a list: build it with ``ad.stack``). ``==`` between nodes stays identity
+(nodes are dict keys); between a node and a NumPy array or scalar, NumPy hands it to
+``np.equal``, which builds an elementwise boolean node.
 """
 
 from __future__ import annotations
