@@ -61,10 +61,9 @@ class Node:
     >>> Cube(x) is Cube(x), ad.grad(ad.sum(Cube(x)), x)()
     (True, array([ 3., 12.]))
 
-    **NumPy on nodes** (`autodiff.ops.dispatch`): ``np.sin(x)``, ``np.sum(x)``, ``array @ x``,
-    ``x.max()`` build nodes; ``np.asarray(x)``, ``float(x)``, ``int(x)``, ``bool(x)`` and
-    ``x.item()`` *evaluate* x with the current values, so ``if x > 0:`` decides now and a graph
-    built under it keeps that branch when ``x.value`` changes (``ad.where`` decides each time).
+    **NumPy on nodes** (`autodiff.ops.dispatch`): ``np.sin(x)``, ``x.max()`` build nodes;
+    ``np.asarray(x)``, ``float(x)``, ``bool(x)``, ``x.item()`` *evaluate* x with the current
+    values: ``if x > 0:`` decides once, when built (``ad.where`` decides at each evaluation).
     """
 
     __array_ufunc__: Any = None  # autodiff.ops installs NumPy's dispatch (NEP 13 and 18)
@@ -316,22 +315,16 @@ class Node:
         def __gt__(self, other: Any) -> Node: ...
         def __ge__(self, other: Any) -> Node: ...
         def __getitem__(self, key: Any) -> Node: ...
-        def __round__(self, ndigits: int | None = None) -> Node: ...
+        def _method(self, *args: Any, **kwargs: Any) -> Node: ...  # ndarray's, NumPy's arguments
+        def _evaluated(self, *args: Any, **kwargs: Any) -> Any: ...  # an array, a number
         @property
         def T(self) -> Node: ...
-        def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray: ...
-        def __float__(self) -> float: ...
-        def __int__(self) -> int: ...
-        def __complex__(self) -> complex: ...
-        def item(self, *args: Any) -> Any: ...
-        def reshape(self, *shape: Any, order: str = "C", copy: bool | None = None) -> Node: ...
-        def transpose(self, *axes: Any) -> Node: ...
-        def _method(self, *args: Any, **kwargs: Any) -> Node: ...  # ndarray's, NumPy's arguments
 
-        sum = mean = max = min = prod = var = std = any = all = argmax = argmin = _method
-        argsort = cumsum = cumprod = squeeze = ravel = flatten = dot = swapaxes = _method
-        clip = round = trace = diagonal = repeat = take = astype = _method
-        __mod__ = __rmod__ = __floordiv__ = __rfloordiv__ = __add__
+        reshape = transpose = sum = mean = max = min = prod = var = std = any = all = _method
+        argmax = argmin = argsort = cumsum = cumprod = squeeze = ravel = flatten = _method
+        dot = swapaxes = clip = round = trace = diagonal = repeat = take = astype = _method
+        __mod__ = __rmod__ = __floordiv__ = __rfloordiv__ = __round__ = _method
+        __array__ = __float__ = __int__ = __complex__ = item = _evaluated
 
 
 def _value_without_arrays(kernel: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
@@ -485,16 +478,13 @@ def _frozen(array: np.ndarray) -> bool:
 def refuse_nodes(what: str, value: Any) -> None:
     """TypeError where `value` is a node or a list or tuple holding one: NumPy would evaluate
     it (``Node.__array__``), cutting the graph without a word."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
+    items = [value]
+    while items:
+        item = items.pop()
         if isinstance(item, Node):
-            raise TypeError(
-                f"{what}: the value holds a node ({type(item).__name__}); build arrays of nodes "
-                "with ad.stack"
-            )
+            raise TypeError(f"{what}: the value holds a node ({type(item).__name__}); use ad.stack")
         if isinstance(item, (list, tuple)):
-            stack.extend(item)
+            items.extend(item)
 
 
 def numeric_dtype(what: str, dtype: Any) -> np.dtype:
