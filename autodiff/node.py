@@ -306,7 +306,7 @@ class Node:
         __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _binary
         __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __mod__ = __rmod__ = _binary
         __floordiv__ = __rfloordiv__ = __lt__ = __le__ = __gt__ = __ge__ = _binary
-        __neg__ = __abs__ = __round__ = reshape = transpose = sum = mean = max = min = _method
+        __neg__ = __abs__ = reshape = transpose = sum = mean = max = min = _method
         prod = var = std = any = all = argmax = argmin = argsort = cumsum = cumprod = _method
         squeeze = ravel = flatten = dot = swapaxes = clip = round = trace = diagonal = _method
         repeat = take = astype = _method

@@ -78,7 +78,6 @@ def _install_operators() -> None:
         "__rmod__": lambda self, other: _dispatch.named("remainder")(other, self),
         "__floordiv__": lambda self, other: _dispatch.named("floor_divide")(self, other),
         "__rfloordiv__": lambda self, other: _dispatch.named("floor_divide")(other, self),
-        "__round__": lambda self, ndigits=None: _dispatch.named("round")(self, ndigits or 0),
         "__getitem__": lambda self, key: s.getitem(self, key),
         "T": property(lambda self: _einsum.transpose(self), doc="The axes reversed."),
         "reshape": reshape,
