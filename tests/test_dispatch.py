@@ -655,3 +655,23 @@ def test_the_readme_example():
              x.astype(np.float32), x.reshape(2, 2, order="F").T.ravel()]  # fmt: skip
     assert all(isinstance(p, ad.Node) for p in parts)
     np.testing.assert_allclose(parts[-1](), V4.reshape(2, 2, order="F").T.ravel())
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    method=st.sampled_from(["sum", "mean", "max", "min", "var", "std"]),
+    shape=st.lists(st.integers(1, 3), min_size=1, max_size=3).map(tuple),
+    data=st.data(),
+)
+def test_property_reducing_methods_match_ndarray_s(method, shape, data):
+    ndim = len(shape)
+    axis = data.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1),
+                               st.lists(st.integers(0, ndim - 1), unique=True).map(tuple)))  # fmt: skip
+    keepdims = data.draw(st.booleans())
+    values = np.random.default_rng(ndim).normal(size=shape)
+    y = getattr(ad.Variable(values), method)(axis=axis, keepdims=keepdims)
+    expected = getattr(values, method)(axis=axis, keepdims=keepdims)
+    assert y.shape == np.shape(expected)
+    np.testing.assert_allclose(y(), expected, rtol=1e-12, atol=1e-12)
+    by_function = getattr(np, method)(ad.Variable(values), axis, keepdims=keepdims)
+    np.testing.assert_allclose(by_function(), expected, rtol=1e-12, atol=1e-12)
