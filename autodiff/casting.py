@@ -23,6 +23,19 @@ def _frozen(array: np.ndarray) -> bool:
     return False  # memory of another object (a buffer, a memory map)
 
 
+def refuse_nodes(what: str, value: Any) -> None:
+    """TypeError where `value` is a node or a list or tuple holding one: NumPy would evaluate
+    it (``Node.__array__``), cutting the graph without a word. A node is what declares
+    ``is_graph_node`` (`autodiff.node.Node`), so this module need not import it."""
+    items = [value]
+    while items:
+        item = items.pop()
+        if getattr(type(item), "is_graph_node", False):
+            raise TypeError(f"{what}: the value holds a node ({type(item).__name__}); use ad.stack")
+        if isinstance(item, (list, tuple)):
+            items.extend(item)
+
+
 def numeric_dtype(what: str, dtype: Any) -> np.dtype:
     """`dtype` as a NumPy dtype if it is bool or a number type; TypeError naming `what`
     otherwise (Variables and casts hold numbers only).
@@ -44,6 +57,7 @@ def numeric_dtype(what: str, dtype: Any) -> np.dtype:
 
 def _as_array(what: str, value: Any) -> np.ndarray:
     """`value` as an array of numbers (Python ints too large for int64 stay exact objects)."""
+    refuse_nodes(what, value)
     try:
         array = np.asarray(value)
         if array.dtype.kind == "f" and isinstance(value, (list, tuple)):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .casting import _as_array, _cast, _frozen, numeric_dtype
+from .casting import _as_array, _cast, _frozen, numeric_dtype, refuse_nodes
 
 _cache: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
 # context-local (each thread and asyncio task has its own): the open name scopes, and how many
@@ -62,11 +62,17 @@ class Node:
     >>> x = ad.Variable(np.array([1.0, 2.0]))
     >>> Cube(x) is Cube(x), ad.grad(ad.sum(Cube(x)), x)()
     (True, array([ 3., 12.]))
+
+    **NumPy on nodes** (`autodiff.ops.dispatch`): ``np.sin(x)``, ``x.max()`` build nodes;
+    ``np.asarray(x)``, ``float(x)``, ``bool(x)``, ``x.item()`` *evaluate* x with the current
+    values: ``if x > 0:`` decides once, when built (``ad.where`` decides at each evaluation).
     """
 
-    __array_ufunc__ = None  # make NumPy defer: `array * node` calls Node.__rmul__
+    __array_ufunc__: Any = None  # autodiff.ops installs NumPy's dispatch (NEP 13 and 18)
     inputs: tuple[Node, ...] = ()
     params: tuple = ()
+
+    is_graph_node = True  # what `casting.refuse_nodes` looks for (it cannot import Node)
 
     # -- facts an op declares (class attributes, or properties where they depend on params) --
     differentiable = True  # False: grad gives no gradient through it
@@ -274,12 +280,6 @@ class Node:
     def __iter__(self) -> Iterator[Node]:
         return (self[i] for i in range(len(self)))
 
-    def __bool__(self) -> bool:
-        raise TypeError(
-            f"the truth value of a {self.name} node is not known when the graph is built; "
-            "call the node to evaluate it, or use ad.where for a data-dependent choice"
-        )
-
     def __repr__(self) -> str:
         return f"<{self.name} {self.shape} {self.dtype}>"
 
@@ -303,38 +303,29 @@ class Node:
 
     # `==` keeps Python's identity meaning so nodes work in sets, dicts and `in`;
     # use ad.equal / ad.not_equal for elementwise comparison. The other operators (+, -, *,
-    # /, **, @, <, <=, >, >=, unary -, abs, [], .T, .reshape, .sum, .mean) are installed by
-    # autodiff.ops, which builds on this module.
+    # /, **, @, %, //, <, <=, >, >=, unary -, abs, [], .T), ndarray's methods (.reshape, .sum,
+    # .max, ...) and NumPy's dispatch are installed by autodiff.ops, which builds on this module.
     __eq__ = object.__eq__
     __ne__ = object.__ne__
     __hash__ = object.__hash__
 
     if TYPE_CHECKING:  # what autodiff.ops installs, as type checkers should see it
 
-        def __add__(self, other: Any) -> Node: ...
-        def __radd__(self, other: Any) -> Node: ...
-        def __sub__(self, other: Any) -> Node: ...
-        def __rsub__(self, other: Any) -> Node: ...
-        def __mul__(self, other: Any) -> Node: ...
-        def __rmul__(self, other: Any) -> Node: ...
-        def __truediv__(self, other: Any) -> Node: ...
-        def __rtruediv__(self, other: Any) -> Node: ...
-        def __pow__(self, other: Any) -> Node: ...
-        def __rpow__(self, other: Any) -> Node: ...
-        def __matmul__(self, other: Any) -> Node: ...
-        def __rmatmul__(self, other: Any) -> Node: ...
-        def __neg__(self) -> Node: ...
-        def __abs__(self) -> Node: ...
-        def __lt__(self, other: Any) -> Node: ...
-        def __le__(self, other: Any) -> Node: ...
-        def __gt__(self, other: Any) -> Node: ...
-        def __ge__(self, other: Any) -> Node: ...
+        def _binary(self, other: Any) -> Node: ...  # an operator: + - * / ** @ % // < <= > >=
+        def _method(self, *args: Any, **kwargs: Any) -> Node: ...  # ndarray's, NumPy's arguments
+        def _evaluated(self, *args: Any, **kwargs: Any) -> Any: ...  # an array, a number
         def __getitem__(self, key: Any) -> Node: ...
         @property
         def T(self) -> Node: ...
-        def reshape(self, *shape: Any) -> Node: ...
-        def sum(self, axis: Any = None, keepdims: bool = False) -> Node: ...
-        def mean(self, axis: Any = None, keepdims: bool = False) -> Node: ...
+
+        __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _binary
+        __rtruediv__ = __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __mod__ = __rmod__ = _binary
+        __floordiv__ = __rfloordiv__ = __lt__ = __le__ = __gt__ = __ge__ = _binary
+        __neg__ = __abs__ = reshape = transpose = sum = mean = max = min = _method
+        prod = var = std = any = all = argmax = argmin = argsort = cumsum = cumprod = _method
+        squeeze = ravel = flatten = dot = swapaxes = clip = round = trace = diagonal = _method
+        repeat = take = astype = _method
+        __array__ = __float__ = __int__ = __complex__ = item = _evaluated
 
 
 def _value_without_arrays(kernel: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
@@ -487,6 +478,7 @@ class Constant(Leaf):
     value: np.ndarray  # read-only
 
     def __new__(cls, value: Any, name: str | None = None) -> Constant:
+        refuse_nodes("Constant", value)
         array = np.array(value)
         array.flags.writeable = False
         key = None

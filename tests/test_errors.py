@@ -100,7 +100,7 @@ BAD = [
     ("float into an integer variable", lambda: setattr(ids, "value", np.array([0.5, 1.0])), TypeError, r"Variable 'ids': a float64 value would be truncated to int64"),
     ("function input kind", lambda: ad.function(x23, inputs=[x23 * 2]), TypeError, r"function: input 0 must be a Variable, got Multiply"),
     ("function output kind", lambda: ad.function([x23, 3]), TypeError, r"function: output 1 is a int, not a Node"),
-    ("truth value", lambda: bool(x23 > 0), TypeError, r"the truth value of a Greater node is not known when the graph is built"),
+    ("truth value", lambda: bool(x23 > 0), ValueError, r"Greater node of shape \(2, 3\): The truth value of an array with more than one element is ambiguous"),
     ("len of a scalar", lambda: len(ad.Variable(1.0)), TypeError, r"len\(\) of a 0-d node"),
     ("negative of booleans", lambda: -(x23 > 0), TypeError, r"Negative: the negative of a boolean node is not supported"),
     ("booleans minus booleans", lambda: (x23 > 0) - (x23 < 0), TypeError, r"Subtract: boolean minus boolean is not supported"),

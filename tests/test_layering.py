@@ -107,7 +107,8 @@ def test_each_family_imports_only_the_helpers_and_earlier_families():
              "autodiff.ops.elementwise",
              "autodiff.ops.activations", "autodiff.ops.einsum_plan", "autodiff.ops.einsum",
              "autodiff.ops.shape", "autodiff.ops.manipulation", "autodiff.ops.linalg",
-             "autodiff.ops._scan", "autodiff.ops.reduce", "autodiff.ops.nn", "autodiff.ops.window"]
+             "autodiff.ops._scan", "autodiff.ops.reduce", "autodiff.ops.nn", "autodiff.ops.window",
+             "autodiff.ops.dispatch"]
     assert set(order) == {m for m in MODULES if m.startswith("autodiff.ops.")}
     for i, name in enumerate(order):
         top, _ = GRAPH[name]

@@ -1,7 +1,9 @@
 """The ops, one family a file; this package re-exports each family's `__all__`.
 
 It also installs Python's operators onto `Node` (``x + y``, ``x @ y``, ``x[key]``, ``x.T``,
-``x.sum()``, ...), each a thin forward to a factory, so that `autodiff.node` knows no op.
+``x % y``, ...), ndarray's methods (``x.sum()``, ``x.max(axis=0)``, ``x.astype(int)``, ...) and
+NumPy's dispatch protocols (``np.sin(x)``, ``np.sum(x)``, ``array * x``: `dispatch`), each a thin
+forward to a factory, so that `autodiff.node` knows no op.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 from ..node import Node, as_node  # noqa: F401  (as_node: for grad, checkpoint, nn)
 from . import activations as _activations
 from . import creation as _creation
+from . import dispatch as _dispatch
 from . import einsum as _einsum
 from . import elementwise as _elementwise
 from . import manipulation as _manipulation
@@ -44,9 +47,15 @@ def _install_operators() -> None:
     """Python's operators on nodes, as forwards to the factories (NumPy's meanings)."""
     e, s = _elementwise, _shape
 
-    def reshape(self, *shape):
+    def reshape(self, *shape, order="C", copy=None):
+        """x with a new shape, as ndarray.reshape (`copy` changes nothing: nodes are immutable)."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
             shape = shape[0]
+        if order == "F":  # NumPy's column-major order: the reversed axes in C order
+            shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+            return _einsum.transpose(s.reshape(_einsum.transpose(self), shape[::-1]))
+        if order not in ("C", "A"):
+            raise ValueError(f"Node.reshape: order must be 'C', 'F' or 'A', got {order!r}")
         return s.reshape(self, shape)
 
     methods = {
@@ -68,11 +77,17 @@ def _install_operators() -> None:
         "__le__": lambda self, other: e.less_equal(self, other),
         "__gt__": lambda self, other: e.greater(self, other),
         "__ge__": lambda self, other: e.greater_equal(self, other),
+        "__mod__": lambda self, other: _dispatch.named("remainder")(self, other),
+        "__rmod__": lambda self, other: _dispatch.named("remainder")(other, self),
+        "__floordiv__": lambda self, other: _dispatch.named("floor_divide")(self, other),
+        "__rfloordiv__": lambda self, other: _dispatch.named("floor_divide")(other, self),
         "__getitem__": lambda self, key: s.getitem(self, key),
         "T": property(lambda self: _einsum.transpose(self), doc="The axes reversed."),
         "reshape": reshape,
-        "sum": lambda self, axis=None, keepdims=False: _einsum.sum(self, axis, keepdims),
-        "mean": lambda self, axis=None, keepdims=False: _einsum.mean(self, axis, keepdims),
+        "__array_ufunc__": _dispatch.array_ufunc,
+        "__array_function__": _dispatch.array_function,
+        **_dispatch.METHODS,
+        **_dispatch.CONVERSIONS,
     }
     for name, method in methods.items():
         if isinstance(method, types.FunctionType):  # not the property
