@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import builtins
 import itertools
-import math
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -414,11 +413,7 @@ class Take(Node):
 
 
 class TakeAdjoint(Node):
-    """Zeros with `length` entries along `axis`, g added at `indices`: the transpose of Take.
-
-    In float64 one bincount computes it: the same sums in the same order as np.add.at,
-    several times faster.
-    """
+    """Zeros with `length` entries along `axis`, g added at `indices`: the transpose of Take."""
 
     axis: int
     length: int
@@ -431,33 +426,31 @@ class TakeAdjoint(Node):
         return g.shape[:axis] + (length,) + g.shape[axis + indices.ndim :], g.dtype
 
     def eval(self, g, indices):  # type: ignore[override]  # an op names its own inputs
-        positions = self.__dict__.get("_positions")
-        if positions is None:
-            positions = self._bincount_positions()
-            object.__setattr__(self, "_positions", positions)
-        length = self.length
-        if not positions or (indices.size and (indices.min() < -length or indices.max() >= length)):
-            out = np.zeros(self.shape, g.dtype)  # (np.add.at raises for an index out of range)
-            np.add.at(out, (slice(None),) * self.axis + (indices,), g)
-            return out
-        base, post, size = positions
-        at = base + (np.ravel(indices) % length).reshape(1, indices.size, 1) * post
-        return np.bincount(at.ravel(), weights=np.ravel(g), minlength=size).reshape(self.shape)
-
-    def _bincount_positions(self) -> tuple:
-        """(the flat position of every (before, after) pair, elements after the axis, size),
-        made once; () where bincount does not apply (it sums in float64 only)."""
-        if self.dtype != np.float64:
-            return ()
-        g_shape = self.inputs[0].shape
-        pre = math.prod(g_shape[: self.axis])
-        post = math.prod(g_shape[self.axis + self.inputs[1].ndim :])
-        base = np.arange(pre)[:, None, None] * (self.length * post) + np.arange(post)
-        return base.reshape(pre, 1, post), post, math.prod(self.shape)
+        return _scatter_add(g, indices, self.axis, self.length)
 
     def grad(self, g):
         nb = g.ndim - self.ndim
         return Take(g, self.inputs[1], axis=self.axis + nb), None
+
+
+def _scatter_add(g: np.ndarray, indices: np.ndarray, axis: int, length: int) -> np.ndarray:
+    """Zeros with `length` entries along `axis` and g added at `indices` (np.add.at's sums).
+
+    In float64 one bincount computes it: the same sums in the same order as np.add.at,
+    several times faster. NumPy only (no math), so an exported plan can carry it.
+    """
+    shape = g.shape[:axis] + (length,) + g.shape[axis + indices.ndim :]
+    outside = indices.size and (indices.min() < -length or indices.max() >= length)
+    if g.dtype != np.float64 or outside:  # (np.add.at raises for an index out of range)
+        out = np.zeros(shape, g.dtype)
+        np.add.at(out, (slice(None),) * axis + (indices,), g)
+        return out
+    pre = int(np.prod(g.shape[:axis]))
+    post = int(np.prod(g.shape[axis + indices.ndim :]))
+    base = (np.arange(pre)[:, None, None] * (length * post) + np.arange(post)).reshape(pre, 1, post)
+    at = base + (np.ravel(indices) % length).reshape(1, indices.size, 1) * post
+    size = int(np.prod(shape))
+    return np.bincount(at.ravel(), weights=np.ravel(g), minlength=size).reshape(shape)
 
 
 def take(x, indices, axis: int | None = None) -> Node:
