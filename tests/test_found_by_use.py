@@ -126,3 +126,13 @@ def test_arrays_a_plan_returns_are_the_callers_alone():
     total = ad.function(ad.sum(x, axis=0))()
     total[0] = -1.0
     np.testing.assert_array_equal(x.value, np.arange(6.0).reshape(2, 3))
+
+
+def test_std_and_norm_of_data_holding_a_nan_are_nan():
+    # the root taken through a double `where` (derivative 0 at 0) turned a nan variance into 0
+    x = ad.Variable(np.array([np.nan, 1.0]))
+    for y, want in [(ad.std(x), np.std(x.value)), (ad.norm(x), np.linalg.norm(x.value)),
+                    (ad.norm(x, 3), np.linalg.norm(x.value, 3))]:
+        assert np.isnan(want) and np.isnan(y()) and np.isnan(ad.function(y)())
+    z = ad.Variable(np.zeros(2))  # and at zero: value 0, derivative 0
+    assert ad.norm(z)() == 0 and not ad.grad(ad.norm(z), z)().any()

@@ -37,8 +37,10 @@ def _imports(name: str, path: Path) -> tuple[set[str], set[str]]:
         elif isinstance(node, ast.ImportFrom):
             base = package.rsplit(".", node.level - 1)[0] if node.level else ""
             module = ".".join(filter(None, [base, node.module or ""]))
-            targets = [f"{module}.{a.name}" if f"{module}.{a.name}" in MODULES else module
-                       for a in node.names]
+            targets = [
+                f"{module}.{a.name}" if f"{module}.{a.name}" in MODULES else module
+                for a in node.names
+            ]
         else:
             continue
         found = {t for t in targets if t in MODULES}
@@ -63,7 +65,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
                 stack.pop()
                 path.pop()
             elif state.get(child) == 1:
-                return path[path.index(child):] + [child]
+                return path[path.index(child) :] + [child]
             elif not state.get(child):
                 state[child] = 1
                 stack.append((child, iter(sorted(graph[child]))))
@@ -102,13 +104,27 @@ def test_ops_need_no_function_level_imports():
 
 
 def test_each_family_imports_only_the_helpers_and_earlier_families():
-    order = ["autodiff.ops._common", "autodiff.ops.creation", "autodiff.ops._erf",
-             "autodiff.ops._basic", "autodiff.ops._functions", "autodiff.ops._rounding",
-             "autodiff.ops.elementwise",
-             "autodiff.ops.activations", "autodiff.ops.einsum_plan", "autodiff.ops.einsum",
-             "autodiff.ops.shape", "autodiff.ops.manipulation", "autodiff.ops.linalg",
-             "autodiff.ops._scan", "autodiff.ops.reduce", "autodiff.ops.nn", "autodiff.ops.window",
-             "autodiff.ops.dispatch"]
+    order = [
+        "autodiff.ops._common",
+        "autodiff.ops.creation",
+        "autodiff.ops._erf",
+        "autodiff.ops._basic",
+        "autodiff.ops._functions",
+        "autodiff.ops._rounding",
+        "autodiff.ops.elementwise",
+        "autodiff.ops.activations",
+        "autodiff.ops.einsum_plan",
+        "autodiff.ops.einsum",
+        "autodiff.ops.shape",
+        "autodiff.ops.manipulation",
+        "autodiff.ops.linalg",
+        "autodiff.ops._scan",
+        "autodiff.ops.reduce",
+        "autodiff.ops.statistics",
+        "autodiff.ops.nn",
+        "autodiff.ops.window",
+        "autodiff.ops.dispatch",
+    ]
     assert set(order) == {m for m in MODULES if m.startswith("autodiff.ops.")}
     for i, name in enumerate(order):
         top, _ = GRAPH[name]
@@ -119,15 +135,15 @@ def test_each_family_imports_only_the_helpers_and_earlier_families():
 
 def test_every_module_imports_in_a_fresh_interpreter():
     code = "; ".join(f"import {name}" for name in sorted(MODULES))
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT.parent, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT.parent, timeout=120
+    )
     assert run.returncode == 0, run.stderr
 
 
 def test_no_module_of_autodiff_is_over_800_lines():
     for name, path in MODULES.items():
         assert len(path.read_text().splitlines()) <= 800, name
-
 
 
 def test_no_function_of_autodiff_hides_a_submodule():

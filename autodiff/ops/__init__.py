@@ -22,6 +22,7 @@ from . import manipulation as _manipulation
 from . import nn as _nn
 from . import reduce as _reduce
 from . import shape as _shape
+from . import statistics as _statistics
 from .activations import *  # noqa: F403
 from .creation import *  # noqa: F403
 from .einsum import *  # noqa: F403
@@ -30,6 +31,7 @@ from .manipulation import *  # noqa: F403
 from .nn import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .shape import *  # noqa: F403
+from .statistics import *  # noqa: F403
 
 __all__ = [
     *_creation.__all__,
@@ -39,6 +41,7 @@ __all__ = [
     *_shape.__all__,
     *_manipulation.__all__,
     *_reduce.__all__,
+    *_statistics.__all__,
     *_nn.__all__,
 ]
 

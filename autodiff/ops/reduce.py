@@ -556,11 +556,12 @@ def var(
 
 
 def _root(v: Node, p: float) -> Node:
-    """v ** (1/p) for v >= 0, with the derivative 0 (not inf) wherever v is 0, at every order."""
+    """v ** (1/p) for v >= 0, with the derivative 0 (not inf) wherever v is 0, at every order;
+    nan where v is nan (a std or norm of data holding a nan is nan, as NumPy's)."""
     positive = greater(v, 0)
     safe = where(positive, v, 1.0)  # never 0, so no derivative of the root below is inf
     root = sqrt(safe) if p == 2 else power(safe, 1.0 / p)
-    return where(positive, root, 0.0)
+    return where(positive, root, v * 0.0)  # 0 where v is 0, nan where it is nan
 
 
 def std(

@@ -443,7 +443,8 @@ def _scatter_add(g: np.ndarray, indices: np.ndarray, axis: int, length: int) -> 
     outside = indices.size and (indices.min() < -length or indices.max() >= length)
     if g.dtype != np.float64 or outside:  # (np.add.at raises for an index out of range)
         out = np.zeros(shape, g.dtype)
-        np.add.at(out, (slice(None),) * axis + (indices,), g)
+        at: Any = (slice(None),) * axis + (indices,)
+        np.add.at(out, at, g)
         return out
     pre = int(np.prod(g.shape[:axis]))
     post = int(np.prod(g.shape[axis + indices.ndim :]))
