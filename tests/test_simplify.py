@@ -103,6 +103,7 @@ EXAMPLES = {
     "stack_scatters": (_scatter_sum, lambda s: IndexAdjoint not in kinds(s) and Concatenate in kinds(s)),
     "stack_sum": (lambda: [ad.tanh(x) + ad.sin(x) + ad.cos(x) + ad.exp(x) + ad.sqrt(p)],
                   lambda s: kinds(s).count(Add) == 0),
+    "batch_einsums": (lambda: [M @ x, M @ y, M @ z], lambda s: kinds(s).count(Einsum) == 1),
 }
 
 

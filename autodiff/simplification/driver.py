@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 from ..node import Leaf, Node, toposort
-from . import collector, rules_algebra, rules_einsum, rules_shape
+from . import batching, collector, rules_algebra, rules_einsum, rules_shape
 from .base import _MAX_PASSES, _bound, _rebuild, _serial, _size
 from .collector import Collecting, _collectable, _Poly
 from .registry import Rewrite, Rule
@@ -30,6 +30,7 @@ RULES: list[Rule] = [
     *rules_shape.TABLE,
     *rules_einsum.TABLE,
     *collector.TABLE,
+    *batching.TABLE,
 ]
 
 
@@ -87,6 +88,7 @@ def simplify_in_order(outputs: Sequence[Node]) -> tuple[list[Node], list[Node]]:
             if all(a is b for a, b in zip(new_roots, roots, strict=True)):
                 break
             roots = new_roots
+        roots = batching.batch(roots, place)
         return roots, _schedule(roots, place)
 
 
