@@ -19,16 +19,36 @@ of the graph: stacking and indexing are exact, and a batched product sums in ano
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
+from collections.abc import Callable
 
 from ..node import Leaf, Node, toposort
 from ..ops.einsum import Einsum
-from ..ops.shape import Index
-from .base import _STACK_BYTES, _equation, _fresh_labels, _rebuild, _serial, _size, _split, einsum
+from ..ops.elementwise import Elementwise
+from ..ops.reduce import Max
+from ..ops.shape import Concatenate, Index, Reshape
+from .base import (
+    _STACK_BYTES,
+    _equation,
+    _fresh_labels,
+    _index,
+    _rebuild,
+    _serial,
+    _size,
+    _split,
+    einsum,
+)
 from .collector import _stack
 from .registry import BATCHING, RuleTable
 
 __all__ = ["TABLE", "batch"]
+
+# Op parameters, read through these because the classes do not declare them to a type checker.
+_axis: Callable[[Node], int] = operator.attrgetter("axis")  # of a Concatenate
+_axes: Callable[[Node], tuple[int, ...]] = operator.attrgetter("axes")  # of a Max
+_keepdims: Callable[[Node], bool] = operator.attrgetter("keepdims")  # of a Max
+_least: Callable[[Node], bool] = operator.attrgetter("least")  # of a Max
 
 TABLE = RuleTable(__name__)
 TABLE.row(
@@ -39,11 +59,176 @@ TABLE.row(
 )
 
 _MIN_BATCH = 2  # the fewest einsums batched together
-_MAX_GROUPS = 64  # groups tried per graph (each costs one visit of the graph)
+_MAX_GROUPS = 256  # groups formed per graph at most (each may cost one visit of the graph)
+
+_SHARED, _STACKED = "shared", "stacked"  # how a batch reads an operand (else: a batch's number)
+
+
+class _Batches:
+    """Groups of K nodes computed together as the K rows of one node (a batch), each with
+    how it reads each operand: the same node for all (shared), the rows of an earlier batch
+    in the same order (its number), or the K operands stacked."""
+
+    def __init__(self, nodes: list[Node]):
+        self.nodes = nodes
+        self.existing = {id(node) for node in nodes}
+        self.readers: dict[int, list[Node]] = defaultdict(list)
+        for node in nodes:
+            for x in dict.fromkeys(node.inputs):
+                self.readers[id(x)].append(node)
+        self.index = {id(node): i for i, node in enumerate(nodes)}
+        self.inputs_of = [[self.index[id(x)] for x in node.inputs] for node in nodes]
+        self.groups: list[list[Node]] = []
+        self.specs: list[list] = []
+        self.member_of: dict[int, int] = {}  # id(node) -> its batch
+        self.row_of: dict[int, int] = {}  # id(node) -> its row in its batch
+
+    def add(self, members: list[Node]) -> bool:
+        """Make `members` a batch where the graph stays acyclic and the arrays small."""
+        if len(self.groups) >= _MAX_GROUPS or not _fits(members):
+            return False
+        spec = self.spec(members)
+        if not _liftable(members[0], spec):
+            return False
+        g = len(self.groups)
+        for row, m in enumerate(members):
+            self.member_of[id(m)] = g
+            self.row_of[id(m)] = row
+        # Shared operands and rows of batches made before cannot close a cycle (each is an
+        # input of every member); stacked ones can (one may depend on another member).
+        if _STACKED in spec and self.groups and self.merged_order() is None:
+            for m in members:
+                del self.member_of[id(m)], self.row_of[id(m)]
+            return False
+        self.groups.append(members)
+        self.specs.append(spec)
+        return True
+
+    def merged_order(self) -> list | None:
+        """The nodes in an order that keeps each batch's members together (one entry, the
+        batch's number) after the inputs of them all; None where the batches make a cycle."""
+        n = len(self.nodes)
+        rep = list(range(n))
+        for key, g in self.member_of.items():
+            rep[self.index[key]] = n + g
+        waiting = [0] * (n + len(self.groups) + 1)
+        readers: list[list[int]] = [[] for _ in waiting]
+        for i, inputs in enumerate(self.inputs_of):
+            r = rep[i]
+            for j in inputs:
+                if rep[j] != r:
+                    readers[rep[j]].append(r)
+                    waiting[r] += 1
+        entries = set(rep)
+        ready = [r for r in entries if not waiting[r]]
+        order: list = []
+        while ready:
+            r = ready.pop()
+            order.append(self.nodes[r] if r < n else r - n)
+            for reader in readers[r]:
+                waiting[reader] -= 1
+                if not waiting[reader]:
+                    ready.append(reader)
+        return order if len(order) == len(entries) else None
+
+    def spec(self, members: list[Node]) -> list:
+        first, spec = members[0], []
+        for j, x in enumerate(first.inputs):
+            column = [m.inputs[j] for m in members]
+            g = self.member_of.get(id(x))
+            if all(y is x for y in column):
+                spec.append(_SHARED)
+            elif (
+                g is not None
+                and len(self.groups[g]) == len(members)
+                and all(
+                    self.member_of.get(id(y)) == g and self.row_of[id(y)] == row
+                    for row, y in enumerate(column)
+                )
+            ):
+                spec.append(g)
+            else:
+                spec.append(_STACKED)
+        return spec
+
+    def seed(self, members: list[Node]) -> None:
+        """Batch the einsums `members` (independent, sharing an operand), then their readers."""
+        stacked = [
+            j for j, x in enumerate(members[0].inputs) if any(m.inputs[j] is not x for m in members)
+        ]
+        column = [m.inputs[stacked[0]] for m in members]
+        if id(_stack(column[::-1])) in self.existing and id(_stack(column)) not in self.existing:
+            members = members[::-1]  # the order of a stack the graph already holds
+        if self.add(members):
+            self.lift(len(self.groups) - 1)
+
+    def lift(self, g: int) -> None:
+        """Batch the readers of batch `g`'s rows that do the same to each row, and theirs."""
+        work = [g]
+        while work:
+            members = self.groups[work.pop()]
+            for first in self.readers[id(members[0])]:
+                if id(first) in self.member_of or not isinstance(first, _LIFTED):
+                    continue
+                found = self.alike(first, members)
+                if found is not None and self.add(found):
+                    work.append(len(self.groups) - 1)
+
+    def alike(self, first: Node, members: list[Node]) -> list[Node] | None:
+        """For each row of `members`, a reader doing to it what `first` does to the first."""
+        at = [j for j, x in enumerate(first.inputs) if x is members[0]]
+        found = [first]
+        for m in members[1:]:
+            match = None
+            for c in self.readers[id(m)]:
+                if (
+                    type(c) is type(first)
+                    and id(c) not in self.member_of
+                    and c.shape == first.shape
+                    and c.dtype == first.dtype
+                    and len(c.inputs) == len(first.inputs)
+                    and all(c.inputs[j] is m for j in at)
+                    and all(
+                        x.shape == y.shape and x.dtype == y.dtype
+                        for x, y in zip(c.inputs, first.inputs, strict=True)
+                    )
+                    and _same_params(c, first)
+                ):
+                    match = c
+                    break
+            if match is None:
+                return None
+            found.append(match)
+        ids = {id(c) for c in found}
+        if len(ids) < len(found) or any(id(x) in ids for c in found for x in c.inputs):
+            return None
+        return found
+
+
+_LIFTED = (Einsum, Elementwise, Reshape, Max)  # the ops a batch of rows is made of
+
+
+def _same_params(a: Node, b: Node) -> bool:
+    try:
+        return bool(a.params == b.params)
+    except (TypeError, ValueError):  # (parameters holding arrays)
+        return False
+
+
+def _liftable(first: Node, spec: list) -> bool:
+    """Whether the op of `first`, on operands with a leading axis of rows where `spec` says
+    they are not shared, computes the rows."""
+    if isinstance(first, Elementwise):  # shared operands broadcast from the right
+        return all(
+            (x.ndim <= first.ndim) if s == _SHARED else (x.ndim == first.ndim)
+            for x, s in zip(first.inputs, spec, strict=True)
+        )
+    return isinstance(first, _LIFTED)
 
 
 def batch(roots: list[Node], place: dict) -> list[Node]:
-    """`roots` with each batchable group of einsums computed as one einsum (see the module).
+    """`roots` with each batchable group of einsums computed as one einsum (see the module),
+    and the readers that do the same to each of its rows as one op on all rows.
 
     `place` (id(node) -> (place, node), the driver's) gets the places of the nodes that
     replace the consumers of batched einsums. Returns `roots` itself where nothing changed.
@@ -59,10 +244,9 @@ def batch(roots: list[Node], place: dict) -> list[Node]:
     [0.0, 2.0, 4.0, 6.0]
     """
     nodes = toposort(roots)
-    batches: list[list[Node]] = []
-    member_of: dict[int, int] = {}  # id(einsum) -> the batch it is in
-    for _, members in _groups(nodes)[:_MAX_GROUPS]:
-        free = [m for m in members if id(m) not in member_of]
+    state = _Batches(nodes)
+    for _, members in _groups(nodes):
+        free = [m for m in members if id(m) not in state.member_of]
         if len(free) < _MIN_BATCH:
             continue
         level = _levels(nodes, free)
@@ -70,56 +254,16 @@ def batch(roots: list[Node], place: dict) -> list[Node]:
         for m in free:
             by_level[level[id(m)]].append(m)
         for same in by_level.values():
-            if len(same) < _MIN_BATCH or not _fits(same):
-                continue
-            for m in same:
-                member_of[id(m)] = len(batches)
-            if (
-                batches and _merged_order(nodes, member_of) is None
-            ):  # two batches would wait on each other
-                for m in same:
-                    del member_of[id(m)]
-                continue
-            batches.append(same)
-    if not batches:
+            if len(same) >= _MIN_BATCH:
+                state.seed(same)
+        if len(state.groups) >= _MAX_GROUPS:
+            break
+    if not state.groups:
         return roots
-    order = _merged_order(nodes, member_of)
-    assert order is not None  # (each batch was added only where the order exists)
-    return _substitute(roots, order, batches, {id(node) for node in nodes}, place)
-
-
-def _merged_order(nodes: list[Node], member_of: dict[int, int]) -> list | None:
-    """The nodes in an order that keeps each batch's members together (one entry, the
-    batch's number) after the inputs of them all; None where the batches make a cycle."""
-    entries: dict[int, object] = {}
-
-    def merged(node: Node) -> int:
-        k = member_of.get(id(node))
-        if k is None:
-            entries[id(node)] = node
-            return id(node)
-        entries[-1 - k] = k
-        return -1 - k
-
-    waiting: dict[int, int] = defaultdict(int)
-    readers: dict[int, list[int]] = defaultdict(list)
-    for node in nodes:
-        r = merged(node)
-        for x in node.inputs:
-            rx = merged(x)
-            if rx != r:
-                readers[rx].append(r)
-                waiting[r] += 1
-    ready = [r for r in entries if not waiting[r]]
-    order = []
-    while ready:
-        r = ready.pop()
-        order.append(entries[r])
-        for reader in readers[r]:
-            waiting[reader] -= 1
-            if not waiting[reader]:
-                ready.append(reader)
-    return order if len(order) == len(entries) else None
+    order = state.merged_order()
+    if order is None:  # (each batch was added only where the order exists)
+        raise RuntimeError("simplify: batching made a cycle")
+    return _substitute(roots, order, state, place)
 
 
 def _groups(nodes: list[Node]) -> list[tuple[tuple, list[Node]]]:
@@ -167,56 +311,92 @@ def _fits(members: list[Node]) -> bool:
     return True
 
 
-def _batched(members: list[Node], existing: set[int]) -> tuple[Node, list[int]]:
-    """One einsum over stacks of the operands that distinct `members` (einsums sharing an
-    operand) do not share, and for each member its row: a stack the graph already holds is
-    reused, in its order (which may be the members' order reversed)."""
-    first = members[0]
-    terms, out = _split(_equation(first))
-    stacked = [
-        k for k in range(len(terms)) if any(m.inputs[k] is not first.inputs[k] for m in members)
-    ]
-    rows = list(range(len(members)))
-    backward = _stack([m.inputs[stacked[0]] for m in reversed(members)])
-    if id(backward) in existing and id(_stack([m.inputs[stacked[0]] for m in members])) not in (
-        existing
-    ):
-        rows.reverse()  # the order of a stack the graph already holds
-    ordered = [members[k] for k in rows]
-    label = next(_fresh_labels(set(_equation(first))))
-    new_terms = [label + t if k in stacked else t for k, t in enumerate(terms)]
-    operands = [
-        _stack([m.inputs[k] for m in ordered]) if k in stacked else first.inputs[k]
-        for k in range(len(terms))
-    ]
-    batched = einsum(",".join(new_terms) + "->" + label + out, *operands)
-    return batched, [rows.index(k) for k in range(len(members))]
+def _rows_of(node: Node) -> Node | None:
+    """For a stack of the rows x[0], ..., x[K-1] of one array x (K rows), x."""
+    if not isinstance(node, Concatenate) or _axis(node) != 0:
+        return None
+    whole = None
+    for k, part in enumerate(node.inputs):
+        if not isinstance(part, Reshape) or part.shape[:1] != (1,):
+            return None
+        row = part.inputs[0]
+        if not isinstance(row, Index) or _index(row) != (k,):
+            return None
+        if whole is None:
+            whole = row.inputs[0]
+        if row.inputs[0] is not whole:
+            return None
+    if whole is None or whole.shape != node.shape or whole.dtype != node.dtype:
+        return None
+    return whole
 
 
-def _substitute(
-    roots: list[Node], order: list, batches: list[list[Node]], existing: set[int], place: dict
-) -> list[Node]:
-    """`roots` rebuilt along `order` (`_merged_order`): each batch as one einsum whose rows
+def _stacked(column: list[Node]) -> Node:
+    stack = _stack(column)
+    whole = _rows_of(stack)
+    return stack if whole is None else whole
+
+
+def _lifted(first: Node, operands: list[Node], spec: list, rows: int) -> Node:
+    """`first`'s op on operands with a leading axis of `rows` rows (where `spec` says so)."""
+    if isinstance(first, Einsum):
+        terms, out = _split(_equation(first))
+        label = next(_fresh_labels(set(_equation(first))))
+        terms = [t if s == _SHARED else label + t for t, s in zip(terms, spec, strict=True)]
+        node = einsum(",".join(terms) + "->" + label + out, *operands)
+    elif isinstance(first, Reshape):
+        node = Reshape(operands[0], new_shape=(rows, *first.shape))
+    elif isinstance(first, Max):
+        node = Max(
+            operands[0],
+            axes=tuple(a + 1 for a in _axes(first)),
+            keepdims=_keepdims(first),
+            least=_least(first),
+        )
+    else:  # an elementwise op
+        node = _rebuild(first, operands)
+    if node.shape != (rows, *first.shape) or node.dtype != first.dtype:
+        raise RuntimeError(f"simplify: batching {first!r} gave {node!r}")
+    return node
+
+
+def _substitute(roots: list[Node], order: list, state: _Batches, place: dict) -> list[Node]:
+    """`roots` rebuilt along `order` (`_merged_order`): each batch as one node whose rows
     stand for its members, each other node on its rebuilt inputs, in the place of the node
-    it stands for."""
+    it stands for; a stack of all the rows of a batch, in order, is the batch."""
     new: dict[int, Node] = {}
+    batched: list[Node] = []
     for entry in order:
         if isinstance(entry, int):  # a batch
-            members = batches[entry]
-            rebuilt = [_rebuild(m, [new[id(x)] for x in m.inputs]) for m in members]
-            batched, rows = _batched(rebuilt, existing)
-            for m, row in zip(members, rows, strict=True):
-                new[id(m)] = Index(batched, index=(row,))
+            members, spec = state.groups[entry], state.specs[entry]
+            first = members[0]
+            operands = []
+            for j, s in enumerate(spec):
+                if s == _SHARED:
+                    operands.append(new[id(first.inputs[j])])
+                elif s == _STACKED:
+                    operands.append(_stacked([new[id(m.inputs[j])] for m in members]))
+                else:
+                    operands.append(batched[s])
+            node = _lifted(first, operands, spec, len(members))
+            while len(batched) <= entry:
+                batched.append(node)
+            batched[entry] = node
+            for row, m in enumerate(members):
+                new[id(m)] = Index(node, index=(row,))
             continue
         node = entry
         if isinstance(node, Leaf) or not node.inputs:
             new[id(node)] = node
             continue
-        rebuilt_node = _rebuild(node, [new[id(x)] for x in node.inputs])
-        if rebuilt_node.shape != node.shape or rebuilt_node.dtype != node.dtype:
-            raise RuntimeError(f"simplify: batching changed {node!r} into {rebuilt_node!r}")
-        if rebuilt_node is not node and id(rebuilt_node) not in place:
+        rebuilt = _rebuild(node, [new[id(x)] for x in node.inputs])
+        whole = _rows_of(rebuilt)
+        if whole is not None:
+            rebuilt = whole
+        if rebuilt.shape != node.shape or rebuilt.dtype != node.dtype:
+            raise RuntimeError(f"simplify: batching changed {node!r} into {rebuilt!r}")
+        if rebuilt is not node and id(rebuilt) not in place:
             old = place.get(id(node))
-            place[id(rebuilt_node)] = (old[0] if old is not None else _serial(node), rebuilt_node)
-        new[id(node)] = rebuilt_node
+            place[id(rebuilt)] = (old[0] if old is not None else _serial(node), rebuilt)
+        new[id(node)] = rebuilt
     return [new[id(r)] for r in roots]
