@@ -132,7 +132,8 @@ class _Batches:
         return order if len(order) == len(entries) else None
 
     def spec(self, members: list[Node]) -> list:
-        first, spec = members[0], []
+        first = members[0]
+        spec: list[str | int] = []
         for j, x in enumerate(first.inputs):
             column = [m.inputs[j] for m in members]
             g = self.member_of.get(id(x))
