@@ -4,8 +4,9 @@ Each pass rebuilds every node from its simplified inputs: a region of float alge
 the term collector (`collector`), every other node to the local rules that look at its
 class, tried in the order of `RULES` until none applies. Whole passes repeat (at most
 `_MAX_PASSES`) until the outputs are the same nodes; every pass is iterative and linear in
-the size of the graph. `simplify_in_order` also gives the result's nodes in an order to
-evaluate them that keeps each where the node it replaces was built.
+the size of the graph. Then the batching pass (`batching`) runs once. `simplify_in_order`
+also gives the result's nodes in an order to evaluate them that keeps each where the node it
+replaces was built (a batch goes right after the last of its inputs).
 """
 
 from __future__ import annotations
