@@ -59,7 +59,9 @@ TABLE.row(
 )
 
 _MIN_BATCH = 2  # the fewest einsums batched together
-_MAX_GROUPS = 256  # groups formed per graph at most (each may cost one visit of the graph)
+_MAX_GROUPS = 256  # batches made per graph at most
+_MAX_SEEDS = 64  # groups of einsums sharing an operand looked at (each costs a visit of the graph)
+_MAX_CHECKS = 64  # batches with stacked operands checked for cycles (each costs a visit)
 
 _SHARED, _STACKED = "shared", "stacked"  # how a batch reads an operand (else: a batch's number)
 
@@ -82,6 +84,7 @@ class _Batches:
         self.specs: list[list] = []
         self.member_of: dict[int, int] = {}  # id(node) -> its batch
         self.row_of: dict[int, int] = {}  # id(node) -> its row in its batch
+        self.checks = 0  # cycle checks made
 
     def add(self, members: list[Node]) -> bool:
         """Make `members` a batch where the graph stays acyclic and the arrays small."""
@@ -96,13 +99,17 @@ class _Batches:
             self.row_of[id(m)] = row
         # Shared operands and rows of batches made before cannot close a cycle (each is an
         # input of every member); stacked ones can (one may depend on another member).
-        if _STACKED in spec and self.groups and self.merged_order() is None:
+        if _STACKED in spec and self.groups and (self.checks >= _MAX_CHECKS or self.cyclic()):
             for m in members:
                 del self.member_of[id(m)], self.row_of[id(m)]
             return False
         self.groups.append(members)
         self.specs.append(spec)
         return True
+
+    def cyclic(self) -> bool:
+        self.checks += 1
+        return self.merged_order() is None
 
     def merged_order(self) -> list | None:
         """The nodes in an order that keeps each batch's members together (one entry, the
@@ -245,8 +252,11 @@ def batch(roots: list[Node], place: dict) -> list[Node]:
     [0.0, 2.0, 4.0, 6.0]
     """
     nodes = toposort(roots)
+    groups = _groups(nodes)
+    if not groups:
+        return roots
     state = _Batches(nodes)
-    for _, members in _groups(nodes):
+    for _, members in groups[:_MAX_SEEDS]:
         free = [m for m in members if id(m) not in state.member_of]
         if len(free) < _MIN_BATCH:
             continue
