@@ -206,3 +206,35 @@ def test_dtypes_are_kept(dtype):
     xs = [ad.Variable(np.ones(3, dtype), name=f"x{k}") for k in range(3)]
     simplified = simplify([A @ x * 2 for x in xs])
     assert all(s.dtype == dtype and s.shape == (2,) for s in simplified)
+
+
+def test_integer_products_are_batched_exactly():
+    A = ad.Variable(np.arange(6).reshape(2, 3), name="A")
+    xs = [ad.Variable(np.arange(3) + k, name=f"x{k}") for k in range(3)]
+    outputs = [A @ x + 1 for x in xs]
+    assert kinds(simplify(outputs)).count(Einsum) == 1
+    plan = ad.function(outputs, inputs=[A, *xs])
+    arrays = [np.arange(6).reshape(2, 3) * 7] + [np.arange(3) * (k - 1) for k in range(3)]
+    for got, x in zip(plan(*arrays), arrays[1:], strict=True):
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, arrays[0] @ x + 1)
+
+
+def test_an_output_that_is_a_row_is_the_caller_s_own():
+    A = ad.Variable(np.ones((2, 2)), name="A")
+    xs = [ad.Variable(np.ones(2), name=f"x{k}") for k in range(2)]
+    plan = ad.function([A @ x for x in xs], inputs=[A, *xs])
+    first, second = plan(np.eye(2), np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    first[:] = -1.0
+    np.testing.assert_array_equal(second, [3.0, 4.0])
+
+
+def test_more_groups_than_the_pass_looks_at_keep_their_values():
+    # 80 matrices, each times x and times y: more groups than `_MAX_SEEDS` and `_MAX_CHECKS`
+    As = [ad.Variable(np.zeros((2, 2)), name=f"A{i}") for i in range(80)]
+    x, y = ad.Variable(np.zeros(2), name="x"), ad.Variable(np.zeros(2), name="y")
+    outputs = [ad.tanh(A @ x) * (A @ y) for A in As]
+    assert len(As) > max(batching._MAX_SEEDS, batching._MAX_CHECKS)
+    assert kinds(simplify(outputs)).count(Einsum) <= 2
+    arrays = [rng.standard_normal((2, 2)) for _ in As] + [rng.standard_normal(2) for _ in "xy"]
+    same_plans(outputs, [*As, x, y], arrays)
