@@ -3,18 +3,25 @@
 K einsums with the same equation, the same operand shapes and dtypes, and one operand in
 common (the same node at the same position), none of which depends on another, are the K
 rows of ONE einsum over the stack of their other operands: ``A @ x_k -> (stack(x_k) @ A.T)[k]``.
-Each is then a view (an `Index`) of that result. The 25 products ``Wxh @ x_t`` of a
-recurrent net written one Variable per step, its 25 read-outs ``Why @ h_t`` and the products
-of their gradients with ``Why`` run as three matmuls instead of 75.
+Then the readers that do the same to each row (one op, the same parameters, the same shared
+operands; elementwise ops, einsums, reshapes, max) become one op over all the rows, and
+theirs, as far as that goes. Each member is then a view (an `Index`) of its batch, and a
+stack of all of a batch's rows in order is the batch. In a recurrent net written one
+Variable per step, the 25 products ``Wxh @ x_t`` and their bias, the 25 read-outs
+``Why @ h_t`` with their log-softmax and its gradient, and the gradients' products with
+``Why`` run as a few ops over 25 rows instead of 25 ops each.
 
-Only einsums that do not depend on each other are batched: a group is split into levels
-(`_levels`: 1 + the level of the deepest member it depends on), and the members of one level
-are independent, so the stacked einsum can go after all their inputs and before all their
-consumers. Groups are batched one at a time, each on the graph the previous one left, so
-that two batches can never wait on each other. A stack that the graph already holds (the
-collector's `stack_einsums` builds one for a summed gradient) is reused. Values are those
-of the graph: stacking and indexing are exact, and a batched product sums in another order
-(rounding only). Stacks stay small (`_STACK_BYTES`): calls cost the most on small arrays.
+Only nodes that do not depend on each other are batched: a group of einsums is split into
+levels (`_levels`: 1 + the level of the deepest member it depends on; the members of one
+level are independent), and a batch that stacks operands is kept only where the graph with
+every batch merged into one node stays acyclic (`_Batches.merged_order`), so that each batch
+can go after all its inputs and before all its readers, and no two batches wait on each
+other. A stack the graph already holds (the collector's `stack_einsums` builds one for a
+summed gradient) is reused. Values are those of the graph, nan and inf included: stacking
+and indexing are exact, and a batched product sums in another order (rounding only). Stacks
+and batches stay small (`_STACK_BYTES`): calls cost the most on small arrays. The pass runs
+once, after the rule passes (`driver.simplify_in_order`), and costs a few visits of the
+graph (bounded by `_MAX_SEEDS` and `_MAX_CHECKS`).
 """
 
 from __future__ import annotations
@@ -55,6 +62,15 @@ TABLE.row(
     "batch_einsums",
     "K independent einsums e(A, x_k) of one equation -> one e(A, stack(x_k)), then its rows",
     Einsum,
+    by=BATCHING,
+)
+TABLE.row(
+    "batch_readers",
+    "f(row_k of a batch, shared) for every row k -> f(batch, shared), then its rows",
+    Einsum,
+    Elementwise,
+    Reshape,
+    Max,
     by=BATCHING,
 )
 
