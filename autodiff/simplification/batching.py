@@ -89,12 +89,16 @@ class _Batches:
 
     def __init__(self, nodes: list[Node]):
         self.nodes = nodes
-        self.existing = {id(node) for node in nodes}
         self.readers: dict[int, list[Node]] = defaultdict(list)
         for node in nodes:
             for x in dict.fromkeys(node.inputs):
                 self.readers[id(x)].append(node)
         self.index = {id(node): i for i, node in enumerate(nodes)}
+        self.stacks = {  # the stacks the graph holds, by what they stack
+            tuple(id(x) for x in rows)
+            for rows in (n.plan_reads() for n in nodes if isinstance(n, Concatenate))
+            if rows is not None
+        }
         self.inputs_of = [[self.index[id(x)] for x in node.inputs] for node in nodes]
         self.groups: list[list[Node]] = []
         self.specs: list[list] = []
@@ -180,8 +184,8 @@ class _Batches:
         stacked = [
             j for j, x in enumerate(members[0].inputs) if any(m.inputs[j] is not x for m in members)
         ]
-        column = [m.inputs[stacked[0]] for m in members]
-        if id(_stack(column[::-1])) in self.existing and id(_stack(column)) not in self.existing:
+        column = tuple(id(m.inputs[stacked[0]]) for m in members)
+        if column[::-1] in self.stacks and column not in self.stacks:
             members = members[::-1]  # the order of a stack the graph already holds
         if self.add(members):
             self.lift(len(self.groups) - 1)
@@ -276,7 +280,10 @@ def batch(roots: list[Node], place: dict) -> list[Node]:
         free = [m for m in members if id(m) not in state.member_of]
         if len(free) < _MIN_BATCH:
             continue
-        level = _levels(nodes, free)
+        if max(_serial(x) for m in free for x in m.inputs) < min(_serial(m) for m in free):
+            level = {id(m): 1 for m in free}  # all inputs older than all members: independent
+        else:
+            level = _levels(nodes, free)
         by_level: dict[int, list[Node]] = defaultdict(list)
         for m in free:
             by_level[level[id(m)]].append(m)
