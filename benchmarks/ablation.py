@@ -20,6 +20,7 @@ import workloads
 
 compile_module = sys.modules["autodiff.compile"]
 simplify_module = sys.modules["autodiff.simplification.driver"]
+batching_module = sys.modules["autodiff.simplification.batching"]
 collector_module = sys.modules["autodiff.simplification.collector"]
 
 
@@ -114,6 +115,8 @@ SWITCHES = {
                  lambda: without_rules("einsum_eye", "einsum_fill", "reshape_eye")),
     "stacking": ("no horizontal stacking of sums (stack_einsums, stack_scatters, stack_sum)",
                  lambda: patched(collector_module._Writer, "stack", lambda self, items: items)),
+    "batching": ("no batching of independent einsums sharing an operand, nor of their readers",
+                 lambda: patched(batching_module, "batch", lambda roots, place: roots)),
 }
 
 

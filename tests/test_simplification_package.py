@@ -11,11 +11,12 @@ from autodiff.node import Node
 from autodiff.ops.einsum import Einsum
 from autodiff.ops.elementwise import Multiply, Negative
 from autodiff.ops.shape import Reshape
-from autodiff.simplification import RULES, collector, driver, rules_algebra, rules_einsum
+from autodiff.simplification import RULES, batching, collector, driver, rules_algebra
+from autodiff.simplification import rules_einsum
 from autodiff.simplification import rules_shape
-from autodiff.simplification.registry import COLLECTOR, Rule, RuleTable
+from autodiff.simplification.registry import BATCHING, COLLECTOR, Rule, RuleTable
 
-FAMILIES = [rules_algebra, rules_shape, rules_einsum, collector]
+FAMILIES = [rules_algebra, rules_shape, rules_einsum, collector, batching]
 
 
 def test_every_row_has_a_one_line_identity_a_class_and_no_duplicate():
@@ -38,6 +39,8 @@ def test_each_rule_is_registered_in_the_module_it_is_written_in():
             assert getattr(importlib.import_module(rule.module), rule.name) is rule.rewrite
         elif rule.by == COLLECTOR:
             assert rule.module == collector.__name__, rule.name
+        elif rule.by == BATCHING:
+            assert rule.module == batching.__name__, rule.name
         else:  # a case of another rule, which carries it out
             assert rule.by in with_function, rule.name
 
@@ -89,8 +92,8 @@ def test_simplification_is_a_package_of_modules_and_ad_simplify_the_function():
     assert "simplification" in modules and "simplify" not in modules  # no module hidden
     folder = Path(package.__file__).parent
     names = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
-    assert names == ["base", "collector", "driver", "registry", "rules_algebra", "rules_einsum",
-                     "rules_shape"]
+    assert names == ["base", "batching", "collector", "driver", "registry", "rules_algebra",
+                     "rules_einsum", "rules_shape"]
     for name in names:
         loaded = importlib.import_module(f"autodiff.simplification.{name}")
         assert len((folder / f"{name}.py").read_text().splitlines()) <= 800, name

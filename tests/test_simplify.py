@@ -9,7 +9,7 @@ import autodiff as ad
 from autodiff.node import toposort
 from autodiff.ops.einsum import Einsum
 from autodiff.ops.creation import Eye, Fill
-from autodiff.ops.elementwise import Add, Multiply, Negative, Pow
+from autodiff.ops.elementwise import Add, Multiply, Negative, Pow, Tanh
 from autodiff.ops.shape import Concatenate, Index, IndexAdjoint, Reshape
 from autodiff.simplification import RULES, simplify
 
@@ -103,6 +103,8 @@ EXAMPLES = {
     "stack_scatters": (_scatter_sum, lambda s: IndexAdjoint not in kinds(s) and Concatenate in kinds(s)),
     "stack_sum": (lambda: [ad.tanh(x) + ad.sin(x) + ad.cos(x) + ad.exp(x) + ad.sqrt(p)],
                   lambda s: kinds(s).count(Add) == 0),
+    "batch_einsums": (lambda: [M @ x, M @ y, M @ z], lambda s: kinds(s).count(Einsum) == 1),
+    "batch_readers": (lambda: [ad.tanh(M @ x), ad.tanh(M @ y)], lambda s: kinds(s).count(Tanh) == 1),
 }
 
 

@@ -41,10 +41,16 @@ identity holds for every float, or where the graph shows it does for the values 
   where the two divisions give x / r**2 (kept: dividing the large array twice costs a
   full-size pass in Hessians such as the logistic regression's).
 
+Once the passes are done, independent einsums of one equation that share an operand (the
+products ``W @ x_t`` of a loop over time steps) are batched into one einsum over the stack of
+their other operands, and the readers doing the same to each of its rows into one op over all
+rows (`batching`); products that depend on each other stay apart.
+
 The modules: `driver` (the passes, `simplify`, `simplify_in_order` and `RULES`), `registry`
 (`Rule` and the ``@rule(identity, *classes)`` decorator), the local rules by family
 (`rules_algebra`, `rules_shape`, `rules_einsum`), the term collector with its identities
-(`collector`), and `base`, what they share (thresholds, bounds, IEEE-safe factories).
+(`collector`), the batching pass (`batching`), and `base`, what they share (thresholds,
+bounds, IEEE-safe factories).
 """
 
 from .driver import RULES, paused_gc, simplify, simplify_in_order

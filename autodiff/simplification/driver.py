@@ -4,8 +4,9 @@ Each pass rebuilds every node from its simplified inputs: a region of float alge
 the term collector (`collector`), every other node to the local rules that look at its
 class, tried in the order of `RULES` until none applies. Whole passes repeat (at most
 `_MAX_PASSES`) until the outputs are the same nodes; every pass is iterative and linear in
-the size of the graph. `simplify_in_order` also gives the result's nodes in an order to
-evaluate them that keeps each where the node it replaces was built.
+the size of the graph. Then the batching pass (`batching`) runs once. `simplify_in_order`
+also gives the result's nodes in an order to evaluate them that keeps each where the node it
+replaces was built (a batch goes right after the last of its inputs).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 from ..node import Leaf, Node, toposort
-from . import collector, rules_algebra, rules_einsum, rules_shape
+from . import batching, collector, rules_algebra, rules_einsum, rules_shape
 from .base import _MAX_PASSES, _bound, _rebuild, _serial, _size
 from .collector import Collecting, _collectable, _Poly
 from .registry import Rewrite, Rule
@@ -30,6 +31,7 @@ RULES: list[Rule] = [
     *rules_shape.TABLE,
     *rules_einsum.TABLE,
     *collector.TABLE,
+    *batching.TABLE,
 ]
 
 
@@ -87,6 +89,7 @@ def simplify_in_order(outputs: Sequence[Node]) -> tuple[list[Node], list[Node]]:
             if all(a is b for a, b in zip(new_roots, roots, strict=True)):
                 break
             roots = new_roots
+        roots = batching.batch(roots, place)
         return roots, _schedule(roots, place)
 
 

@@ -3,8 +3,9 @@
 A family module (`rules_algebra`, `rules_shape`, `rules_einsum`, `collector`) keeps one
 `RuleTable`; ``@rule("x * 1 -> x", Multiply)`` on a function adds a row naming the function,
 the node classes it looks at and the identity it carries out, in the order rows are written.
-Identities carried out by another piece of code (the term collector, or a case of another
-rule) are rows without a function that say who carries them (`RuleTable.row`). The driver
+Identities carried out by another piece of code (the term collector, the batching pass,
+or a case of another rule) are rows without a function that say who carries them
+(`RuleTable.row`). The driver
 (`driver.RULES`) lists the families' rows in a fixed order, which is the order in which the
 rules of one node class are tried.
 """
@@ -17,9 +18,10 @@ from typing import Protocol
 
 from ..node import Node
 
-__all__ = ["COLLECTOR", "Context", "Rewrite", "Rule", "RuleTable"]
+__all__ = ["BATCHING", "COLLECTOR", "Context", "Rewrite", "Rule", "RuleTable"]
 
 COLLECTOR = "the term collector"  # `Rule.by` of the identities the collector carries out
+BATCHING = "the batching pass"  # `Rule.by` of what `batching` does once the passes are done
 
 
 class Context(Protocol):
