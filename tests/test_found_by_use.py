@@ -126,3 +126,38 @@ def test_arrays_a_plan_returns_are_the_callers_alone():
     total = ad.function(ad.sum(x, axis=0))()
     total[0] = -1.0
     np.testing.assert_array_equal(x.value, np.arange(6.0).reshape(2, 3))
+
+
+def _three_ways(node):
+    """ad.eval, the simplified plan and the plain plan, which must agree."""
+    return [ad.eval(node), ad.function(node)(), ad.function(node, simplify=False)()]
+
+
+@pytest.mark.parametrize("shape, axis", [((0, 3), 1), ((0, 3), -1), ((2, 0), 0), ((0, 3), (0, 1))])
+def test_prod_over_an_axis_of_an_empty_array(shape, axis):
+    values = np.zeros(shape)
+    x = ad.Variable(values)
+    for keepdims in (False, True):
+        reference = np.prod(values, axis=axis, keepdims=keepdims)
+        for value in _three_ways(ad.prod(x, axis=axis, keepdims=keepdims)):
+            np.testing.assert_array_equal(value, reference)
+    assert ad.grad(ad.sum(ad.prod(x, axis=axis)), x)().shape == shape
+
+
+def test_std_and_norms_propagate_nan():
+    """The guard that gives the root the derivative 0 at 0 must not turn nan into 0."""
+    values = np.array([[1.0, np.nan, 3.0], [np.inf, -1.0, 2.0]])
+    x = ad.Variable(values)
+    with np.errstate(invalid="ignore"):
+        for node, reference in [
+            (ad.std(x), np.std(values)),
+            (ad.std(x, axis=0), np.std(values, axis=0)),
+            (ad.norm(x), np.linalg.norm(values)),
+            (ad.norm(x, axis=1), np.linalg.norm(values, axis=1)),
+            (ad.norm(x, 3, axis=1), np.linalg.norm(values, 3, axis=1)),
+            (ad.norm(x, "fro"), np.linalg.norm(values, "fro")),
+        ]:
+            for value in _three_ways(node):
+                np.testing.assert_array_equal(value, reference)
+    zero = ad.Variable(np.zeros(3))
+    assert np.array_equal(ad.grad(ad.norm(zero), zero)(), np.zeros(3))  # still 0 at 0

@@ -277,7 +277,8 @@ def prod(x, axis=None, dtype=None, keepdims: bool = False, initial=None, where=N
     axes = normalize_axes("Prod", axis, x.shape)
     rest = tuple(i for i in range(x.ndim) if i not in axes)
     moved = transpose(x, rest + axes)  # the reduced axes last, as one
-    flat = reshape(moved, moved.shape[: len(rest)] + (-1,))
+    size = int(np.prod([x.shape[a] for a in axes]))  # not -1: a size-0 input has no inference
+    flat = reshape(moved, moved.shape[: len(rest)] + (size,))
     result: Node = Prod(flat, axis=-1)
     if keepdims:
         result = reshape(result, kept_shape(x.shape, axes))

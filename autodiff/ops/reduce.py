@@ -31,7 +31,6 @@ from .elementwise import (
     absolute,
     astype,
     equal,
-    greater,
     not_equal,
     power,
     sqrt,
@@ -556,11 +555,12 @@ def var(
 
 
 def _root(v: Node, p: float) -> Node:
-    """v ** (1/p) for v >= 0, with the derivative 0 (not inf) wherever v is 0, at every order."""
-    positive = greater(v, 0)
-    safe = where(positive, v, 1.0)  # never 0, so no derivative of the root below is inf
+    """v ** (1/p) for v >= 0, with the derivative 0 (not inf) wherever v is 0, at every order
+    (nan and inf pass through)."""
+    zero = equal(v, 0)
+    safe = where(zero, 1.0, v)  # never 0, so no derivative of the root below is inf
     root = sqrt(safe) if p == 2 else power(safe, 1.0 / p)
-    return where(positive, root, 0.0)
+    return where(zero, 0.0, root)
 
 
 def std(
