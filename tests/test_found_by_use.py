@@ -161,3 +161,16 @@ def test_std_and_norms_propagate_nan():
                 np.testing.assert_array_equal(value, reference)
     zero = ad.Variable(np.zeros(3))
     assert np.array_equal(ad.grad(ad.norm(zero), zero)(), np.zeros(3))  # still 0 at 0
+
+
+@pytest.mark.parametrize("p", [np.inf, -np.inf, np.nan])
+def test_power_with_an_infinite_or_nan_exponent_compiles(p):
+    values = np.array([0.5, 2.0, -1.0])
+    x = ad.Variable(values)
+    for node in (x**p, ad.sqrt(ad.square(x) ** p)):  # the plan asks the power for its facts
+        with np.errstate(invalid="ignore", over="ignore"):
+            reference = ad.eval(node)
+            for value in _three_ways(node):
+                np.testing.assert_array_equal(value, reference)
+    with np.errstate(invalid="ignore", over="ignore"):
+        np.testing.assert_array_equal(ad.eval(x**p), values**p)
