@@ -174,3 +174,25 @@ def test_power_with_an_infinite_or_nan_exponent_compiles(p):
                 np.testing.assert_array_equal(value, reference)
     with np.errstate(invalid="ignore", over="ignore"):
         np.testing.assert_array_equal(ad.eval(x**p), values**p)
+
+
+def test_prod_initial_node_is_differentiated_not_frozen():
+    x = ad.Variable(np.array([1.0, -2.0, 3.0]))
+    c = ad.Variable(np.array(0.5))
+    y = ad.prod(x, initial=c)
+    assert float(y()) == -3.0
+    assert float(ad.grad(y, c)()) == -6.0
+    assert float(ad.grad(y, x)()[0]) == -3.0
+    c.value = np.array(2.0)  # the graph reads the Variable's current value
+    assert float(y()) == -12.0
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda c: ad.full((3,), c), lambda c: ad.leaky_relu(ad.Variable(np.ones(2)), c)],
+    ids=["full value", "leaky_relu alpha"],
+)
+def test_number_parameters_refuse_nodes_instead_of_freezing_them(build):
+    """A parameter that must be a number read a node's current value once, silently."""
+    with pytest.raises(TypeError, match=r"must be a number, not a node"):
+        build(ad.Variable(np.array(0.5)))

@@ -283,7 +283,9 @@ def prod(x, axis=None, dtype=None, keepdims: bool = False, initial=None, where=N
     if keepdims:
         result = reshape(result, kept_shape(x.shape, axes))
     if initial is not None:
-        result = multiply(result, np.asarray(initial, result.dtype))
+        # a node is a factor of the graph (np.asarray would freeze its current value)
+        factor = initial if isinstance(initial, Node) else np.asarray(initial, result.dtype)
+        result = multiply(result, factor)
     return result
 
 
