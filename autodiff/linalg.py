@@ -306,6 +306,8 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=None) -> Node:
     if rcond is not None and rtol is not None:
         raise ValueError("Pinv: pass rcond or rtol, not both")
     for name, value in (("rcond", rcond), ("rtol", rtol)):
+        if isinstance(value, Node):  # float() would freeze its current value
+            raise TypeError(f"Pinv: {name} must be a number, not a node ({value!r})")
         if value is not None and np.ndim(value) != 0:
             raise NotImplementedError(f"Pinv: {name} must be a number, got {value!r}")
     return _ops.Pinv(
@@ -332,6 +334,8 @@ def lstsq(a, b, rcond=None) -> LstsqResult:
     vector = b.ndim == 1
     if vector:
         b = reshape(b, b.shape + (1,))
+    if isinstance(rcond, Node):  # float() would freeze its current value
+        raise TypeError(f"Lstsq: rcond must be a number, not a node ({rcond!r})")
     r = None if rcond is None else float(rcond)
     x = _ops.Lstsq(a, b, rcond=r)
     m, n = a.shape

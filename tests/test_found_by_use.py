@@ -196,3 +196,24 @@ def test_number_parameters_refuse_nodes_instead_of_freezing_them(build):
     """A parameter that must be a number read a node's current value once, silently."""
     with pytest.raises(TypeError, match=r"must be a number, not a node"):
         build(ad.Variable(np.array(0.5)))
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda x, i, f: ad.roll(x, i), r"Roll: shift must be integers, not a node"),
+        (lambda x, i, f: ad.repeat(x, i), r"Repeat: repeats must be integers, not a node"),
+        (lambda x, i, f: ad.pad(x, i), r"Pad: pad_width must be integers, not a node"),
+        (lambda x, i, f: ad.pad(x, ((i, 1), (0, 0))), r"Pad: pad_width must be integers"),
+        (lambda x, i, f: ad.linalg.pinv(x, rcond=f), r"Pinv: rcond must be a number"),
+        (lambda x, i, f: ad.linalg.pinv(x, rtol=f), r"Pinv: rtol must be a number"),
+        (lambda x, i, f: ad.linalg.lstsq(x, np.ones(2), rcond=f), r"Lstsq: rcond must be"),
+    ],
+)
+def test_static_arguments_refuse_nodes_instead_of_freezing_them(build, message):
+    """An integer Variable passed as a shift, count or width (or a float one as a cutoff) was
+    read once when the graph was built: later values of it were silently ignored."""
+    x = ad.Variable(np.eye(2))
+    i, f = ad.Variable(np.array(1)), ad.Variable(np.array(0.5))
+    with pytest.raises(TypeError, match=message):
+        build(x, i, f)
