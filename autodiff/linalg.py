@@ -28,7 +28,7 @@ import numpy as np
 from .node import Node, as_node
 from .ops import linalg as _ops
 from .ops._common import normalize_axes
-from .ops.creation import eye
+from .ops.creation import eye, zeros
 from .ops.einsum import broadcast_to, einsum, matmul, sum, transpose
 from .ops.einsum import diagonal as _diagonal
 from .ops.einsum import outer as _outer
@@ -537,6 +537,8 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None) -> Node:
     if a.ndim < 2:
         return astype(greater(sum(not_equal(a, 0)), 0), np.int64)
     s = svdvals(a)
+    if s.shape[-1] == 0:  # an empty matrix has rank 0 (and no largest singular value)
+        return astype(zeros(s.shape[:-1]), np.int64)
     if tol is not None:
         cutoff = as_node(tol, like=s)
     else:

@@ -217,3 +217,19 @@ def test_static_arguments_refuse_nodes_instead_of_freezing_them(build, message):
     i, f = ad.Variable(np.array(1)), ad.Variable(np.array(0.5))
     with pytest.raises(TypeError, match=message):
         build(x, i, f)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0), (2, 0, 2)])
+def test_norms_and_rank_of_empty_matrices(shape):
+    """NumPy takes the max of its norms with initial 0, and an empty matrix has rank 0."""
+    values = np.ones(shape)
+    x = ad.Variable(values)
+    axes = (-2, -1)
+    for ord in [None, "fro", 1, np.inf, 2, "nuc"]:
+        for value in _three_ways(ad.norm(x, ord, axis=axes)):
+            np.testing.assert_array_equal(value, np.linalg.norm(values, ord, axis=axes))
+    for value in _three_ways(ad.norm(x, np.inf, axis=0)):
+        np.testing.assert_array_equal(value, np.linalg.norm(values, np.inf, axis=0))
+    rank = ad.linalg.matrix_rank(x)
+    assert rank.dtype == np.int64
+    np.testing.assert_array_equal(rank(), np.linalg.matrix_rank(values))

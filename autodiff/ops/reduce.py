@@ -590,13 +590,21 @@ def std(
     return _root(variance, 2)
 
 
+def _largest(x: Node, axis, keepdims: bool = False) -> Node:
+    """max over `axis`, 0 where that is empty: NumPy's norms take their max with initial 0."""
+    axes = normalize_axes("Norm", axis, x.shape)
+    if builtins.any(x.shape[a] == 0 for a in axes):
+        return full(np.zeros(x.shape).max(axis=axes, keepdims=keepdims, initial=0).shape, 0, x.dtype)
+    return max(x, axes, keepdims)
+
+
 def _vector_norm(x: Node, ord, axes: tuple[int, ...], keepdims: bool) -> Node:
     if isinstance(ord, str):  # NumPy raises ValueError for a bad order, not TypeError
         raise ValueError(f"Norm: invalid norm order {ord!r} for vectors")
     if ord is None or ord == 2:
         return _root(sum(square(x), axes, keepdims), 2)
     if ord == np.inf:
-        return max(absolute(x), axes, keepdims)
+        return _largest(absolute(x), axes, keepdims)
     if ord == -np.inf:
         return min(absolute(x), axes, keepdims)
     if ord == 0:
@@ -611,15 +619,15 @@ def _matrix_norm(x: Node, ord, axes: tuple[int, int], keepdims: bool) -> Node:
     if ord is None or ord == "fro":
         result = _root(sum(square(x), axes), 2)
     elif ord in (1, -1):
-        pick = max if ord == 1 else min
+        pick = _largest if ord == 1 else min
         result = pick(sum(absolute(x), rows), cols - (cols > rows))
     elif ord in (np.inf, -np.inf):
-        pick = max if ord == np.inf else min
+        pick = _largest if ord == np.inf else min
         result = pick(sum(absolute(x), cols), rows - (rows > cols))
     elif ord in (2, -2, "nuc"):
         others = [i for i in range(x.ndim) if i not in axes]
         s = SingularValues(transpose(x, (*others, rows, cols)))
-        result = sum(s, -1) if ord == "nuc" else (max if ord == 2 else min)(s, -1)
+        result = sum(s, -1) if ord == "nuc" else (_largest if ord == 2 else min)(s, -1)
     else:
         raise ValueError(f"Norm: invalid norm order {ord!r} for matrices")
     if keepdims:
