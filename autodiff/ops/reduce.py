@@ -594,7 +594,8 @@ def _largest(x: Node, axis, keepdims: bool = False) -> Node:
     """max over `axis`, 0 where that is empty: NumPy's norms take their max with initial 0."""
     axes = normalize_axes("Norm", axis, x.shape)
     if builtins.any(x.shape[a] == 0 for a in axes):
-        return full(np.zeros(x.shape).max(axis=axes, keepdims=keepdims, initial=0).shape, 0, x.dtype)
+        shape = np.zeros(x.shape).max(axis=axes, keepdims=keepdims, initial=0).shape
+        return full(shape, 0, x.dtype)
     return max(x, axes, keepdims)
 
 
