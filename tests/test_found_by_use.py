@@ -233,3 +233,16 @@ def test_norms_and_rank_of_empty_matrices(shape):
     rank = ad.linalg.matrix_rank(x)
     assert rank.dtype == np.int64
     np.testing.assert_array_equal(rank(), np.linalg.matrix_rank(values))
+
+
+@pytest.mark.parametrize("shape, axis", [((0,), None), ((0, 3), 0), ((2, 0), 1), ((2, 0), -1)])
+def test_logsumexp_of_nothing_is_minus_inf(shape, axis):
+    """As scipy.special.logsumexp: log(0), not a zero-size Max error from the shift."""
+    values = np.zeros(shape)
+    x = ad.Variable(values)
+    reference = np.full(np.sum(values, axis=axis).shape, -np.inf)
+    with np.errstate(divide="ignore"):
+        for node in (ad.logsumexp(x, axis=axis), ad.stats.logsumexp(x, axis=axis)):
+            for value in _three_ways(node):
+                np.testing.assert_array_equal(value, reference)
+        assert ad.grad(ad.sum(ad.logsumexp(x, axis=axis)), x)().shape == shape

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..node import Node, as_node, composition
 from ._common import normalize_axes
+from .creation import zeros
 from .einsum import sum
 from .elementwise import Elementwise, astype, exp, log
 from .reduce import max
@@ -45,6 +46,10 @@ def shift_by_max(x: Node, axes: tuple[int, ...]) -> tuple[Node, Node]:
     """
     if x.dtype.kind not in "fc":
         x = astype(x, np.float64)
+    if any(x.shape[a] == 0 for a in axes):  # nothing to take the max of: no shift
+        kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+        shift = zeros(kept, x.dtype)
+        return x - shift, shift
     shift = FiniteShift(max(x, axes, keepdims=True))
     return x - shift, shift
 
