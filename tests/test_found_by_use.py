@@ -205,6 +205,7 @@ def test_number_parameters_refuse_nodes_instead_of_freezing_them(build):
         (lambda x, i, f: ad.repeat(x, i), r"Repeat: repeats must be integers, not a node"),
         (lambda x, i, f: ad.pad(x, i), r"Pad: pad_width must be integers, not a node"),
         (lambda x, i, f: ad.pad(x, ((i, 1), (0, 0))), r"Pad: pad_width must be integers"),
+        (lambda x, i, f: ad.pad(x, 1, constant_values=(f, 1.0)), r"Pad: constant_values must"),
         (lambda x, i, f: ad.linalg.pinv(x, rcond=f), r"Pinv: rcond must be a number"),
         (lambda x, i, f: ad.linalg.pinv(x, rtol=f), r"Pinv: rtol must be a number"),
         (lambda x, i, f: ad.linalg.lstsq(x, np.ones(2), rcond=f), r"Lstsq: rcond must be"),

@@ -747,7 +747,7 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Node:
     widths = _pad_widths(pad_width, x.shape)
     if mode == "constant":
         values = kwargs.get("constant_values", 0)
-        if isinstance(values, Node):
+        if _holds_node(values):  # (np.pad would freeze a node's current value)
             raise TypeError("Pad: constant_values must be numbers, not a node")
         padded = Pad(x, widths=widths)
         if not np.any(values) or padded is x:
