@@ -185,6 +185,8 @@ def test_prod_initial_node_is_differentiated_not_frozen():
     assert float(ad.grad(y, x)()[0]) == -3.0
     c.value = np.array(2.0)  # the graph reads the Variable's current value
     assert float(y()) == -12.0
+    with pytest.raises(ValueError, match=r"Prod: initial must be a scalar"):
+        ad.prod(x, initial=ad.Variable(np.ones(3)))
 
 
 @pytest.mark.parametrize(

@@ -284,6 +284,8 @@ def prod(x, axis=None, dtype=None, keepdims: bool = False, initial=None, where=N
         result = reshape(result, kept_shape(x.shape, axes))
     if initial is not None:
         # a node is a factor of the graph (np.asarray would freeze its current value)
+        if isinstance(initial, Node) and initial.ndim:
+            raise ValueError(f"Prod: initial must be a scalar, got a node of shape {initial.shape}")
         factor = initial if isinstance(initial, Node) else np.asarray(initial, result.dtype)
         result = multiply(result, factor)
     return result
