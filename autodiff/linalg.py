@@ -28,7 +28,7 @@ import numpy as np
 from .node import Node, as_node
 from .ops import linalg as _ops
 from .ops._common import normalize_axes
-from .ops.creation import eye
+from .ops.creation import eye, zeros
 from .ops.einsum import broadcast_to, einsum, matmul, sum, transpose
 from .ops.einsum import diagonal as _diagonal
 from .ops.einsum import outer as _outer
@@ -306,6 +306,8 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=None) -> Node:
     if rcond is not None and rtol is not None:
         raise ValueError("Pinv: pass rcond or rtol, not both")
     for name, value in (("rcond", rcond), ("rtol", rtol)):
+        if isinstance(value, Node):  # float() would freeze its current value
+            raise TypeError(f"Pinv: {name} must be a number, not a node ({value!r})")
         if value is not None and np.ndim(value) != 0:
             raise NotImplementedError(f"Pinv: {name} must be a number, got {value!r}")
     return _ops.Pinv(
@@ -332,6 +334,8 @@ def lstsq(a, b, rcond=None) -> LstsqResult:
     vector = b.ndim == 1
     if vector:
         b = reshape(b, b.shape + (1,))
+    if isinstance(rcond, Node):  # float() would freeze its current value
+        raise TypeError(f"Lstsq: rcond must be a number, not a node ({rcond!r})")
     r = None if rcond is None else float(rcond)
     x = _ops.Lstsq(a, b, rcond=r)
     m, n = a.shape
@@ -533,6 +537,8 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None) -> Node:
     if a.ndim < 2:
         return astype(greater(sum(not_equal(a, 0)), 0), np.int64)
     s = svdvals(a)
+    if s.shape[-1] == 0:  # an empty matrix has rank 0 (and no largest singular value)
+        return astype(zeros(s.shape[:-1]), np.int64)
     if tol is not None:
         cutoff = as_node(tol, like=s)
     else:

@@ -141,7 +141,7 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
         shape = broadcast_shapes("Logsumexp", a, b)
         a = broadcast_to(a, shape)  # the weights may have more axes
     axes = normalize_axes("Logsumexp", axis, a.shape)
-    shifted, shift = shift_by_max(a, axes)
+    shifted, shift = shift_by_max(a, axes, empty=True)  # -inf over an empty axis
     terms = exp(shifted) if b is None else b * exp(shifted)
     total = sum(terms, axes, keepdims=True)
     kept = tuple(n for i, n in enumerate(a.shape) if i not in axes)

@@ -303,6 +303,11 @@ def negative(x) -> Node:
     return Negative(as_node(x))
 
 
+def _is_integer(p) -> bool:
+    """Whether the exponent p is a whole number (inf and nan are not)."""
+    return bool(np.isfinite(p)) and float(p).is_integer()
+
+
 class Power(Elementwise):
     """x ** y with both x and y nodes (see Pow for a fixed exponent); integers stay integers,
     as in NumPy (booleans give int8)."""
@@ -365,10 +370,10 @@ class Pow(Elementwise):
 
     @property
     def nonnegative(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
-        return self.p == int(self.p) and int(self.p) % 2 == 0
+        return _is_integer(self.p) and int(self.p) % 2 == 0
 
     def value_bound(self, bounds):
-        if self.p != int(self.p) or self.p < 0:
+        if not _is_integer(self.p) or self.p < 0:
             return np.inf
         try:
             return bounds[0] ** int(self.p)

@@ -277,12 +277,17 @@ def prod(x, axis=None, dtype=None, keepdims: bool = False, initial=None, where=N
     axes = normalize_axes("Prod", axis, x.shape)
     rest = tuple(i for i in range(x.ndim) if i not in axes)
     moved = transpose(x, rest + axes)  # the reduced axes last, as one
-    flat = reshape(moved, moved.shape[: len(rest)] + (-1,))
+    size = int(np.prod([x.shape[a] for a in axes]))  # not -1: a size-0 input has no inference
+    flat = reshape(moved, moved.shape[: len(rest)] + (size,))
     result: Node = Prod(flat, axis=-1)
     if keepdims:
         result = reshape(result, kept_shape(x.shape, axes))
     if initial is not None:
-        result = multiply(result, np.asarray(initial, result.dtype))
+        # a node is a factor of the graph (np.asarray would freeze its current value)
+        if isinstance(initial, Node) and initial.ndim:
+            raise ValueError(f"Prod: initial must be a scalar, got a node of shape {initial.shape}")
+        factor = initial if isinstance(initial, Node) else np.asarray(initial, result.dtype)
+        result = multiply(result, factor)
     return result
 
 

@@ -123,6 +123,8 @@ def leaky_relu(x, alpha: float = 0.01) -> Node:
     >>> ad.leaky_relu(ad.Variable(-2.0), 0.1)()
     array(-0.2)
     """
+    if isinstance(alpha, Node):  # float() would freeze its current value
+        raise TypeError(f"LeakyRelu: alpha must be a number, not a node ({alpha!r})")
     return LeakyRelu(as_node(x), alpha=float(alpha))
 
 

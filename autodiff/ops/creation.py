@@ -53,6 +53,11 @@ def full(shape, value: float, dtype=np.float64) -> Node:
     array([7., 7.])
     """
     shape = dims("Full", shape)
+    if isinstance(value, Node):  # np.asarray would freeze its current value
+        raise TypeError(
+            f"Full: value must be a number, not a node ({value!r}); use "
+            "ad.broadcast_to(value, shape)"
+        )
     return Fill(dims=shape, value=np.asarray(value, dtype).item(), kind=np.dtype(dtype).str)
 
 

@@ -82,8 +82,17 @@ def _ordered_axes(op: str, axis, shape: tuple[int, ...], what: str) -> list[int]
     return axes
 
 
-def _integers(value) -> np.ndarray:
-    """`value` as an array; an empty list as integers (it holds no floats), as NumPy takes it."""
+def _holds_node(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return any(_holds_node(v) for v in value)
+    return isinstance(value, Node)
+
+
+def _integers(op: str, what: str, value) -> np.ndarray:
+    """`value` as an array; an empty list as integers (it holds no floats), as NumPy takes it.
+    A node is refused: np.asarray would freeze its current value into the graph."""
+    if _holds_node(value):
+        raise TypeError(f"{op}: {what} must be integers, not a node ({value!r})")
     array = np.asarray(value)
     if array.size == 0 and not isinstance(value, np.ndarray):
         array = array.astype(np.intp)
@@ -147,7 +156,7 @@ def roll(a, shift, axis=None) -> Node:
     a = as_node(a)
     if axis is None:
         return reshape(roll(reshape(a, (-1,)), shift, 0), a.shape)
-    shifts, axes = _integers(shift), _integers(axis)
+    shifts, axes = _integers("Roll", "shift", shift), _integers("Roll", "axis", axis)
     if shifts.dtype.kind not in "iu" or shifts.dtype == bool:
         raise TypeError(f"Roll: shift must be integers, got {shift!r}")
     if axes.dtype.kind not in "iu" or axes.dtype == bool:
@@ -268,7 +277,7 @@ def repeat(a, repeats, axis: int | None = None) -> Node:
         x, axis = reshape(x, (-1,)), 0
     axis = _one_axis("Repeat", axis, x.shape)
     n = x.shape[axis]
-    counts = _integers(repeats)
+    counts = _integers("Repeat", "repeats", repeats)
     if counts.dtype.kind not in "iu" or counts.dtype == bool:
         raise TypeError(f"Repeat: repeats must be integers, got {repeats!r}")
     if counts.ndim > 1:
@@ -691,7 +700,7 @@ def _pad_widths(pad_width, shape: tuple[int, ...]) -> tuple[tuple[int, int], ...
             table[_one_axis("Pad", axis, shape, "axis in pad_width")] = _pad_widths(width, (0,))[0]
         return tuple((int(a), int(b)) for a, b in table)
     try:
-        table = _integers(pad_width)
+        table = _integers("Pad", "pad_width", pad_width)
         if table.dtype.kind not in "iu":
             raise TypeError(
                 f"Pad: pad_width must hold integers, got {table.dtype} in {pad_width!r}"
@@ -738,7 +747,7 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Node:
     widths = _pad_widths(pad_width, x.shape)
     if mode == "constant":
         values = kwargs.get("constant_values", 0)
-        if isinstance(values, Node):
+        if _holds_node(values):  # (np.pad would freeze a node's current value)
             raise TypeError("Pad: constant_values must be numbers, not a node")
         padded = Pad(x, widths=widths)
         if not np.any(values) or padded is x:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..node import Node, as_node, composition
 from ._common import normalize_axes
+from .creation import zeros
 from .einsum import sum
 from .elementwise import Elementwise, astype, exp, log
 from .reduce import max
@@ -37,14 +38,19 @@ class FiniteShift(Elementwise):
         return (None,)
 
 
-def shift_by_max(x: Node, axes: tuple[int, ...]) -> tuple[Node, Node]:
+def shift_by_max(x: Node, axes: tuple[int, ...], empty: bool = False) -> tuple[Node, Node]:
     """(x - m, m) for the max m over `axes` (kept as size-1 axes), or 0 where it is not finite.
 
     m carries no gradient: every function of x built here is independent of it. Integer and
-    boolean x are taken as float64.
+    boolean x are taken as float64. With `empty`, an empty axis gets m = 0 (a log-sum-exp of
+    nothing is -inf) instead of Max's error.
     """
     if x.dtype.kind not in "fc":
         x = astype(x, np.float64)
+    if empty and any(x.shape[a] == 0 for a in axes):  # a sum of nothing: no shift
+        kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+        shift = zeros(kept, x.dtype)
+        return x - shift, shift
     shift = FiniteShift(max(x, axes, keepdims=True))
     return x - shift, shift
 
@@ -67,7 +73,7 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Node:
     """
     x = as_node(x)
     axes = normalize_axes("Logsumexp", axis, x.shape)
-    shifted, shift = shift_by_max(x, axes)
+    shifted, shift = shift_by_max(x, axes, empty=True)  # -inf over an empty axis
     result = log_sum_exp_shifted(shifted, axes) + shift
     if keepdims:
         return result

@@ -31,7 +31,6 @@ from .elementwise import (
     absolute,
     astype,
     equal,
-    greater,
     not_equal,
     power,
     sqrt,
@@ -556,12 +555,12 @@ def var(
 
 
 def _root(v: Node, p: float) -> Node:
-    """v ** (1/p) for v >= 0, with the derivative 0 (not inf) wherever v is 0, at every order;
-    nan where v is nan (a std or norm of data holding a nan is nan, as NumPy's)."""
-    positive = greater(v, 0)
-    safe = where(positive, v, 1.0)  # never 0, so no derivative of the root below is inf
+    """v ** (1/p) for v >= 0, with the derivative 0 (not inf) wherever v is 0, at every order
+    (nan and inf pass through)."""
+    zero = equal(v, 0)
+    safe = where(zero, 1.0, v)  # never 0, so no derivative of the root below is inf
     root = sqrt(safe) if p == 2 else power(safe, 1.0 / p)
-    return where(positive, root, v * 0.0)  # 0 where v is 0, nan where it is nan
+    return where(zero, 0.0, root)
 
 
 def std(
@@ -591,13 +590,22 @@ def std(
     return _root(variance, 2)
 
 
+def _largest(x: Node, axis, keepdims: bool = False) -> Node:
+    """max over `axis`, 0 where that is empty: NumPy's norms take their max with initial 0."""
+    axes = normalize_axes("Norm", axis, x.shape)
+    if builtins.any(x.shape[a] == 0 for a in axes):
+        shape = np.zeros(x.shape).max(axis=axes, keepdims=keepdims, initial=0).shape
+        return full(shape, 0, x.dtype)
+    return max(x, axes, keepdims)
+
+
 def _vector_norm(x: Node, ord, axes: tuple[int, ...], keepdims: bool) -> Node:
     if isinstance(ord, str):  # NumPy raises ValueError for a bad order, not TypeError
         raise ValueError(f"Norm: invalid norm order {ord!r} for vectors")
     if ord is None or ord == 2:
         return _root(sum(square(x), axes, keepdims), 2)
     if ord == np.inf:
-        return max(absolute(x), axes, keepdims)
+        return _largest(absolute(x), axes, keepdims)
     if ord == -np.inf:
         return min(absolute(x), axes, keepdims)
     if ord == 0:
@@ -612,15 +620,15 @@ def _matrix_norm(x: Node, ord, axes: tuple[int, int], keepdims: bool) -> Node:
     if ord is None or ord == "fro":
         result = _root(sum(square(x), axes), 2)
     elif ord in (1, -1):
-        pick = max if ord == 1 else min
+        pick = _largest if ord == 1 else min
         result = pick(sum(absolute(x), rows), cols - (cols > rows))
     elif ord in (np.inf, -np.inf):
-        pick = max if ord == np.inf else min
+        pick = _largest if ord == np.inf else min
         result = pick(sum(absolute(x), cols), rows - (rows > cols))
     elif ord in (2, -2, "nuc"):
         others = [i for i in range(x.ndim) if i not in axes]
         s = SingularValues(transpose(x, (*others, rows, cols)))
-        result = sum(s, -1) if ord == "nuc" else (max if ord == 2 else min)(s, -1)
+        result = sum(s, -1) if ord == "nuc" else (_largest if ord == 2 else min)(s, -1)
     else:
         raise ValueError(f"Norm: invalid norm order {ord!r} for matrices")
     if keepdims:

@@ -217,8 +217,8 @@ def _mono_inverse(mono: tuple) -> tuple:
 def _integer_power(node: Node) -> int | None:
     if (
         isinstance(node, Pow)
+        and abs(_exponent(node)) <= 8  # first: inf and nan have no int
         and _exponent(node) == int(_exponent(node))
-        and abs(_exponent(node)) <= 8
     ):
         return int(_exponent(node))
     return None
