@@ -301,8 +301,9 @@ class Node:
     def __pos__(self) -> Node:
         return self
 
-    # `==` keeps Python's identity meaning so nodes work in sets, dicts and `in`;
-    # use ad.equal / ad.not_equal for elementwise comparison. The other operators (+, -, *,
+    # `==` between two nodes keeps Python's identity meaning so nodes work in sets, dicts and
+    # `in`; with a number or an array autodiff.ops makes it elementwise (ad.equal), as NumPy's.
+    # The other operators (+, -, *,
     # /, **, @, %, //, <, <=, >, >=, unary -, abs, [], .T), ndarray's methods (.reshape, .sum,
     # .max, ...) and NumPy's dispatch are installed by autodiff.ops, which builds on this module.
     __eq__ = object.__eq__

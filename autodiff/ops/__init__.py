@@ -8,6 +8,7 @@ forward to a factory, so that `autodiff.node` knows no op.
 
 from __future__ import annotations
 
+import numbers
 import types
 
 import numpy as np
@@ -61,7 +62,19 @@ def _install_operators() -> None:
             raise ValueError(f"Node.reshape: order must be 'C', 'F' or 'A', got {order!r}")
         return s.reshape(self, shape)
 
+    def eq(self, other):
+        if isinstance(other, (numbers.Number, np.generic, np.ndarray)):
+            return e.equal(self, other)  # elementwise, as NumPy: ad.where(x == 0, ...) works
+        return self is other  # two nodes: identity, so nodes work in sets, dicts and `in`
+
+    def ne(self, other):
+        if isinstance(other, (numbers.Number, np.generic, np.ndarray)):
+            return e.not_equal(self, other)
+        return self is not other
+
     methods = {
+        "__eq__": eq,
+        "__ne__": ne,
         "__add__": lambda self, other: e.add(self, other),
         "__radd__": lambda self, other: e.add(other, self),
         "__sub__": lambda self, other: e.subtract(self, other),
