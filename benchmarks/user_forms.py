@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 from workloads import MLP_BATCH, MLP_SIZES, RNN_CLIP, RNN_HIDDEN, RNN_LR, RNN_STEPS, RNN_VOCAB
-from workloads import Case, rnn_parameters
+from workloads import Case, mlp_hessian_reference, rnn_parameters
 
 import autodiff as ad
 
@@ -34,32 +34,9 @@ def mlp_hessian_fed() -> Case:
     i, h, _ = MLP_SIZES
     B = MLP_BATCH
     P = i * h + 2 * h + 1  # 161
-    I_h = np.eye(h)
 
     def reference(theta, X, y):
-        W1 = theta[: i * h].reshape(i, h)
-        b1 = theta[i * h : i * h + h]
-        W2 = theta[i * h + h : i * h + 2 * h]
-        b2 = theta[-1]
-        Xa = np.hstack([X, np.ones((B, 1))])  # W1 and b1 as one (9, 16) block
-        hid = np.tanh(X @ W1 + b1)
-        r = hid @ W2 + b2 - y
-        s = 1.0 - hid * hid
-        ds = -2.0 * hid * s
-        J = np.empty((B, P))
-        J[:, : i * h + h] = (Xa[:, :, None] * (s * W2)[:, None, :]).reshape(B, -1)
-        J[:, i * h + h : i * h + 2 * h] = hid
-        J[:, -1] = 1.0
-        H = J.T @ J
-        c = r[:, None] * ds * W2
-        T = np.einsum("bj,bi,bk->ijk", c, Xa, Xa)
-        H[: i * h + h, : i * h + h] += np.einsum("ijk,jl->ijkl", T, I_h).reshape(i * h + h, -1)
-        M = np.einsum("b,bj,bi->ij", r, s, Xa)
-        cross = (M[:, :, None] * I_h).reshape(i * h + h, h)
-        H[: i * h + h, i * h + h : i * h + 2 * h] += cross
-        H[i * h + h : i * h + 2 * h, : i * h + h] += cross.T
-        H *= 2.0 / B
-        return H
+        return mlp_hessian_reference(theta, X, y)
 
     plans = []
 

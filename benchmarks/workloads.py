@@ -77,6 +77,37 @@ def _mlp_split(theta, split):
     return W1, b1, W2, b2
 
 
+def mlp_hessian_reference(theta, X, y, Xa=None):
+    """The MLP's Hessian by hand: J^T J plus the second-order terms, with W1 and b1 as one block.
+
+    `Xa` is X with a column of ones (W1 and b1 as one (9, 16) block), made here unless given.
+    """
+    i, h, _ = MLP_SIZES
+    B, P = X.shape[0], i * h + 2 * h + 1  # 161 parameters
+    if Xa is None:
+        Xa = np.hstack([X, np.ones((B, 1))])
+    W1, b1, W2, b2 = _mlp_split(theta, lambda t, a, b: t[a:b])
+    hid = np.tanh(X @ W1 + b1)  # (B, h)
+    r = hid @ W2 + b2[0] - y  # residuals (B,)
+    s = 1.0 - hid * hid  # tanh'
+    ds = -2.0 * hid * s  # tanh''
+    J = np.empty((B, P))  # d yhat_b / d theta
+    J[:, : i * h + h] = (Xa[:, :, None] * (s * W2)[:, None, :]).reshape(B, -1)
+    J[:, i * h + h : i * h + 2 * h] = hid
+    J[:, -1] = 1.0
+    H = J.T @ J
+    c = r[:, None] * ds * W2  # (B, h)
+    T = np.einsum("bj,bi,bk->ijk", c, Xa, Xa)  # (9, h, 9)
+    I_h = np.eye(h)
+    H[: i * h + h, : i * h + h] += np.einsum("ijk,jl->ijkl", T, I_h).reshape(i * h + h, i * h + h)
+    M = np.einsum("b,bj,bi->ij", r, s, Xa)  # (9, h)
+    cross = (M[:, :, None] * I_h).reshape(i * h + h, h)
+    H[: i * h + h, i * h + h : i * h + 2 * h] += cross
+    H[i * h + h : i * h + 2 * h, : i * h + h] += cross.T
+    H *= 2.0 / B
+    return H
+
+
 def mlp_hessian() -> Case:
     i, h, _ = MLP_SIZES
     B = MLP_BATCH
@@ -84,29 +115,10 @@ def mlp_hessian() -> Case:
     X = rng.standard_normal((B, i))
     y = rng.standard_normal(B)
     P = i * h + 2 * h + 1  # 161
-    Xa = np.hstack([X, np.ones((B, 1))])  # inputs with a 1 for the bias: W1 and b1 are one (9, 16)
-    I_h = np.eye(h)
+    Xa = np.hstack([X, np.ones((B, 1))])  # made once: the data is fixed in this form
 
     def reference(theta):
-        W1, b1, W2, b2 = _mlp_split(theta, lambda t, a, b: t[a:b])
-        hid = np.tanh(X @ W1 + b1)  # (B, h)
-        r = hid @ W2 + b2[0] - y  # residuals (B,)
-        s = 1.0 - hid * hid  # tanh'
-        ds = -2.0 * hid * s  # tanh''
-        J = np.empty((B, P))  # d yhat_b / d theta
-        J[:, : i * h + h] = (Xa[:, :, None] * (s * W2)[:, None, :]).reshape(B, -1)
-        J[:, i * h + h : i * h + 2 * h] = hid
-        J[:, -1] = 1.0
-        H = J.T @ J
-        c = r[:, None] * ds * W2  # (B, h)
-        T = np.einsum("bj,bi,bk->ijk", c, Xa, Xa)  # (9, h, 9)
-        H[: i * h + h, : i * h + h] += np.einsum("ijk,jl->ijkl", T, I_h).reshape(i * h + h, i * h + h)
-        M = np.einsum("b,bj,bi->ij", r, s, Xa)  # (9, h)
-        cross = (M[:, :, None] * I_h).reshape(i * h + h, h)
-        H[: i * h + h, i * h + h : i * h + 2 * h] += cross
-        H[i * h + h : i * h + 2 * h, : i * h + h] += cross.T
-        H *= 2.0 / B
-        return H
+        return mlp_hessian_reference(theta, X, y, Xa)
 
     plans = []
 
