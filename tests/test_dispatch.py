@@ -208,6 +208,10 @@ def test_every_ufunc_dispatches_or_names_itself(ufunc):
     inputs = (x0, y0)[: ufunc.nin]
     nodes = [ad.Variable(a) for a in inputs]
     target = dispatch.factory("numpy", ufunc.__name__)
+    if ufunc.__name__ in dispatch._BITWISE:  # Python's operators: masks only, as for floats NumPy
+        with pytest.raises(TypeError, match="defined for boolean nodes"):
+            ufunc(*nodes)
+        return
     if target is None:
         with pytest.raises(
             TypeError, match=rf"autodiff has no differentiable np\.{ufunc.__name__}"
@@ -667,3 +671,16 @@ def test_property_reducing_methods_match_ndarray_s(method, shape, data):
     np.testing.assert_allclose(y(), expected, rtol=1e-12, atol=1e-12)
     by_function = getattr(np, method)(ad.Variable(values), axis, keepdims=keepdims)
     np.testing.assert_allclose(by_function(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_mask_operators_on_boolean_nodes_and_arrays():
+    x = ad.Variable(np.array([-1.0, 0.5, 2.0]))
+    keep = np.array([True, False, True])
+    for got, want in [((x > 0) & (x < 1), [False, True, False]), (keep & (x > 0), [False, False, True]),
+                      ((x > 0) | keep, [True, True, True]), (~(x > 0), [True, False, False]),
+                      (np.invert(x > 0), [True, False, False]), ((x > 0) ^ (x > 1), [False, True, False])]:
+        assert isinstance(got, ad.Node)
+        np.testing.assert_array_equal(got(), want)
+    for bad in (lambda: x & x, lambda: ~x, lambda: np.arange(3) | ad.Variable(np.arange(3))):
+        with pytest.raises(TypeError, match="defined for boolean nodes"):
+            bad()

@@ -13,7 +13,7 @@ import types
 
 import numpy as np
 
-from ..node import Node, as_node  # noqa: F401  (as_node: for grad, checkpoint, nn)
+from ..node import Node, as_node  # as_node: also for grad, checkpoint, nn
 from . import activations as _activations
 from . import creation as _creation
 from . import dispatch as _dispatch
@@ -72,7 +72,38 @@ def _install_operators() -> None:
             return e.not_equal(self, other)
         return self is not other
 
+    def logical(factory, symbol):
+        """`&`, `|`, `^` of boolean nodes (masks), as NumPy's on bool arrays; bitwise ops on
+        integers are not differentiable maths, and are refused rather than misread."""
+
+        def operator(self, other, reflected=False):
+            x, y = (as_node(other), self) if reflected else (self, as_node(other))
+            if x.dtype != bool or y.dtype != bool:
+                raise TypeError(
+                    f"{symbol} of nodes is defined for boolean nodes (masks), got {x.dtype} "
+                    f"{symbol} {y.dtype}; use ad.{factory.__name__} for a truth-value test"
+                )
+            return factory(x, y)
+
+        return operator, lambda self, other: operator(self, other, reflected=True)
+
+    def invert(self):
+        if self.dtype != bool:
+            raise TypeError(f"~ of nodes is defined for boolean nodes (masks), got {self.dtype}")
+        return e.logical_not(self)
+
+    and_, rand = logical(e.logical_and, "&")
+    or_, ror = logical(e.logical_or, "|")
+    xor, rxor = logical(e.logical_xor, "^")
+
     methods = {
+        "__and__": and_,
+        "__rand__": rand,
+        "__or__": or_,
+        "__ror__": ror,
+        "__xor__": xor,
+        "__rxor__": rxor,
+        "__invert__": invert,
         "__eq__": eq,
         "__ne__": ne,
         "__add__": lambda self, other: e.add(self, other),

@@ -1,4 +1,5 @@
-"""Elementwise ops that replace values or are piecewise constant: isfinite and nan_to_num,
+"""Elementwise ops that replace values or are piecewise constant: isfinite, the logical ops
+(logical_and/or/xor/not, behind `&`, `|`, `^`, `~` on masks) and nan_to_num,
 floor, ceil, round, rint, trunc, fix (derivative 0), and fmod, remainder and floor_divide
 (NumPy's sign conventions; fmod and remainder have derivative 1 in x1 and minus the rounded
 quotient in x2). Results have NumPy's dtypes: integers stay integers. `elementwise` exports
@@ -10,11 +11,25 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Node, as_node
-from ._basic import Elementwise, _as_float, _pair, _unary, broadcast_shapes, negative, where
+from ._basic import (
+    Comparison,
+    Elementwise,
+    _as_float,
+    _comparison,
+    _pair,
+    _unary,
+    broadcast_shapes,
+    negative,
+    where,
+)
 from .creation import zeros
 
 __all__ = [
     "isfinite",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
     "nan_to_num",
     "floor",
     "ceil",
@@ -349,3 +364,44 @@ def floor_divide(x1, x2) -> Node:
     array(-4.)
     """
     return FloorDivide(*_numpy_inputs("FloorDivide", np.floor_divide, *_pair(x1, x2)))
+
+
+# -- logical ops: booleans in (any dtype, nonzero is True), booleans out, no gradient ----------
+class LogicalAnd(Comparison):
+    compare = staticmethod(np.logical_and)
+
+
+class LogicalOr(Comparison):
+    compare = staticmethod(np.logical_or)
+
+
+class LogicalXor(Comparison):
+    compare = staticmethod(np.logical_xor)
+
+
+logical_and = _comparison(LogicalAnd, "and")
+logical_or = _comparison(LogicalOr, "or")
+logical_xor = _comparison(LogicalXor, "xor")
+
+
+class LogicalNot(Elementwise):
+    """Elementwise not, as np.logical_not (a boolean node, no gradient)."""
+
+    differentiable = False
+    ufunc = np.logical_not
+    fresh = True
+
+    @classmethod
+    def infer(cls, x):  # type: ignore[override]  # an op names its own inputs
+        return x.shape, np.dtype(bool)
+
+    def grad(self, g):
+        return (None,)
+
+
+logical_not = _unary(
+    LogicalNot,
+    "Elementwise not, as np.logical_not (a boolean node; also ``~mask`` for a boolean node).\n\n"
+    ">>> import autodiff as ad; ad.logical_not(ad.Variable([0.0, 2.0]))()\n"
+    "array([ True, False])",
+)

@@ -48,6 +48,13 @@ RENAMED = {
     "row_stack": "vstack",
     "concat": "concatenate",
 }
+# ufuncs that are Python's operators on boolean nodes: `mask_array & node` reaches them
+_BITWISE: dict[str, Callable[..., Any]] = {
+    "bitwise_and": lambda x, y: _ops().as_node(x) & y,
+    "bitwise_or": lambda x, y: _ops().as_node(x) | y,
+    "bitwise_xor": lambda x, y: _ops().as_node(x) ^ y,
+    "invert": lambda x: ~_ops().as_node(x),
+}
 REDUCE = {  # ufunc.reduce -> the reduction of that name
     "add": "sum",
     "multiply": "prod",
@@ -244,7 +251,7 @@ def array_ufunc(self: Node, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs
         if key in kwargs and _unset(kwargs[key], default):
             del kwargs[key]
     if method == "__call__":
-        target = factory("numpy", name)
+        target = _BITWISE.get(name) or factory("numpy", name)
     elif method == "reduce":
         target = factory("numpy", REDUCE.get(name, f"{name}.reduce"))
         axis = kwargs.pop("axis", 0)

@@ -6,8 +6,8 @@ comparisons. This module is the family's face: it exports what its parts define.
 - `_functions`: tan, sinh, cosh, the inverse functions, arctan2, hypot, log2, log10, exp2,
   reciprocal, cbrt, erf, erfc (`_erf`: NumPy alone), logaddexp, logaddexp2, sinc, deg2rad,
   rad2deg;
-- `_rounding`: isfinite, nan_to_num, floor, ceil, round, rint, trunc, fix, fmod, remainder,
-  floor_divide.
+- `_rounding`: isfinite, logical_and/or/xor/not, nan_to_num, floor, ceil, round, rint, trunc,
+  fix, fmod, remainder, floor_divide.
 
 Each op is one small class that owns everything about it: `infer` (shape and dtype, with
 NumPy broadcasting), `eval` (NumPy in, NumPy out; for most ops the declared `ufunc`), `grad`
@@ -122,6 +122,10 @@ from ._rounding import (
     floor_divide,
     fmod,
     isfinite,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
     mod,
     nan_to_num,
     remainder,
@@ -184,6 +188,10 @@ __all__ = [
     "degrees",
     "radians",
     "isfinite",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "logical_not",
     "nan_to_num",
     "floor",
     "ceil",
