@@ -8,6 +8,8 @@ them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..node import Node, as_node
@@ -45,12 +47,11 @@ __all__ = [
 ]
 
 
-class IsFinite(Elementwise):
-    """Whether each element is finite (not inf, -inf or nan), as np.isfinite (no gradient)."""
+class Predicate(Elementwise):
+    """A boolean elementwise test, its `ufunc` (isfinite, isnan, logical_not): no gradient."""
 
     float_result = False
     differentiable = False
-    ufunc = np.isfinite
     fresh = True
 
     @classmethod
@@ -59,6 +60,12 @@ class IsFinite(Elementwise):
 
     def grad(self, g):
         return (None,)
+
+
+class IsFinite(Predicate):
+    """Whether each element is finite (not inf, -inf or nan), as np.isfinite."""
+
+    ufunc: Any = np.isfinite
 
 
 isfinite = _unary(
@@ -384,19 +391,10 @@ logical_or = _comparison(LogicalOr, "or")
 logical_xor = _comparison(LogicalXor, "xor")
 
 
-class LogicalNot(Elementwise):
-    """Elementwise not, as np.logical_not (a boolean node, no gradient)."""
+class LogicalNot(Predicate):
+    """Elementwise not, as np.logical_not."""
 
-    differentiable = False
-    ufunc = np.logical_not
-    fresh = True
-
-    @classmethod
-    def infer(cls, x):  # type: ignore[override]  # an op names its own inputs
-        return x.shape, np.dtype(bool)
-
-    def grad(self, g):
-        return (None,)
+    ufunc: Any = np.logical_not
 
 
 logical_not = _unary(

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..node import Node, as_node
-from ._basic import Elementwise, _unary, astype, equal, where
+from ._basic import _unary, astype, equal, where
 from ._common import float_dtype, normalize_axes
+from ._rounding import Predicate
 from .activations import maximum, minimum
 from .einsum import sum
 from .manipulation import moveaxis
@@ -43,20 +44,10 @@ __all__ = [
 ]
 
 
-class IsNan(Elementwise):
-    """Whether each element is nan, as np.isnan (a boolean node, no gradient)."""
+class IsNan(Predicate):
+    """Whether each element is nan, as np.isnan."""
 
-    float_result = False
-    differentiable = False
     ufunc: Any = np.isnan
-    fresh = True
-
-    @classmethod
-    def infer(cls, x):  # type: ignore[override]  # an op names its own inputs
-        return x.shape, np.dtype(bool)
-
-    def grad(self, g):
-        return (None,)
 
 
 isnan = _unary(
@@ -67,8 +58,8 @@ isnan = _unary(
 )
 
 
-class IsInf(IsNan):
-    """Whether each element is +inf or -inf, as np.isinf (a boolean node, no gradient)."""
+class IsInf(Predicate):
+    """Whether each element is +inf or -inf, as np.isinf."""
 
     ufunc = np.isinf
 
