@@ -9,7 +9,7 @@ jacobian, and `jvp` is the transpose of a vjp, built graph to graph.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import overload
+from typing import NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -176,44 +176,114 @@ def _grad(
             live.add(id(node))
 
     # cotangents are summed as they arrive, so a plan can drop each part at once
-    totals: dict[int, Node] = {id(y): seed} if id(y) in live else {}
+    totals: dict[int, Node | _Scaled] = {id(y): seed} if id(y) in live else {}
     found: dict[int, Node] = {}
     for node in reversed(order):
-        g = totals.pop(id(node), None)
-        if g is None:
+        part = totals.pop(id(node), None)
+        if part is None:
             continue
+        if bool(batch) and node.elementwise and node not in hooks and id(node) not in targets:
+            if node.inputs:
+                _send(totals, live, node, _elementwise_grads(node, part, batch))
+            continue
+        g = part.whole() if isinstance(part, _Scaled) else part
         if node in hooks:
             g = _hooked(hooks[node], node, g)
         if id(node) in targets:
             found[id(node)] = g
-        if not node.inputs:
-            continue
-        grads = tuple(node.grad(g))
-        if len(grads) != len(node.inputs):
-            raise RuntimeError(
-                f"{node.name}.grad gave {len(grads)} gradients for {len(node.inputs)} inputs "
-                "(one Node or None per input): a bug in that op's grad rule"
-            )
-        for i, (x, gx) in enumerate(zip(node.inputs, grads, strict=True)):  # lengths checked
-            if gx is None or id(x) not in live:
-                continue
-            if not isinstance(gx, Node):
-                raise TypeError(
-                    f"{node.name}.grad gave a {type(gx).__name__} for input {i}, "
-                    "not a Node or None: a bug in that op's grad rule"
-                )
-            if gx.shape != batch + x.shape:
-                raise RuntimeError(
-                    f"{node.name}.grad gave a gradient of shape {gx.shape} for input {i} of shape "
-                    f"{x.shape} with batch {batch}: a bug in that op's grad rule"
-                )
-            totals[id(x)] = add(totals[id(x)], gx) if id(x) in totals else gx
+        if node.inputs:
+            _send(totals, live, node, _input_grads(node, g, batch))
 
     result = [
         found[id(w)] if id(w) in found else zeros(batch + w.shape, float_dtype(w.dtype))
         for w in wrt_list
     ]
     return result[0] if single else result
+
+
+class _Scaled(NamedTuple):
+    """A batched cotangent kept as ``base * scale`` while it flows back through elementwise ops.
+
+    An elementwise op's Jacobian is diagonal, so each op on the way multiplies the small
+    `scale` (the op's shape, no batch axes) by its own derivative, and the product with the
+    whole batch `base` is formed once, where the chain ends: one pass over the batch instead of
+    one per op (a Hessian's or a Jacobian's cotangents carry a batch as large as the input).
+    """
+
+    base: Node
+    scale: Node
+
+    def whole(self) -> Node:
+        return multiply(self.base, self.scale)
+
+
+def _summed(total: Node | _Scaled, g: Node | _Scaled) -> Node | _Scaled:
+    """Two parts of one cotangent added; parts scaling the same batch add their scales."""
+    if isinstance(total, _Scaled) and isinstance(g, _Scaled) and total.base is g.base:
+        return _Scaled(total.base, add(total.scale, g.scale))
+    whole = [part.whole() if isinstance(part, _Scaled) else part for part in (total, g)]
+    return add(*whole)
+
+
+def _send(
+    totals: dict[int, Node | _Scaled],
+    live: set[int],
+    node: Node,
+    grads: Sequence[Node | _Scaled | None],
+) -> None:
+    """Add the cotangents `grads` of `node`'s inputs to their totals (live inputs only)."""
+    for x, gx in zip(node.inputs, grads, strict=True):
+        if gx is not None and id(x) in live:
+            totals[id(x)] = _summed(totals[id(x)], gx) if id(x) in totals else gx
+
+
+def _input_grads(node: Node, g: Node, batch: tuple[int, ...]) -> tuple[Node | None, ...]:
+    """`node.grad(g)`, checked: one Node of shape ``batch + x.shape`` or None per input x."""
+    grads = tuple(node.grad(g))
+    if len(grads) != len(node.inputs):
+        raise RuntimeError(
+            f"{node.name}.grad gave {len(grads)} gradients for {len(node.inputs)} inputs "
+            "(one Node or None per input): a bug in that op's grad rule"
+        )
+    for i, (x, gx) in enumerate(zip(node.inputs, grads, strict=True)):  # lengths checked
+        if gx is None:
+            continue
+        if not isinstance(gx, Node):
+            raise TypeError(
+                f"{node.name}.grad gave a {type(gx).__name__} for input {i}, "
+                "not a Node or None: a bug in that op's grad rule"
+            )
+        if gx.shape != batch + x.shape:
+            raise RuntimeError(
+                f"{node.name}.grad gave a gradient of shape {gx.shape} for input {i} of shape "
+                f"{x.shape} with batch {batch}: a bug in that op's grad rule"
+            )
+    return grads
+
+
+def _elementwise_grads(
+    node: Node, g: Node | _Scaled, batch: tuple[int, ...]
+) -> list[Node | _Scaled | None]:
+    """The cotangents of an elementwise node's inputs for a batched `g`, kept scaled.
+
+    An input of the node's own shape gets ``base * (scale * d)``, with d the op's derivative
+    (its grad of ones); an input it broadcasts (a bias, a scalar) sums over elements, so it
+    gets the op's grad of the whole cotangent.
+    """
+    base, scale = (g.base, g.scale) if isinstance(g, _Scaled) else (g, None)
+    local = _input_grads(node, ones(node.shape, base.dtype), ())
+    whole: tuple[Node | None, ...] | None = None
+    grads: list[Node | _Scaled | None] = []
+    for x, d in zip(node.inputs, local, strict=True):
+        if x.shape != node.shape:
+            if whole is None:
+                whole = _input_grads(node, g.whole() if isinstance(g, _Scaled) else g, batch)
+            grads.append(whole[len(grads)])
+        elif d is None:
+            grads.append(None)
+        else:
+            grads.append(_Scaled(base, d if scale is None else multiply(scale, d)))
+    return grads
 
 
 def _identity(shape: tuple[int, ...], dtype: np.dtype) -> Node:

@@ -79,6 +79,7 @@ class Node:
     fresh = False  # eval always returns a new array, sharing no memory with its inputs
     identity = False  # eval returns its first input unchanged: a plan gives it no line
     view = False  # eval returns its first input rearranged, computing nothing (reshape)
+    elementwise = False  # element j of the result depends on element j of each input only
     ufunc: Any = None  # the NumPy ufunc that is its eval; a plan calls it, with out= if it can
     template: str | None = None  # a plan's expression for it, as "{0} + {1}"; default: the ufunc
     constant = False  # a value known when the graph is built, without inputs (a fill, eye)

@@ -61,6 +61,7 @@ class Elementwise(Node):
     """
 
     float_result = True
+    elementwise = True
 
     @classmethod
     def infer(cls, *inputs, **params):

@@ -31,6 +31,8 @@ def write_einsum(w: Any, node: Any, operands: list[str], target: str, into=None)
 
     `into`, if given, makes views of a buffer the last product may write into.
     """
+    if _write_gram(w, node, operands, target):
+        return
     terms, out, sizes = node.labels()
     live = list(zip(terms, operands, strict=True))
     if len(live) > 2:
@@ -51,6 +53,56 @@ def write_einsum(w: Any, node: Any, operands: list[str], target: str, into=None)
             )
             live.append((order, temp))
     _write_few(w, [t for t, _ in live], out, [v for _, v in live], sizes, target, into=into)
+
+
+_GRAM_WORK = 1 << 21  # multiply-adds from which a symmetric product pays for its square root
+
+
+def weighted_gram(x: np.ndarray, s: np.ndarray, axis: int) -> np.ndarray:
+    """``x.T @ diag(s) @ x`` (`axis` 0) or ``x @ diag(s) @ x.T`` (`axis` 1), symmetric.
+
+    With every weight >= 0 (no nan) it is the Gram matrix of ``sqrt(s)``-scaled rows, which
+    BLAS forms as a symmetric rank-k update in about half the time of a general product; else
+    the general product.
+    """
+    scale = (lambda v: v[:, None]) if axis == 0 else (lambda v: v)
+    if s.min() >= 0:
+        r = x * scale(np.sqrt(s))
+        return r.T @ r if axis == 0 else r @ r.T
+    return x.T @ (x * scale(s)) if axis == 0 else (x * scale(s)) @ x.T
+
+
+def _write_gram(w: Any, node: Any, operands: list[str], target: str) -> bool:
+    """Write ``x.T diag(s1 s2 ...) x`` (a GLM's Hessian, a Gauss-Newton matrix) as one
+    `weighted_gram` when it is large enough; False where the einsum is not of that form.
+
+    The form: one 2-D node x twice, contracted over the same axis, the other operands vectors
+    over that axis only, and the two free axes of x as the output (the result is symmetric,
+    so either order).
+    """
+    terms, out, sizes = node.labels()
+    twice = [i for i, x in enumerate(node.inputs) if x.ndim == 2]
+    if len(twice) != 2 or node.inputs[twice[0]] is not node.inputs[twice[1]] or w.dtype is None:
+        return False
+    first, second = terms[twice[0]], terms[twice[1]]
+    axis = next((k for k in range(2) if first[k] == second[k] != first[1 - k]), None)
+    if axis is None or second[1 - axis] == first[1 - axis]:
+        return False
+    label = first[axis]
+    vectors = [k for k in range(len(terms)) if k not in twice]
+    if (
+        set(out) != {first[1 - axis], second[1 - axis]}
+        or not vectors
+        or any(terms[k] != label for k in vectors)
+        or sizes[label] * sizes[first[1 - axis]] ** 2 < _GRAM_WORK
+    ):
+        return False
+    weights = w.temp()
+    w.lines.append(f"{weights} = {' * '.join(operands[k] for k in vectors)}")
+    call = f"{w.bind(weighted_gram, '_gram')}({operands[twice[0]]}, {weights}, {axis})"
+    w.lines.append(f"{target} = {call}")
+    w.lines.append(f"del {weights}")
+    return True
 
 
 def _write_few(w: Any, terms, out: str, operands, sizes, target, final: str = "", into=None) -> str:

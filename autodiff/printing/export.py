@@ -335,6 +335,8 @@ def _replacement(word: str, value: Any, module: _Module) -> str:
         return "np.ascontiguousarray"
     if isinstance(value, types.MethodType) and isinstance(value.__self__, Node):
         return module.kernel(value)
+    if isinstance(value, types.FunctionType) and value.__module__.startswith("autodiff."):
+        return module.helper(value)  # a helper a lowering calls (its NumPy source is copied)
     if callable(value) and not isinstance(value, np.ndarray):
         path = _numpy_path(value)
         if path is None:
