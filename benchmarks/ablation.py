@@ -18,10 +18,12 @@ import numpy as np
 import autodiff as ad
 import workloads
 from autodiff.ops.einsum import Einsum
+from autodiff.ops.elementwise import Elementwise
 
 compile_module = sys.modules["autodiff.compile"]
 simplify_module = sys.modules["autodiff.simplification.driver"]
 batching_module = sys.modules["autodiff.simplification.batching"]
+einsum_plan_module = sys.modules["autodiff.ops.einsum_plan"]
 collector_module = sys.modules["autodiff.simplification.collector"]
 
 
@@ -114,6 +116,10 @@ SWITCHES = {
                  lambda: patched(collector_module._Writer, "stack", lambda self, items: items)),
     "batching": ("no batching of independent einsums sharing an operand, nor of their readers",
                  lambda: patched(batching_module, "batch", lambda roots, place: roots)),
+    "scaling": ("batched cotangents multiplied op by op through elementwise chains (not base * scale)",
+                lambda: patched(Elementwise, "elementwise", False)),
+    "gram": ("x.T diag(w) x as a general matrix product, not a symmetric one",
+             lambda: patched(einsum_plan_module, "_write_gram", lambda w, node, operands, target: False)),
 }
 
 
