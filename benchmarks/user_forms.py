@@ -13,7 +13,10 @@ form with its own hand-written NumPy reference:
   Adagrad update in NumPy. The reference is Karpathy's `lossFun` (a loop over time steps with
   column vectors) and his update;
 - "user: jacobian": the full Jacobian of tanh(W x) * (V x), 200 x 200, W and V fed;
-- "user: hessian logistic": the full Hessian of sum(log(1 + exp(A x))) + x.x/2 with A fed.
+- "user: hessian logistic": the full Hessian of sum(log(1 + exp(A x))) + x.x/2 with A fed;
+- second forms of two of them, as other users write them: the MLP's flat vector cut with
+  `ad.split` and the loss as a sum over the batch divided by its size; logistic regression on
+  labels y in {0, 1}, its loss written with `logaddexp` and a ridge term `sum(x**2)`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def _plan_size(plans):
 
 
 # -- Hessian of an MLP's MSE w.r.t. one flat parameter vector, X and y fed -------------------------
-def mlp_hessian_fed() -> Case:
+def mlp_hessian_fed(split: bool = False) -> Case:
     i, h, _ = MLP_SIZES
     B = MLP_BATCH
     P = i * h + 2 * h + 1  # 161
@@ -44,11 +47,16 @@ def mlp_hessian_fed() -> Case:
         theta = ad.Variable(np.zeros(P), name="theta")
         X = ad.Variable(np.zeros((B, i)), name="X")
         y = ad.Variable(np.zeros(B), name="y")
-        W1 = theta[: i * h].reshape(i, h)
-        b1 = theta[i * h : i * h + h]
-        W2 = theta[i * h + h : i * h + 2 * h]
-        b2 = theta[-1]
-        loss = ad.mean((ad.tanh(X @ W1 + b1) @ W2 + b2 - y) ** 2)
+        if split:
+            W1, b1, W2, b2 = ad.split(theta, [i * h, i * h + h, i * h + 2 * h])
+            hidden = ad.tanh(ad.dot(X, ad.reshape(W1, (i, h))) + b1)
+            loss = ad.sum(ad.square(hidden.dot(W2) + b2[0] - y)) / B
+        else:
+            W1 = theta[: i * h].reshape(i, h)
+            b1 = theta[i * h : i * h + h]
+            W2 = theta[i * h + h : i * h + 2 * h]
+            b2 = theta[-1]
+            loss = ad.mean((ad.tanh(X @ W1 + b1) @ W2 + b2 - y) ** 2)
         plan = ad.function(ad.hessian(loss, theta), inputs=[theta, X, y])
         plans.append(plan)
         return plan
@@ -57,7 +65,7 @@ def mlp_hessian_fed() -> Case:
         return rng.standard_normal(P) * 0.5, rng.standard_normal((B, i)), rng.standard_normal(B)
 
     return Case(
-        name="user: hessian MLP, flat theta, X and y fed",
+        name="user: hessian MLP, flat theta, X and y fed" + (", ad.split" if split else ""),
         kind="user_mlp_hessian",
         data={},
         target="<= 2.5x",
@@ -229,11 +237,49 @@ def logistic_hessian_fed(n: int) -> Case:
     )
 
 
+def logistic_regression_hessian_fed(n: int) -> Case:
+    """The Hessian of a ridge logistic regression's loss on labels y in {0, 1}, A and y fed."""
+
+    def reference(x, A, y):
+        s = 1.0 / (1.0 + np.exp((1.0 - 2.0 * y) * (A @ x)))
+        H = A.T @ ((s * (1.0 - s))[:, None] * A)
+        H.flat[:: n + 1] += 1.0
+        return H
+
+    plans = []
+
+    def build_autodiff():
+        x = ad.Variable(np.zeros(n), name="x")
+        A = ad.Variable(np.zeros((2 * n, n)), name="A")
+        y = ad.Variable(np.zeros(2 * n), name="y")
+        margins = (2 * y - 1) * (A @ x)
+        loss = ad.sum(ad.logaddexp(0.0, -margins)) + 0.5 * ad.sum(x**2)
+        plan = ad.function(ad.hessian(loss, x), inputs=[x, A, y])
+        plans.append(plan)
+        return plan
+
+    def inputs(rng):
+        A = rng.standard_normal((2 * n, n)) / np.sqrt(n)
+        return rng.standard_normal(n), A, (rng.random(2 * n) < 0.5).astype(np.float64)
+
+    return Case(
+        name=f"user: hessian logistic regression n={n}, labels, logaddexp, A and y fed",
+        kind="user_logistic_regression_hessian",
+        data={"n": n},
+        target="<= 1.0x; first <= 20 ms",
+        inputs=inputs,
+        builders={"numpy": lambda: reference, "autodiff": build_autodiff},
+        nodes=_plan_size(plans),
+    )
+
+
 def cases(quick: bool = False) -> list[Case]:
     return [
         logistic_hessian_fed(50),
         logistic_hessian_fed(200),
+        logistic_regression_hessian_fed(200),
         mlp_hessian_fed(),
+        mlp_hessian_fed(split=True),
         char_rnn_karpathy(),
         jacobian_fed(),
     ]
