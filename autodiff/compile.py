@@ -348,6 +348,42 @@ def _shortcuts(nodes: list[Node], outputs: list[Node], known: dict[int, Any]):
     return reads, silent
 
 
+def _added_in_place(nodes, outputs, known, free, reads, silent) -> dict[int, tuple[Node, Node]]:
+    """The sums ``x + s`` whose scatter s (an op that `adds_into`) is added into x's array.
+
+    That needs x free to be written over at the sum, s read by the sum alone, and one shape
+    and floating dtype for all three. Each such s gets no line (marked in `silent`) and the
+    sum reads x and s's input instead (in `reads`). Returns sum -> (x, s).
+    """
+    readers: dict[int, int] = defaultdict(int)
+    for node in nodes:
+        if id(node) not in known and id(node) not in silent:
+            for x in reads.get(id(node), node.inputs):
+                readers[id(x)] += 1
+    for node in outputs:
+        readers[id(node)] += 1
+    added = {}
+    for node in nodes:
+        if node.ufunc is not np.add or id(node) in known or id(node) in silent or not node.ndim:
+            continue
+        for x, s in (node.inputs, node.inputs[::-1]):
+            if (
+                s.adds_into
+                and readers[id(s)] == 1
+                and id(s) not in known
+                and id(s) not in silent
+                and x in free.get(id(node), ())
+                and x.shape == s.shape == node.shape
+                and x.dtype == s.dtype == node.dtype
+                and node.dtype.kind in "fc"
+            ):
+                added[id(node)] = (x, s)
+                silent[id(s)] = s
+                reads[id(node)] = [x, *reads.get(id(s), s.inputs)]
+                break
+    return added
+
+
 def _generate(outputs, nodes, inputs, single, inplace, buffers):
     """Write the plan for `nodes` (a topological order) as Python source and compile it.
 
@@ -404,6 +440,7 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
         if step != float("inf"):
             dies_at[step].append(node_id)
     reads, silent = _shortcuts(nodes, outputs, known)
+    added = _added_in_place(nodes, outputs, known, free, reads, silent)
     for node_id, source in silent.items():  # a stop_gradient is its input's value
         name[node_id] = name[id(source)]
     last_read = {}
@@ -419,6 +456,17 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers):
         operands = [name[id(x)] for x in reads.get(id(node), node.inputs)]
         if isinstance(node, Variable):
             w.lines.append(f"{v} = {w.bind(node, '_var')}._value")
+        elif id(node) in added:  # x + scatter(g): g added into x's array at its positions
+            x, scatter = added[id(node)]
+            into = operands[0]
+            if id(x) in holds and id(node) in escaping:  # a result is never a kept buffer
+                w.lines.append(f"{v} = {into}.copy()")
+                into = v
+            else:
+                v = name[id(node)] = into
+                if id(x) in holds:
+                    holds[id(node)] = holds.pop(id(x))
+            scatter.add_into(w, into, operands[1:])
         elif node.ufunc is not None:
             exact = all(x.dtype.kind in "fc" for x in node.inputs)  # result dtype known for sure
             target = next(

@@ -80,6 +80,7 @@ class Node:
     identity = False  # eval returns its first input unchanged: a plan gives it no line
     view = False  # eval returns its first input rearranged, computing nothing (reshape)
     elementwise = False  # element j of the result depends on element j of each input only
+    adds_into = False  # its value can be added into another array in place (see add_into)
     ufunc: Any = None  # the NumPy ufunc that is its eval; a plan calls it, with out= if it can
     template: str | None = None  # a plan's expression for it, as "{0} + {1}"; default: the ufunc
     constant = False  # a value known when the graph is built, without inputs (a fill, eye)
@@ -247,6 +248,14 @@ class Node:
         reshapes add an axis to).
         """
         return None
+
+    def add_into(self, w: Any, into: str, operands: list[str]) -> None:
+        """Write the plan's lines that add this node's value, in place, into the array named
+        `into` (of this node's shape and dtype), reading `operands` (its inputs' names); only
+        for ops that declare `adds_into`. A plan then writes a sum of scatters as one array
+        with each part added in, not as one array of zeros per part.
+        """
+        raise NotImplementedError(f"{type(self).__name__} declares no add_into")
 
     def lower(self, w: Any, operands: list[str], target: str) -> bool:
         """Write the plan's lines that compute this node into the name `target`; False to

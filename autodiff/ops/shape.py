@@ -366,6 +366,7 @@ class IndexAdjoint(Node):
     out_shape: tuple[int, ...]
 
     fresh = True
+    adds_into = True
     linear = (0,)
 
     @classmethod
@@ -379,6 +380,13 @@ class IndexAdjoint(Node):
         else:
             out[self.index] = g
         return out
+
+    def add_into(self, w, into, operands):
+        key = w.bind(self.index, "_key")
+        if _has_array(self.index):  # repeated positions add up
+            w.lines.append(f"_np.add.at({into}, {key}, {operands[0]})")
+        else:
+            w.lines.append(f"{into}[{key}] += {operands[0]}")
 
     def grad(self, g):
         batch = g.shape[: g.ndim - self.ndim]
