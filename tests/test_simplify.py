@@ -331,3 +331,12 @@ def test_derivative_graphs_stay_small():
         d = ad.grad(d, t)
         counts.append(ad.count_nodes(simplify(d)))
     assert counts == [5, 8, 10, 11, 13, 14, 16, 17], counts  # as before the IEEE rules
+
+
+@pytest.mark.parametrize("n", [3, 20])  # 3: the seed's identity is small enough to be folded
+def test_hessian_of_a_quadratic_form_has_no_identity_product(n):
+    A, v = var(n, n), var(n)
+    H = ad.hessian(v @ A @ v, v)
+    plan = ad.function(H)
+    assert "@" not in plan.source  # A + A.T: the identity seed is gone, not multiplied out
+    np.testing.assert_allclose(plan(), A.value + A.value.T, rtol=1e-15)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Node
-from ..ops.creation import full, zeros
+from ..ops.creation import eye, full, zeros
 from ..ops.elementwise import Divide, Exp, Log, Multiply, Negative
 from .base import (
     _ALGEBRA,
@@ -57,10 +57,18 @@ def fold_constants(node: Node, ctx: Context) -> Node | None:
                 return full(node.shape, value, node.dtype)
             if _size(node) <= _SMALL:
                 value = node.eval(*[np.asarray(x.eval()) for x in node.inputs])
+                if _is_identity(value):  # kept an identity, so that einsum_eye still sees it
+                    return eye(value.shape[0], node.dtype)
                 return _constant(value, node.dtype)
     except (ArithmeticError, ValueError, TypeError, IndexError):
         return None  # an op's warning or error belongs to evaluation time
     return None
+
+
+def _is_identity(value) -> bool:
+    value = np.asarray(value)
+    square = value.ndim == 2 and value.shape[0] == value.shape[1] and value.dtype.kind in "iuf"
+    return square and bool(np.array_equal(value, np.eye(value.shape[0])))
 
 
 @rule(
