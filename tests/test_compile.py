@@ -337,3 +337,31 @@ def test_an_einsum_of_floats_with_a_mask_is_lowered_to_blas_and_exports():
     assert "astype" in plan.source and "@" in plan.source.split("astype")[1]
     for got, want in zip(plan(a.value), ad.eval([y, ad.grad(ad.sum(y), a)]), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "equation, shapes",
+    [
+        ("ab,c->abc", [(161, 32), (16,)]),  # an outer product past the size written as np.einsum
+        ("ab,c->acb", [(161, 16), (32,)]),
+        ("a,b->ba", [(70, ), (64,)]),
+        ("a,b->ab", [(8,), (4,)]),  # below it: a broadcast multiply
+    ],
+)
+def test_outer_products_large_and_small(equation, shapes, dtype):
+    values = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    values[0].flat[3] = np.inf
+    values[1].flat[1] = np.nan
+    xs = [ad.Variable(v, name=f"x{i}") for i, v in enumerate(values)]
+    y = ad.einsum(equation, *xs)
+    expected = np.einsum(equation, *values)
+    for plan in (ad.function([y, y * 2.0], inputs=xs), ad.function(y, inputs=xs)):
+        result = plan(*values)
+        result = result[0] if isinstance(result, list) else result
+        assert result.dtype == dtype
+        np.testing.assert_array_equal(result, expected)
+    inside = ad.function(ad.sin(y) * 2.0, inputs=xs)  # y an intermediate: into a kept buffer
+    with np.errstate(invalid="ignore"):  # sin(inf)
+        for _ in range(2):  # the second call reuses the plan's buffers
+            np.testing.assert_array_equal(inside(*values), np.sin(expected) * dtype(2.0))

@@ -55,6 +55,7 @@ def write_einsum(w: Any, node: Any, operands: list[str], target: str, into=None)
     _write_few(w, [t for t, _ in live], out, [v for _, v in live], sizes, target, into=into)
 
 
+_OUTER_SIZE = 4096  # outer products from this many elements on are written as np.einsum
 _GRAM_WORK = 1 << 21  # multiply-adds from which a symmetric product pays for its square root
 
 
@@ -239,6 +240,14 @@ def _pair(w: Any, ta: str, tb: str, out: str, a: str, b: str, sizes, into=None) 
         return math.prod(sizes[label] for label in labels)
 
     contracted = [label for label in ta if label in tb and label not in out]
+    if not set(ta) & set(tb) and size(out) >= _OUTER_SIZE:
+        # an outer product: np.einsum runs it faster than a broadcast multiply, whose inner
+        # loop is one short row per element of the other operand
+        equation = f"{ta},{tb}->{out}"
+        a, b = w.arranged(a, a), w.arranged(b, b)
+        if into is not None:
+            return f"_np.einsum({equation!r}, {a}, {b}, out={into(tuple(sizes[x] for x in out))})"
+        return f"_np.einsum({equation!r}, {a}, {b})"
     if not contracted:  # a broadcast product: lay each operand out in the output's order
         parts = []
         for x, term in ((a, ta), (b, tb)):
