@@ -5,8 +5,10 @@ argument at every call (x, A, y, X, theta, W, V; the char-rnn's one-hot inputs a
 and its parameters): JAX jits `jax.hessian` / `jax.jacfwd` of a function of all its inputs;
 PyTorch calls `torch.func.hessian` / `torch.func.jacrev` (eager, float64, one thread); autograd
 calls `autograd.hessian` / `autograd.jacobian` / `autograd.value_and_grad`; PyTensor compiles a
-symbolic graph of input variables with `pytensor.gradient.hessian` / `jacobian` once, in its
-default mode. `others.py` imports this module and adds `BUILDERS` to its own.
+symbolic graph of input variables once, in its default mode, with `gradient.jacobian(...,
+vectorize=True)` (of `pytensor.grad` for a Hessian) as the `others.py` builders have it:
+`gradient.hessian` and the default `jacobian` loop over rows with a scan and are 1.5-40x slower.
+`others.py` imports this module and adds `BUILDERS` to its own.
 
 The char-rnn step is Karpathy's min-char-rnn: a loop over the 25 time steps of a one-hot input
 and target per step, the loss, the five gradients (clipped to [-5, 5], as his `lossFun` does)
@@ -233,23 +235,35 @@ def autograd_user_jacobian(data):
 
 
 # -- PyTensor --------------------------------------------------------------------------------------
+def _hessian(pytensor, gradient, loss, x):
+    """The Jacobian of the gradient, vectorized as the `workloads.py` builders have it.
+
+    `gradient.hessian(loss, x)` (and `gradient.jacobian` by default) loops over the rows with
+    a scan: 10-13x slower on the logistic Hessians (n=200), 1.5x on the MLP's, 40x on the
+    Jacobian (n=200), for about the same compile time; `vectorize=True` is the documented
+    option that avoids the loop.
+    """
+    return gradient.jacobian(pytensor.grad(loss, x), x, vectorize=True)
+
+
 def pytensor_user_logistic_hessian(data):
     pytensor, pt, gradient = others._pytensor()
     x, A = pt.dvector("x"), pt.dmatrix("A")
-    return pytensor.function([x, A], gradient.hessian(_logistic(pt, x, A), x))
+    return pytensor.function([x, A], _hessian(pytensor, gradient, _logistic(pt, x, A), x))
 
 
 def pytensor_user_logistic_regression_hessian(data):
     pytensor, pt, gradient = others._pytensor()
     x, A, y = pt.dvector("x"), pt.dmatrix("A"), pt.dvector("y")
     loss = _logistic_regression(pt, x, A, y, pt.logaddexp)
-    return pytensor.function([x, A, y], gradient.hessian(loss, x))
+    return pytensor.function([x, A, y], _hessian(pytensor, gradient, loss, x))
 
 
 def pytensor_user_mlp_hessian(data):
     pytensor, pt, gradient = others._pytensor()
     theta, X, y = pt.dvector("theta"), pt.dmatrix("X"), pt.dvector("y")
-    return pytensor.function([theta, X, y], gradient.hessian(_mlp(pt, theta, X, y), theta))
+    loss = _mlp(pt, theta, X, y)
+    return pytensor.function([theta, X, y], _hessian(pytensor, gradient, loss, theta))
 
 
 def pytensor_user_char_rnn(data):
@@ -282,7 +296,8 @@ def pytensor_user_char_rnn(data):
 def pytensor_user_jacobian(data):
     pytensor, pt, gradient = others._pytensor()
     x, W, V = pt.dvector("x"), pt.dmatrix("W"), pt.dmatrix("V")
-    return pytensor.function([x, W, V], gradient.jacobian(_tanh_product(pt, x, W, V), x))
+    jacobian = gradient.jacobian(_tanh_product(pt, x, W, V), x, vectorize=True)
+    return pytensor.function([x, W, V], jacobian)
 
 
 BUILDERS = {
