@@ -395,3 +395,8 @@ BUILDERS = {
     for framework in ("jax", "torch", "autograd", "pytensor")
     for kind in ("softplus_hessian", "mlp_hessian", "tanh_derivative", "char_rnn", "mlp_sgd", "jacobian")
 }
+
+# the forms of user_forms.py (issue 11)
+import others_user  # noqa: E402  (it uses the helpers above)
+
+BUILDERS.update(others_user.BUILDERS)
