@@ -16,20 +16,25 @@ versions, which differ from NumPy's in the last bit for a few percent of inputs,
 slower than NumPy's vectorized ones. Each op is found by what it declares (its `ufunc`, its
 `symbol`, its `print_form` and parameters); the numexpr syntax of each is kept here.
 
-When: only groups of at least two ops over at least `MIN_SIZE` elements. Measured on the
-2-core x86-64 development machine (NumPy 2.4, numexpr 2.14 without VML, one thread): NumPy
-writing into kept buffers is as fast as numexpr while the arrays stay in cache (up to some
-50,000 float64 elements); past about 10^5 elements numexpr's one pass takes 0.5-0.8x the time.
-numexpr runs with its own thread setting (``numexpr.set_num_threads``), which plans leave
-as the user set it: changing it costs some 25 us a call.
+When: only groups of at least two ops whose result has at least ``MIN_SIZE[dtype]``
+elements (None: never), the dtype being that of the group's inputs. Measured with
+``python benchmarks/fusion.py`` on the development machine (x86-64 with AVX-512, 2 MiB of L2
+per core and a large L3; NumPy 2.4, numexpr 2.14 without VML, one thread), the fused plan's
+time over the plain one's: float64 1.1-1.8x below 10^6 elements, 0.7-1.1x at 1-2 million,
+0.6-0.8x from 4 million (32 MB arrays) on; float32 1.0-2.4x at every size. NumPy's
+vectorized loops writing into the plan's kept buffers, which stay in cache, are faster
+than numexpr's block interpreter until the arrays are far larger than the cache; hence the
+default: float64 from 2**22 elements, float32 never. numexpr runs with its own thread
+setting (``numexpr.set_num_threads``), which plans leave as the user set it: changing it
+around a call costs some 25 us.
 
 Switching it off: set the environment variable ``AUTODIFF_FUSION=0`` before importing
 autodiff, or ``autodiff.fusion.enabled = False`` (plans built afterwards are plain NumPy).
 
 >>> import numpy as np, autodiff as ad
->>> x = ad.Variable(np.zeros(200_000), name="x")
+>>> x = ad.Variable(np.zeros(1 << 22), name="x")
 >>> plan = ad.function(2 * x * x - x / 3, inputs=[x])
->>> float(plan(np.full(200_000, 3.0))[0])
+>>> float(plan(np.full(1 << 22, 3.0))[0])
 17.0
 >>> ad.fusion.fused_calls(plan) == (1 if ad.fusion.active() else 0)
 True
@@ -56,7 +61,8 @@ except ImportError:  # the optional accelerator is not installed: plans stay pla
 __all__ = ["active", "fused_calls", "enabled", "MIN_SIZE"]
 
 enabled = os.environ.get("AUTODIFF_FUSION", "1").strip() not in ("0", "false", "no", "off")
-MIN_SIZE = 1 << 17  # elements of a group's result; smaller groups run as NumPy calls
+# the fewest elements of a group's result (by its inputs' dtype) for which it is fused
+MIN_SIZE: dict[str, int | None] = {"float64": 1 << 22, "float32": None}
 _MAX_INPUTS = 24  # numexpr takes at most NumPy's 64 operands; keep well under
 _MAX_OPS = 32  # members of one group (numexpr's registers are counted in a byte)
 
@@ -277,7 +283,7 @@ def fuse(
     it reads from outside. Nodes downstream of a group are rebuilt to read its `Fused` node.
     Returns the lists unchanged when nothing is fused (or fusion is not `active`).
     """
-    if not active():
+    if not (active() and any(_large(node) for node in nodes)):
         return list(nodes), list(outputs)
     fed = {id(x) for x in inputs}
     known: set[int] = set()  # values the plan computes once, when it is built
@@ -303,7 +309,7 @@ def fuse(
     absorbed: set[int] = set()
     groups: dict[int, Node] = {}
     for root in reversed(nodes):
-        if id(root) in absorbed or root.size < MIN_SIZE or form(root) is None:
+        if id(root) in absorbed or not _large(root) or form(root) is None:
             continue
         members = _members(root, form, uses, absorbed)
         if members is None:
@@ -315,6 +321,14 @@ def fuse(
     if not groups:
         return list(nodes), list(outputs)
     return _rebuilt(nodes, outputs, groups, absorbed)
+
+
+def _large(node: Node) -> bool:
+    """Whether `node`'s result is large enough to fuse (by `MIN_SIZE` for its inputs' dtype)."""
+    if not node.inputs:
+        return False
+    least = MIN_SIZE.get(node.inputs[0].dtype.name)
+    return least is not None and node.size >= least
 
 
 def _members(root: Node, form, uses, absorbed) -> set[int] | None:

@@ -18,6 +18,16 @@ def _less(x, y, views=(None, None)):
 
 
 CASES = [
-    Case("fused comparison", lambda x, y: ad.where(_less(x, y), x * y, y), lambda x, y: np.where(x < y * y, x * y, y), [(3, 4), (4,)]),
-    Case("fused comparison of a transposed input", lambda x, y: ad.where(_less(x, y, (_T, None)), y, 2 * y), lambda x, y: np.where(x.T < y * y, y, 2 * y), [(4, 3), (3, 4)]),
+    Case(
+        "fused comparison",
+        lambda x, y: ad.where(_less(x, y), x * y, y),
+        lambda x, y: np.where(x < y * y, x * y, y),
+        [(3, 4), (4,)],
+    ),
+    Case(
+        "fused comparison of a transposed input",
+        lambda x, y: ad.where(_less(x, y, (_T, None)), y, 2 * y),
+        lambda x, y: np.where(x.T < y * y, y, 2 * y),
+        [(4, 3), (3, 4)],
+    ),
 ]
