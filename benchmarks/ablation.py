@@ -23,6 +23,7 @@ compile_module = sys.modules["autodiff.compile"]
 simplify_module = sys.modules["autodiff.simplification.driver"]
 batching_module = sys.modules["autodiff.simplification.batching"]
 collector_module = sys.modules["autodiff.simplification.collector"]
+fusion_module = sys.modules["autodiff.fusion"]
 
 
 class Interpreted:
@@ -114,6 +115,8 @@ SWITCHES = {
                  lambda: patched(collector_module._Writer, "stack", lambda self, items: items)),
     "batching": ("no batching of independent einsums sharing an operand, nor of their readers",
                  lambda: patched(batching_module, "batch", lambda roots, place: roots)),
+    "numexpr": ("no elementwise groups as one numexpr call (autodiff.fusion.enabled = False)",
+                lambda: patched(fusion_module, "enabled", False)),
 }
 
 
