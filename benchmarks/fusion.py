@@ -8,6 +8,11 @@ over rounds of (fused time / plain time): below 1 fusion helps. The groups are t
 derivative graphs are made of: a tanh backward ``g * (1 - t * t)``, a Jacobian's broadcast
 products ``a[:, None] * W + W2 * b[:, None]``, and a longer chain, in float64 and float32.
 numexpr runs with N threads (default 1, as in `benchmarks/run.py`).
+
+``--numba`` (where numba is installed, e.g. ``/work/venv-peers/bin/python``) measures instead
+what a numba-compiled group would buy on the Jacobian of tanh(W x) * (V x), n = 200, W and V
+fed (`benchmarks/user_forms.py`): NumPy's reference against the same with its three passes
+over n x n arrays as one numba loop, and the time numba takes to import and compile it.
 """
 
 from __future__ import annotations
@@ -84,16 +89,67 @@ def measure(make, rows, cols, dtype, rounds):
     return ratio, statistics.median(times["plain"]), fusion.fused_calls(fused)
 
 
+def numba_jacobian(rounds: int = 21, n: int = 200) -> str:
+    """NumPy's tanh Jacobian against the same with its elementwise tail as one numba loop."""
+    start = time.perf_counter()
+    import numba
+
+    imported = time.perf_counter() - start
+
+    @numba.njit(error_model="numpy")
+    def group(s, W, t, V, out):  # out = s[:, None] * W + t[:, None] * V
+        for i in range(W.shape[0]):
+            for j in range(W.shape[1]):
+                out[i, j] = s[i] * W[i, j] + t[i] * V[i, j]
+
+    def reference(x, W, V):
+        t = np.tanh(W @ x)
+        return ((1.0 - t * t) * (V @ x))[:, None] * W + t[:, None] * V
+
+    def with_numba(x, W, V):
+        t = np.tanh(W @ x)
+        out = np.empty((n, n))
+        group((1.0 - t * t) * (V @ x), W, t, V, out)
+        return out
+
+    rng = np.random.default_rng(0)
+    pool = [
+        (rng.standard_normal(n), *(rng.standard_normal((2, n, n)) / np.sqrt(n))) for _ in range(64)
+    ]
+    start = time.perf_counter()
+    with_numba(*pool[0])
+    compiled = time.perf_counter() - start
+    assert np.array_equal(with_numba(*pool[1]), reference(*pool[1])), "numba differs from NumPy"
+    times = {"numpy": [], "numba": []}
+    for r in range(rounds):
+        for name in ("numpy", "numba") if r % 2 else ("numba", "numpy"):
+            run = reference if name == "numpy" else with_numba
+            start = time.perf_counter()
+            for arrays in pool:
+                run(*arrays)
+            times[name].append((time.perf_counter() - start) / len(pool))
+    ratio = statistics.median(a / b for a, b in zip(times["numba"], times["numpy"], strict=True))
+    return (
+        f"numba {numba.__version__}: import {imported * 1e3:.0f} ms, compiling the group "
+        f"{compiled * 1e3:.0f} ms; NumPy {statistics.median(times['numpy']) * 1e6:.1f} us, with "
+        f"the group in numba {statistics.median(times['numba']) * 1e6:.1f} us: {ratio:.2f}x"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1, help="numexpr's threads")
     parser.add_argument("--quick", action="store_true", help="fewer sizes and rounds")
     parser.add_argument("--rows", default="", help="rows of 256 columns, e.g. 1024,4096,16384")
+    parser.add_argument("--numba", action="store_true", help="the Jacobian with a numba group")
     args = parser.parse_args(argv)
+    settle_allocator()
+    if args.numba:
+        print(numba_jacobian())
+        return
     if not fusion.active():
         sys.exit("numexpr is not installed (or AUTODIFF_FUSION=0): nothing to compare")
     fusion.numexpr.set_num_threads(args.threads)
-    settle_allocator()
     rows_list = [16, 64, 256, 1024] if args.quick else [16, 32, 64, 128, 256, 512, 1024, 4096]
     if args.rows:
         rows_list = [int(r) for r in args.rows.split(",")]
