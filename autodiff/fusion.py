@@ -231,7 +231,6 @@ class _Kernel:
         self.expression = expression
         self.views = views
         self.count = len(dtypes)
-        self.arranged = [k for k, v in enumerate(views) if not _identity(v)]
         self.kind = np.dtype(kind)
         self.program = None
         if numexpr is not None and all(np.dtype(d) in _NUMEXPR_TYPES for d in dtypes):
@@ -251,8 +250,8 @@ class _Kernel:
         arrays = tuple(
             _arrange(a, v) for a, v in zip(arrays[: self.count], self.views, strict=True)
         )
-        if out is not None and any(np.may_share_memory(out, arrays[k]) for k in self.arranged):
-            out = None  # a view of the array written into: read it all before writing
+        if out is not None and any(_overlap(out, a) for a in arrays):
+            out = None  # numexpr writes block by block: no input may be another view of out
         if self.program is None:
             return self.numpy(*arrays)
         return self.program(*arrays, out=out, order="K", casting="safe", ex_uses_vml=False)
@@ -261,7 +260,16 @@ class _Kernel:
         """The group's value computed by NumPy, op by op (no numexpr)."""
         names = {f"i{k}": np.asarray(a) for k, a in enumerate(arrays)}
         space = {"__builtins__": {}, "abs": np.absolute, "sqrt": np.sqrt}
-        return np.asarray(eval(self.expression, space, names), dtype=self.kind)
+        return np.array(eval(self.expression, space, names), dtype=self.kind)  # a new array
+
+
+def _overlap(out: np.ndarray, array: Any) -> bool:
+    """Whether `array` is laid out over `out`'s memory otherwise than as `out` itself (a
+    transpose of it, a part of it): then writing `out` changes what is still to be read."""
+    if not isinstance(array, np.ndarray) or not np.may_share_memory(out, array):
+        return False
+    same = array.shape == out.shape and array.strides == out.strides
+    return not (same and array.ctypes.data == out.ctypes.data)
 
 
 _NUMEXPR_RESULT = {b"f": np.dtype(np.float32), b"d": np.dtype(np.float64), b"b": np.dtype(bool)}

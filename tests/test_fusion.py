@@ -212,6 +212,14 @@ def test_an_input_read_plain_and_transposed_is_not_written_over(small):
 
 
 @needs_numexpr
+def test_an_input_and_its_transpose_made_by_another_line(small):
+    v = ad.Variable(np.zeros((30, 30)))
+    a = ad.exp(v)  # dead after the group, which reads it and a view of it made by another line
+    plan = check((a + a.T) * 2, [v], [np.random.default_rng(7).standard_normal((30, 30))])
+    assert fusion.fused_calls(plan) == 1
+
+
+@needs_numexpr
 def test_plans_with_buffers_and_repeated_calls(small):
     x = ad.Variable(np.zeros((128, 128)))
     y = ad.Variable(np.zeros((128, 128)))
