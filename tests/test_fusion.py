@@ -74,7 +74,8 @@ SPECIAL = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e300, 1e-310, 3e38, 1
 
 @st.composite
 def graphs(draw):
-    m, n = draw(st.integers(1, 12)), draw(st.integers(2, 12))
+    # sizes on both sides of THRESHOLD, and past numexpr's block of 4096 elements (80 * 80)
+    m, n = draw(st.integers(1, 12) | st.just(80)), draw(st.integers(2, 12) | st.just(80))
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     shapes = [(m, n), (m, n), (m, 1), (n,), (), (n, m)]
     leaves = [ad.Variable(np.zeros(s, dtype)) for s in shapes]
@@ -205,17 +206,17 @@ def test_outputs_that_are_intermediates(small):
 
 @needs_numexpr
 def test_an_input_read_plain_and_transposed_is_not_written_over(small):
-    a = ad.Variable(np.zeros((9, 9)))
+    a = ad.Variable(np.zeros((150, 150)))  # more than one of numexpr's blocks
     x = ad.exp(a)  # made by the plan, dead after the group: the group may write into it
     y = (x + ad.einsum("ji,ij->ij", x, a)) * 2
-    check(y, [a], [np.random.default_rng(4).standard_normal((9, 9))])
+    check(y, [a], [np.random.default_rng(4).standard_normal((150, 150))])
 
 
 @needs_numexpr
 def test_an_input_and_its_transpose_made_by_another_line(small):
-    v = ad.Variable(np.zeros((30, 30)))
+    v = ad.Variable(np.zeros((150, 150)))  # more than one of numexpr's blocks
     a = ad.exp(v)  # dead after the group, which reads it and a view of it made by another line
-    plan = check((a + a.T) * 2, [v], [np.random.default_rng(7).standard_normal((30, 30))])
+    plan = check((a + a.T) * 2, [v], [np.random.default_rng(7).standard_normal((150, 150))])
     assert fusion.fused_calls(plan) == 1
 
 
