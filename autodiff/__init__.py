@@ -8,7 +8,7 @@
 415.4287934927351
 """
 
-from . import linalg, nn, ops, optim, stats
+from . import fusion, linalg, nn, ops, optim, stats
 from .check import GradientError, check_grads, numerical_grad
 from .checkpointing import checkpoint
 from .compile import Function, eval, function

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from . import fusion
 from .node import Node, Variable, kernel_of, toposort
 from .simplification import paused_gc, simplify_in_order
 
@@ -127,7 +128,7 @@ class Function:
         """
         from .printing.export import write
 
-        source, run = _generate(*self._plan, buffers=False)
+        source, run = _generate(*self._plan, buffers=False, fuse=False)  # NumPy only
         return write(path, name, source, run.__globals__, self)
 
     def __call__(self, *arrays: Any) -> np.ndarray | list[np.ndarray]:
@@ -384,12 +385,16 @@ def _added_in_place(nodes, outputs, known, free, reads, silent) -> dict[int, tup
     return added
 
 
-def _generate(outputs, nodes, inputs, single, inplace, buffers):
+def _generate(outputs, nodes, inputs, single, inplace, buffers, fuse=True):
     """Write the plan for `nodes` (a topological order) as Python source and compile it.
 
     With `buffers`, large intermediates are written into arrays the plan keeps between
     calls (assigned by liveness, as registers are); the source then names them `_buf`.
+    With `fuse`, groups of elementwise nodes on large arrays become one node each, which
+    the lines below write as one numexpr call (`autodiff.fusion`; where it is installed).
     """
+    if fuse:
+        nodes, outputs = fusion.fuse(nodes, outputs, inputs)
     w = _Writer()
     name = {id(n): f"v{i}" for i, n in enumerate(nodes)}
     args = [f"a{i}" for i in range(len(inputs))]

@@ -25,6 +25,7 @@ simplify_module = sys.modules["autodiff.simplification.driver"]
 batching_module = sys.modules["autodiff.simplification.batching"]
 einsum_plan_module = sys.modules["autodiff.ops.einsum_plan"]
 collector_module = sys.modules["autodiff.simplification.collector"]
+fusion_module = sys.modules["autodiff.fusion"]
 
 
 class Interpreted:
@@ -120,6 +121,8 @@ SWITCHES = {
                 lambda: patched(Elementwise, "elementwise", False)),
     "gram": ("x.T diag(w) x as a general matrix product, not a symmetric one",
              lambda: patched(einsum_plan_module, "_write_gram", lambda w, node, operands, target: False)),
+    "numexpr": ("no elementwise groups as one numexpr call (autodiff.fusion.enabled = False)",
+                lambda: patched(fusion_module, "enabled", False)),
 }
 
 
