@@ -62,6 +62,8 @@ __all__ = [
     # training
     "nn",
     "optim",
+    # plans: the optional elementwise fusion's switch and thresholds
+    "fusion",
     # the ops: creation, elementwise, contraction, shape, reductions and nn
     *ops.__all__,
 ]
