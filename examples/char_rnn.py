@@ -58,6 +58,9 @@ class CharRNN(nn.Module):
 
     def forward(self, ids: ad.Node, state=None):
         """Logits ``(batch, time, vocab)`` for token ids ``(batch, time)``, and the final state."""
+        if isinstance(self.rnn, nn.LSTM):  # whole sequences at once: a few large products
+            outputs, state = self.rnn(self.embed(ids), state)
+            return self.head(self.drop(outputs)), state
         steps = [self.embed(ids[:, t]) for t in range(ids.shape[1])]  # a list: no big slices
         outputs, state = self.rnn(steps, state)
         return self.head(self.drop(ad.stack(outputs, axis=1))), state
