@@ -8,7 +8,7 @@ import pytest
 
 import autodiff as ad
 from autodiff import nn
-from autodiff.nn.recurrence import lstm_sequence
+from autodiff.nn.recurrence import input_projection, lstm_sequence
 from autodiff.ops.einsum import Einsum
 
 rng = np.random.default_rng(7)
@@ -102,3 +102,23 @@ def test_steps_of_different_shapes_are_refused():
         lstm(ad.Variable(np.zeros((2, 4, 5))))
     with pytest.raises(ValueError, match=r"LSTMCell: state must be 2 node\(s\) of shape \(2, 4\)"):
         lstm(ad.Variable(np.zeros((2, 4, 3))), [(ad.zeros((2, 4)), ad.zeros((1, 4)))])
+
+
+def test_an_embedding_is_projected_as_a_table_with_the_same_derivatives():
+    embed, lstm = nn.Embedding(5, 3, rng=5), nn.LSTM(3, 4, rng=5)
+    ids = ad.Variable(rng.integers(0, 5, (2, 6)), name="ids")  # 12 ids, 5 rows: a lookup
+    params = embed.parameters() + lstm.parameters()
+
+    def call():
+        ys, [(h, c)] = lstm(embed(ids))
+        loss = ad.sum(ad.sin(ys)) + ad.sum(c)
+        first = ad.grad(loss, params)
+        second = ad.grad(ad.sum(first[0] ** 2) + ad.sum(first[1] ** 2), params)
+        return [ys(), *(g() for g in first), *(g() for g in second)]
+
+    whole, cells = both_forms(lstm, call)
+    for a, b in zip(whole, cells, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    # more table rows than ids: the plain product
+    xs = nn.Embedding(50, 3, rng=5)(ids)
+    assert input_projection(xs, lstm.cells[0].weight_ih, lstm.cells[0].bias).shape == (2, 6, 16)

@@ -22,7 +22,7 @@ from ..ops.elementwise import as_node
 from ..ops.window import _pair, windows
 from . import init
 from .module import Module
-from .recurrence import lstm_sequence
+from .recurrence import input_projection, lstm_sequence
 
 
 # -- checks -----------------------------------------------------------------------------
@@ -535,7 +535,7 @@ class LSTM(_Recurrent):
         final: list[tuple[Node, ...]] = []
         for cell, (h0, c0) in zip(self.cells, state, strict=True):
             _, (h0, c0) = cell._check(steps[0] if not final else final[-1][0], (h0, c0))
-            zx = xs @ cell.weight_ih + cell.bias
+            zx = input_projection(xs, cell.weight_ih, cell.bias)
             y = lstm_sequence(zx, cell.weight_hh, h0, c0)
             xs = y[:, :-1]
             final.append((y[:, -2], y[:, -1]))
