@@ -58,11 +58,13 @@ def input_projection(xs: Node, weight: Node, bias: Node) -> Node:
 def _lookup(table: Node, ids: Node):
     """Rows of `table` by `ids`; the table's gradient as one one-hot product (NumPy's float32
     scatter-add, np.add.at, takes about 3x as long for (2048, 1024) rows into 103)."""
-    onehot = ops.astype(ops.equal(ops.expand_dims(ids, -1), np.arange(table.shape[0])), table.dtype)
+    # (rows, *ids.shape): laid out as the left operand of the product, no transposed copy
+    rows = np.arange(table.shape[0]).reshape((-1,) + (1,) * ids.ndim)
+    onehot = ops.astype(ops.equal(rows, ops.expand_dims(ids, 0)), table.dtype)
     letters = "abcdefgh"[: ids.ndim]
 
     def rule(g: Node):
-        return ops.einsum(f"{letters}v,{letters}k->vk", onehot, g), None
+        return ops.einsum(f"v{letters},{letters}k->vk", onehot, g), None
 
     return ops.take(table, ids, axis=0), rule
 
