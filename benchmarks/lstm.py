@@ -1,7 +1,7 @@
 """The LSTM char-rnn of `examples/char_rnn.py` in autodiff and in PyTorch, on one core.
 
-    PYTHONPATH=$PWD /work/venv-peers/bin/python benchmarks/lstm.py            # ~3 min
-    PYTHONPATH=$PWD python3 benchmarks/lstm.py --rounds 5 --seconds 0         # ours only
+    PYTHONPATH=$PWD /work/venv-peers/bin/python benchmarks/lstm.py --onednn-off   # ~5 min
+    PYTHONPATH=$PWD python3 benchmarks/lstm.py --rounds 5 --seconds 0             # ours only
 
 Both models are Embedding 64 -> LSTM 256 -> dropout 0.2 -> Linear to the vocabulary, trained
 with Adam (lr 2e-3, gradients clipped to global norm 5) on batches of 32 windows of 64
@@ -17,6 +17,11 @@ time: each trains in alternating slices of about `--slice` seconds until each ha
 for `--seconds` (from the same initial weights), then both are evaluated (no dropout) on the
 same held-out windows (every tenth 4096-character block of the text). Without torch, only
 our rows are printed.
+
+On CPU, PyTorch's nn.LSTM runs oneDNN's fused LSTM layer (``aten::mkldnn_rnn_layer`` and
+its backward: JIT-compiled kernels with the gates' pointwise work fused); `--onednn-off`
+adds a row for PyTorch with oneDNN disabled, which runs per-step matmuls and pointwise
+kernels as an eager graph does.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import types  # noqa: E402
+import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -53,6 +59,7 @@ import char_rnn  # noqa: E402
 import autodiff as ad  # noqa: E402
 from autodiff import nn, optim  # noqa: E402
 
+warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")  # torch.backends
 try:
     import torch
 except ImportError:  # torch is optional: our rows only
@@ -89,8 +96,13 @@ class Torch:
 
     name = "PyTorch"
 
-    def __init__(self, ours: Ours):
+    def __init__(self, ours: Ours, onednn: bool = True):
         torch.set_num_threads(1)
+        # on CPU nn.LSTM runs oneDNN's fused LSTM layer (aten::mkldnn_rnn_layer and its
+        # backward); without oneDNN it runs per-step matmuls and pointwise kernels
+        self.onednn = onednn
+        if not onednn:
+            self.name = "PyTorch, oneDNN off"
         model, vocab_size = ours.model, ours.model.head.out_features
         self.embed = torch.nn.Embedding(vocab_size, EMBED)
         self.lstm = torch.nn.LSTM(EMBED, HIDDEN, batch_first=True)
@@ -114,6 +126,10 @@ class Torch:
         return self.head(self.drop(self.lstm(self.embed(x))[0]))
 
     def train(self, x: np.ndarray, y: np.ndarray) -> float:
+        with torch.backends.mkldnn.flags(enabled=self.onednn):
+            return self._train(x, y)
+
+    def _train(self, x: np.ndarray, y: np.ndarray) -> float:
         x, y = torch.from_numpy(x), torch.from_numpy(y)
         self.opt.zero_grad(set_to_none=True)
         logits = self.logits(x)
@@ -126,6 +142,10 @@ class Torch:
         return loss.item()
 
     def evaluate(self, batches) -> float:
+        with torch.backends.mkldnn.flags(enabled=self.onednn):
+            return self._evaluate(batches)
+
+    def _evaluate(self, batches) -> float:
         for m in self.modules:
             m.eval()
         losses = []
@@ -194,6 +214,11 @@ def main(argv=None) -> None:
         "--slice", type=float, default=5.0, help="seconds per turn while training to equal time"
     )
     p.add_argument("--eval-batches", type=int, default=0, help="held-out batches (0: all)")
+    p.add_argument(
+        "--onednn-off",
+        action="store_true",
+        help="also PyTorch with oneDNN disabled (per-step kernels)",
+    )
     p.add_argument("--no-torch", action="store_true", help="ours only, even where torch imports")
     args = p.parse_args(argv)
 
@@ -206,10 +231,13 @@ def main(argv=None) -> None:
     runners: list = [ours]
     if torch is not None and not args.no_torch:
         runners.append(Torch(ours))
+        if args.onednn_off:
+            runners.append(Torch(ours, onednn=False))
 
     print(
-        f"# {datetime.date.today()}  LSTM char-rnn (hidden {HIDDEN}, embedding {EMBED}, T{SEQ}, batch {BATCH}, "
-        f"Adam, float32, one thread)  python {platform.python_version()}  numpy {np.__version__}"
+        f"# {datetime.date.today()}  LSTM char-rnn (hidden {HIDDEN}, embedding {EMBED}, "
+        f"T{SEQ}, batch {BATCH}, Adam, float32, one thread)  "
+        f"python {platform.python_version()}  numpy {np.__version__}"
         + (
             f"  torch {torch.__version__}"
             if len(runners) > 1
@@ -242,31 +270,36 @@ def main(argv=None) -> None:
     times = throughput(runners, batches, args.rounds, args.steps)
 
     chars = BATCH * SEQ
-    torch_times = times.get("PyTorch")
-    head = f"| {'':9} | {'step (median)':>13} | {'chars/s':>9} | {'ours / PyTorch time':>19} |"
+    print(table(runners, times, losses, args.seconds, chars))
+    for r in runners[1:]:
+        ratio = statistics.median(
+            b / a for a, b in zip(times["autodiff"], times[r.name], strict=True)
+        )
+        print(
+            f"throughput ours / {r.name}: {ratio:.2f}x (median over {args.rounds} rounds "
+            f"of {args.steps} steps of the per-round ratio)"
+        )
+
+
+def table(runners: list, times: dict, losses: dict, seconds: float, chars: int) -> str:
+    """One row per framework: median step, chars/s, time ratio to PyTorch, held-out loss."""
+    reference = times.get("PyTorch")
+    head = f"| {'':19} | {'step (median)':>13} | {'chars/s':>9} | {'time / PyTorch':>14} |"
     if losses:
-        head += f" {'held-out loss after ' + format(args.seconds, 'g') + ' s':>26} | {'steps':>5} |"
-    print(head)
-    print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
+        head += f" {'held-out loss after ' + format(seconds, 'g') + ' s':>26} | {'steps':>5} |"
+    lines = [head, "|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|"]
     for r in runners:
         med = statistics.median(times[r.name])
-        ratio = (
-            f"{statistics.median(a / b for a, b in zip(times[r.name], torch_times)):.2f}x"
-            if torch_times
-            else "n/a"
-        )
-        row = f"| {r.name:9} | {med * 1e3:10.1f} ms | {chars / med:9,.0f} | {ratio:>19} |"
+        ratio = "n/a"
+        if reference:
+            pairs = zip(times[r.name], reference, strict=True)
+            ratio = f"{statistics.median(a / b for a, b in pairs):.2f}x"
+        row = f"| {r.name:19} | {med * 1e3:10.1f} ms | {chars / med:9,.0f} | {ratio:>14} |"
         if losses:
             loss, steps, _ = losses[r.name]
             row += f" {loss:26.3f} | {steps:5d} |"
-        print(row)
-    if torch_times:
-        ours_cs = statistics.median(chars / t for t in times["autodiff"])
-        torch_cs = statistics.median(chars / t for t in torch_times)
-        print(
-            f"\nthroughput ours / PyTorch: {statistics.median(b / a for a, b in zip(times['autodiff'], torch_times)):.2f}x "
-            f"(median over {args.rounds} rounds of {args.steps} steps; {ours_cs:,.0f} vs {torch_cs:,.0f} chars/s)"
-        )
+        lines.append(row)
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
