@@ -238,11 +238,7 @@ def main(argv=None) -> None:
         f"# {datetime.date.today()}  LSTM char-rnn (hidden {HIDDEN}, embedding {EMBED}, "
         f"T{SEQ}, batch {BATCH}, Adam, float32, one thread)  "
         f"python {platform.python_version()}  numpy {np.__version__}"
-        + (
-            f"  torch {torch.__version__}"
-            if len(runners) > 1
-            else "  (torch not importable: ours only)"
-        )
+        + (f"  torch {torch.__version__}" if len(runners) > 1 else "  (no torch: ours only)")
     )
     print(
         f"# autodiff builds its three plans in {build:.1f} s; load average {os.getloadavg()[0]:.2f}"
