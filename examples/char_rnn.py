@@ -58,6 +58,9 @@ class CharRNN(nn.Module):
 
     def forward(self, ids: ad.Node, state=None):
         """Logits ``(batch, time, vocab)`` for token ids ``(batch, time)``, and the final state."""
+        if isinstance(self.rnn, nn.LSTM):  # whole sequences at once: a few large products
+            outputs, state = self.rnn(self.embed(ids), state)
+            return self.head(self.drop(outputs)), state
         steps = [self.embed(ids[:, t]) for t in range(ids.shape[1])]  # a list: no big slices
         outputs, state = self.rnn(steps, state)
         return self.head(self.drop(ad.stack(outputs, axis=1))), state
@@ -252,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
     valid = corpus.valid_batches(args.batch, args.seq_len)
     spread = max(1, len(valid) // args.eval_batches) if args.eval_batches else 1
     periodic = valid[::spread][: args.eval_batches or None]
+    # the samples while training start with --prime where the vocabulary has its characters
+    # (the default "The " is not in every text), else with the text's first character
+    sample_prime = args.prime if args.prime and set(args.prime) <= set(config["vocab"]) else text[0]
 
     def validate(batches) -> float:
         return float(np.mean([eval_loss(x, y) for x, y in batches]))
@@ -297,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
                 if args.save:
                     save_checkpoint(args.save, model, opt, rng, config, history)
             if args.sample_every and done % args.sample_every == 0:
-                log("---\n" + sampler(200, args.prime, args.temperature, sample_rng) + "\n---")
+                log("---\n" + sampler(200, sample_prime, args.temperature, sample_rng) + "\n---")
         bar.close()
         stopped = bool(deferred.received)
         final = None

@@ -22,6 +22,7 @@ from ..ops.elementwise import as_node
 from ..ops.window import _pair, windows
 from . import init
 from .module import Module
+from .recurrence import input_projection, lstm_sequence
 
 
 # -- checks -----------------------------------------------------------------------------
@@ -417,6 +418,7 @@ class _Recurrent(Module):
     """`num_layers` cells stacked, run over a sequence: ``layer(xs, state) -> (ys, state)``."""
 
     cell: type[_Cell] = _Cell
+    whole_sequence = False  # whether `_whole_sequence` runs all steps of a layer at once
 
     def __init__(
         self, input_size: int, hidden_size: int, num_layers: int = 1, rng=None, dtype=np.float64
@@ -434,6 +436,9 @@ class _Recurrent(Module):
         [[(5, 4), (5, 4)], [(5, 4), (5, 4)]]
         """
         return [cell.zero_state(batch) for cell in self.cells]
+
+    def _whole_sequence(self, xs, steps: list[Node], state: Sequence[Sequence[Node]]):
+        raise NotImplementedError
 
     def forward(self, xs: Node | Sequence[Node], state: Sequence[Sequence[Node]] | None = None):
         """Run over `xs`: a ``(batch, time, features)`` node, or a list of ``(batch, features)``
@@ -469,6 +474,8 @@ class _Recurrent(Module):
                 f"{name}: state has {len(state)} layers, the layer has {len(self.cells)}"
             )
         state = [tuple(layer) for layer in state]
+        if self.whole_sequence:
+            return self._whole_sequence(xs, steps, state)
         outputs = []
         for x in steps:
             for k, cell in enumerate(self.cells):
@@ -511,6 +518,30 @@ class LSTM(_Recurrent):
     """
 
     cell = LSTMCell
+    whole_sequence = True
+
+    def _whole_sequence(self, xs, steps: list[Node], state: Sequence[Sequence[Node]]):
+        """Each layer as one input projection for all steps, then `lstm_sequence`: the same
+        values as the step-by-step form, in fewer and larger operations."""
+        first, _ = self.cells[0]._check(steps[0], state[0])  # the checks of LSTMCell
+        for x in steps[1:]:
+            if x.shape != first.shape:
+                raise ValueError(
+                    f"LSTM: every step must have the shape of the first, {first.shape}; "
+                    f"got {x.shape}"
+                )
+        as_list = isinstance(xs, (list, tuple))
+        xs = ops.stack(steps, axis=1) if as_list else xs
+        final: list[tuple[Node, ...]] = []
+        for cell, (h0, c0) in zip(self.cells, state, strict=True):
+            _, (h0, c0) = cell._check(steps[0] if not final else final[-1][0], (h0, c0))
+            zx = input_projection(xs, cell.weight_ih, cell.bias)
+            y = lstm_sequence(zx, cell.weight_hh, h0, c0)
+            xs = y[:, :-1]
+            final.append((y[:, -2], y[:, -1]))
+        if as_list:
+            return [xs[:, t] for t in range(xs.shape[1])], final
+        return xs, final
 
 
 class GRU(_Recurrent):
