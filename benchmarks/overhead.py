@@ -1,0 +1,328 @@
+"""Per-call overhead of plans (issue 11): many inputs, many small nodes, the call itself.
+
+    python benchmarks/overhead.py            # everything (~1 min)
+    python benchmarks/overhead.py --quick    # fewer rounds and sizes (~15 s)
+
+Every case is a plan and a hand-written NumPy reference doing the same work, timed in
+interleaved rounds (the order rotating; a fresh set of input arrays at each call, from a pool):
+the table gives the median time per call of each, the ratio (median over rounds of autodiff's
+time over NumPy's time in the same round), and what the difference costs per input or per line.
+
+- "inputs": plans with 50-200 small inputs, everything fed: Karpathy's char-rnn forward pass
+  (one Variable per time step for the one-hot input and the one-hot target, shape (65,), h0 and
+  the five parameters), and ``sum of x_i * w_i`` over (10,) vectors. The reference is the loop a
+  user writes over lists of arrays. "inputs only": a plan taking the same inputs that computes
+  ``x_0 * 2`` against ``def f(*arrays): return arrays[0] * 2``, timed in the same rounds;
+  "per input" = the difference of those two / the number of inputs: what an input costs a call.
+- "lines": graphs of 500-1000 small nodes (scalars and (10,) vectors): a random expression graph
+  and a deep chain. The reference is the same graph written as straight-line NumPy (one line per
+  node). "per line" = time / lines of the plan (autodiff) and of the reference (NumPy).
+- "call": the cost of the call itself: x -> x * 2 on a (10,) vector, and a plan that keeps
+  buffers between calls (so a call takes its lock). The reference is ``def f(x): return x * 2``
+  (and its NumPy equivalent); "plan function" is the plan's generated function called
+  directly, without `Function.__call__` (an internal, for measuring only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+
+import autodiff as ad  # noqa: E402
+
+V, H = 65, 100  # Karpathy's vocabulary and hidden size
+
+
+def interleaved(calls: dict, pool: list, rounds: int, budget: float) -> dict:
+    """Median time per call of each of `calls` (the first is the reference) and the median
+    over rounds of each one's time over the reference's time in the same round."""
+    inner = {}
+    for name, fn in calls.items():
+        start, n = time.perf_counter(), 0
+        while time.perf_counter() - start < 0.005 or n < 3:
+            fn(*pool[n % len(pool)])
+            n += 1
+        per_call = (time.perf_counter() - start) / n
+        inner[name] = max(1, int(budget / (rounds * len(calls)) / per_call))
+    names = list(calls)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    k = 0
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            fn, n = calls[name], inner[name]
+            args = [pool[(k + j) % len(pool)] for j in range(n)]
+            k += n
+            start = time.perf_counter()
+            for a in args:
+                fn(*a)
+            samples[name].append((time.perf_counter() - start) / n)
+    reference = samples[names[0]]
+    return {
+        name: (
+            statistics.median(s),
+            statistics.median(t / ref for t, ref in zip(s, reference, strict=True)),
+        )
+        for name, s in samples.items()
+    }
+
+
+def _agree(a, b) -> bool:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=1e-9, equal_nan=True))
+
+
+# -- many inputs -----------------------------------------------------------------------------------
+def char_rnn_forward(T: int):
+    """Karpathy's forward pass, T steps: 2T one-hot inputs of shape (65,), h0 and 5 weights."""
+    xs = [ad.Variable(np.zeros(V), name=f"x{t}") for t in range(T)]
+    ys = [ad.Variable(np.zeros(V), name=f"y{t}") for t in range(T)]
+    h0 = ad.Variable(np.zeros(H), name="h0")
+    shapes = [(H, V), (H, H), (V, H), (H,), (V,)]
+    weights = [
+        ad.Variable(np.zeros(s), name=n)
+        for s, n in zip(shapes, "Wxh Whh Why bh by".split(), strict=True)
+    ]
+    Wxh, Whh, Why, bh, by = weights
+    h, loss = h0, 0.0
+    for t in range(T):
+        h = ad.tanh(Wxh @ xs[t] + Whh @ h + bh)
+        loss = loss - ad.sum(ys[t] * ad.log_softmax(Why @ h + by))
+    plan = ad.function([loss, h], inputs=[*xs, *ys, h0, *weights])
+
+    def reference(*arrays):
+        xs, ys = arrays[:T], arrays[T : 2 * T]
+        h, Wxh, Whh, Why, bh, by = arrays[2 * T :]
+        loss = 0.0
+        for x, y in zip(xs, ys, strict=True):
+            h = np.tanh(Wxh @ x + Whh @ h + bh)
+            z = Why @ h + by
+            z = z - z.max()
+            loss = loss - np.sum(y * (z - np.log(np.sum(np.exp(z)))))
+        return [np.asarray(loss), h]
+
+    rng = np.random.default_rng(0)
+    eye = np.eye(V)
+
+    def arrays():
+        ids = rng.integers(0, V, 2 * T)
+        params = [rng.standard_normal(s) * 0.1 for s in [(H,), *shapes]]
+        return (*eye[ids], *params)
+
+    return f"char-rnn forward T={T}", plan, reference, arrays, 2 * T + 6
+
+
+def dot_of_inputs(n: int):
+    """sum_i x_i * w_i over (10,) vectors, n inputs in all (n/2 x's and n/2 w's), all fed."""
+    half = n // 2
+    xs = [ad.Variable(np.zeros(10), name=f"x{i}") for i in range(half)]
+    ws = [ad.Variable(np.zeros(10), name=f"w{i}") for i in range(half)]
+    total = xs[0] * ws[0]
+    for x, w in zip(xs[1:], ws[1:], strict=True):
+        total = total + x * w
+    plan = ad.function(ad.sum(total), inputs=[*xs, *ws])
+
+    def reference(*arrays):
+        xs, ws = arrays[:half], arrays[half:]
+        total = xs[0] * ws[0]
+        for x, w in zip(xs[1:], ws[1:], strict=True):
+            total = total + x * w
+        return np.sum(total)
+
+    rng = np.random.default_rng(1)
+    return f"sum x_i*w_i, {n} inputs", plan, reference, lambda: tuple(rng.random((n, 10))), n
+
+
+# -- many small nodes ------------------------------------------------------------------------------
+_UNARY = {"tanh": ad.tanh, "sin": ad.sin, "cos": ad.cos}
+_BINARY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+
+
+def random_graph(size: int, seed: int = 0):
+    """A random expression graph of about `size` nodes over 4 scalar and 4 (10,) inputs; its
+    sinks are added up, so that every node is used."""
+    rng = np.random.default_rng(seed)
+    shapes = [(), (), (), (), (10,), (10,), (10,), (10,)]
+    leaves = [ad.Variable(np.zeros(s), name=f"x{i}") for i, s in enumerate(shapes)]
+    nodes = list(leaves)
+    lines = []  # the reference's straight-line code, one line per node
+    read: set[int] = set()
+    while len(nodes) < size:
+        window = range(max(0, len(nodes) - 24), len(nodes))
+        if rng.random() < 0.4:
+            op = str(rng.choice(list(_UNARY)))
+            (i,) = rng.choice(window, 1)
+            nodes.append(_UNARY[op](nodes[i]))
+            lines.append(f"v{len(nodes) - 1} = np.{op}(v{i})")
+            read.add(int(i))
+        else:
+            op = str(rng.choice(list(_BINARY)))
+            i, j = rng.choice(window, 2, replace=False)
+            nodes.append(_BINARY[op](nodes[i], nodes[j]))
+            lines.append(f"v{len(nodes) - 1} = v{i} {op} v{j}")
+            read.update((int(i), int(j)))
+    sinks = [k for k in range(len(leaves), len(nodes)) if k not in read]
+    total = nodes[sinks[0]]
+    lines.append(f"s = v{sinks[0]}")
+    for k in sinks[1:]:
+        total = total + nodes[k]
+        lines.append(f"s = s + v{k}")
+    lines.append("return np.sum(s)")
+    out = ad.sum(total)
+    plan = ad.function(out, inputs=leaves)
+    reference = _compile(lines, len(leaves))
+    data = np.random.default_rng(seed + 1)
+
+    def arrays():
+        return tuple(data.standard_normal(s) for s in shapes)
+
+    return f"random graph, {size} nodes", plan, reference, arrays, len(lines)
+
+
+def deep_chain(steps: int):
+    """h = tanh(h * a + x) `steps` times: x (10,), a a scalar, 3 nodes a step."""
+    x, a = ad.Variable(np.zeros(10), name="x"), ad.Variable(np.zeros(()), name="a")
+    h = x
+    lines = ["h = v0"]
+    for _ in range(steps):
+        h = ad.tanh(h * a + x)
+        lines += ["h = h * v1", "h = h + v0", "h = np.tanh(h)"]
+    lines.append("return np.sum(h)")
+    plan = ad.function(ad.sum(h), inputs=[x, a])
+    reference = _compile(lines, 2)
+    rng = np.random.default_rng(2)
+    return (
+        f"deep chain, {3 * steps} nodes",
+        plan,
+        reference,
+        lambda: (rng.standard_normal(10), np.float64(rng.random()) * np.ones(())),
+        len(lines),
+    )
+
+
+def _compile(lines: list[str], arity: int):
+    source = f"def reference({', '.join(f'v{i}' for i in range(arity))}):\n"
+    source += "".join(f"    {line}\n" for line in lines)
+    space = {"np": np}
+    exec(source, space)
+    return space["reference"]
+
+
+# -- the call itself -------------------------------------------------------------------------------
+def trivial():
+    x = ad.Variable(np.zeros(10), name="x")
+    plan = ad.function(x * 2, inputs=[x])
+
+    def reference(x):
+        return x * 2
+
+    rng = np.random.default_rng(3)
+    return "x -> x * 2, (10,)", plan, reference, lambda: (rng.standard_normal(10),), 1
+
+
+def buffered():
+    x = ad.Variable(np.zeros(10000), name="x")
+    plan = ad.function(ad.sum(ad.tanh(x) * 2), inputs=[x])
+    assert "_buf" in plan.source  # it keeps buffers: a call takes the plan's lock
+
+    def reference(x):
+        return np.sum(np.tanh(x) * 2)
+
+    rng = np.random.default_rng(4)
+    return "sum(tanh(x)*2), (10000,), buffered", plan, reference, lambda: (rng.random(10000),), 1
+
+
+def plan_lines(plan) -> int:
+    return len(plan.source.splitlines()) - 1  # without the def line
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.2f} us" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
+
+
+def _ns(seconds: float) -> str:
+    return f"{seconds * 1e9:.0f} ns"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and sizes")
+    parser.add_argument("--rounds", type=int, default=None)
+    args = parser.parse_args(argv)
+    rounds = args.rounds or (7 if args.quick else 21)
+    budget = 0.3 if args.quick else 1.5  # seconds per case
+    groups = {
+        "inputs": [char_rnn_forward(t) for t in ((25,) if args.quick else (25, 50, 100))]
+        + [dot_of_inputs(n) for n in ((100,) if args.quick else (50, 100, 200))],
+        "lines": [random_graph(n) for n in ((500,) if args.quick else (500, 1000))]
+        + [deep_chain(s) for s in ((200,) if args.quick else (200, 330))],
+        "call": [trivial(), buffered()],
+    }
+    print(f"{rounds} interleaved rounds; medians; ratio = median over rounds of autodiff / NumPy")
+    for group, cases in groups.items():
+        if group == "inputs":
+            print(
+                "\n| plan | inputs | nodes | NumPy | autodiff | ratio |"
+                " inputs only: NumPy | autodiff | per input |"
+            )
+            print("|---|---|---|---|---|---|---|---|---|")
+        elif group == "lines":
+            print(
+                "\n| graph | nodes | lines (ref / plan) | NumPy | autodiff | ratio |"
+                " per line (ref / plan) |"
+            )
+            print("|---|---|---|---|---|---|---|")
+        else:
+            print("\n| call | NumPy | autodiff | ratio | plan function | ratio | call cost |")
+            print("|---|---|---|---|---|---|---|")
+        for name, plan, reference, arrays, count in cases:
+            pool = [arrays() for _ in range(16)]
+            if not _agree_all(plan(*pool[0]), reference(*pool[0])):
+                raise SystemExit(f"{name}: the plan and the reference disagree")
+            calls = {"numpy": reference, "autodiff": plan}
+            if group == "inputs":  # the same inputs, one multiply: what the inputs cost alone
+                calls["numpy, inputs only"] = _first_times_two
+                calls["autodiff, inputs only"] = ad.function(plan.inputs[0] * 2, plan.inputs)
+            if group == "call":
+                calls["plan function"] = getattr(plan, "_buffered", plan._run)  # internals
+            got = interleaved(calls, pool, rounds, budget)
+            (t_np, _), (t_ad, ratio) = got["numpy"], got["autodiff"]
+            if group == "inputs":
+                (t_np1, _), (t_ad1, _) = got["numpy, inputs only"], got["autodiff, inputs only"]
+                per_input = (t_ad1 - t_np1) / count
+                print(
+                    f"| {name} | {count} | {plan.node_count} | {_us(t_np)} | {_us(t_ad)} |"
+                    f" {ratio:.2f}x | {_us(t_np1)} | {_us(t_ad1)} | {_ns(per_input)} |"
+                )
+            elif group == "lines":
+                lines = plan_lines(plan)
+                print(
+                    f"| {name} | {plan.node_count} | {count} / {lines} | {_us(t_np)} |"
+                    f" {_us(t_ad)} | {ratio:.2f}x | {_ns(t_np / count)} / {_ns(t_ad / lines)} |"
+                )
+            else:
+                t_fn, ratio_fn = got["plan function"]
+                print(
+                    f"| {name} | {_us(t_np)} | {_us(t_ad)} | {ratio:.2f}x | {_us(t_fn)} |"
+                    f" {ratio_fn:.2f}x | {_ns(t_ad - t_fn)} |"
+                )
+
+
+def _first_times_two(*arrays):
+    return arrays[0] * 2
+
+
+def _agree_all(a, b) -> bool:
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_agree(x, y) for x, y in zip(a, b, strict=True))
+    return _agree(a, b)
+
+
+if __name__ == "__main__":
+    main()
