@@ -354,9 +354,10 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers, inline_checks=Tr
     calls (assigned by liveness, as registers are); the source then names them `_buf`.
     Every input is checked (`Variable.check_value`); with `inline_checks` an ndarray of the
     input's exact dtype and shape passes one test written inline, ``if type(a0) is not
-    _ndarray or a0.dtype is not _dtype or a0.shape != (65,): a0 = _check0(a0)``, and keeps
-    its argument's name: a call pays no function call per input (without, each input gets
-    ``v0 = _check0(a0)``, the form `autodiff.printing.export` reads).
+    _ndarray or a0.dtype is not _dtype1 or a0.shape != (2, 3): a0 = _check0(a0)`` (for a
+    vector ``a0.ndim != 1 or len(a0) != 65``), and keeps its argument's name: a call pays
+    no function call per input. Without, each input gets ``v0 = _check0(a0)``, the form
+    `autodiff.printing.export` reads.
     """
     w = _Writer()
     name = {id(n): f"v{i}" for i, n in enumerate(nodes)}
@@ -367,9 +368,11 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers, inline_checks=Tr
         check = w.bind(x.check_value, "_check")
         if inline_checks:  # the dtype by identity (NumPy's are singletons), else the full check
             dtype = w.bind(x.dtype, "_dtype")
+            # a vector's length and ndim are read faster than its shape (no tuple is made)
+            shape = f"{a}.ndim != 1 or len({a}) != {x.shape[0]}" if x.ndim == 1 else None
             w.lines.append(
                 f"if type({a}) is not _ndarray or {a}.dtype is not {dtype} "
-                f"or {a}.shape != {x.shape!r}: {a} = {check}({a})"
+                f"or {shape or f'{a}.shape != {x.shape!r}'}: {a} = {check}({a})"
             )
             if id(x) in name:
                 name[id(x)] = a

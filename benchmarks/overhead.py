@@ -20,7 +20,8 @@ time over NumPy's time in the same round), and what the difference costs per inp
 - "call": the cost of the call itself: x -> x * 2 on a (10,) vector, and a plan that keeps
   buffers between calls (so a call takes its lock). The reference is ``def f(x): return x * 2``
   (and its NumPy equivalent); "plan function" is the plan's generated function called
-  directly, without `Function.__call__` (an internal, for measuring only).
+  directly, without `Function.__call__` and the lock (an internal, for measuring only); "call
+  cost" = the median over rounds of the difference.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ import autodiff as ad  # noqa: E402
 V, H = 65, 100  # Karpathy's vocabulary and hidden size
 
 
-def interleaved(calls: dict, pool: list, rounds: int, budget: float) -> dict:
-    """Median time per call of each of `calls` (the first is the reference) and the median
-    over rounds of each one's time over the reference's time in the same round."""
+def interleaved(calls: dict, pool: list, rounds: int, budget: float) -> dict[str, list[float]]:
+    """Time per call of each of `calls` in each of `rounds` interleaved rounds (the order
+    rotating), each call on the next arguments of `pool`."""
     inner = {}
     for name, fn in calls.items():
         start, n = time.perf_counter(), 0
@@ -63,14 +64,17 @@ def interleaved(calls: dict, pool: list, rounds: int, budget: float) -> dict:
             for a in args:
                 fn(*a)
             samples[name].append((time.perf_counter() - start) / n)
-    reference = samples[names[0]]
-    return {
-        name: (
-            statistics.median(s),
-            statistics.median(t / ref for t, ref in zip(s, reference, strict=True)),
-        )
-        for name, s in samples.items()
-    }
+    return samples
+
+
+def ratio(a: list[float], b: list[float]) -> float:
+    """The median over rounds of a / b (robust to the machine's load drifting)."""
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
+def difference(a: list[float], b: list[float]) -> float:
+    """The median over rounds of a - b."""
+    return statistics.median(x - y for x, y in zip(a, b, strict=True))
 
 
 def _agree(a, b) -> bool:
@@ -227,15 +231,15 @@ def trivial():
 
 
 def buffered():
-    x = ad.Variable(np.zeros(10000), name="x")
-    plan = ad.function(ad.sum(ad.tanh(x) * 2), inputs=[x])
+    x = ad.Variable(np.zeros(8192), name="x")
+    plan = ad.function(ad.max(ad.abs(x)), inputs=[x])
     assert "_buf" in plan.source  # it keeps buffers: a call takes the plan's lock
 
     def reference(x):
-        return np.sum(np.tanh(x) * 2)
+        return np.max(np.abs(x))
 
     rng = np.random.default_rng(4)
-    return "sum(tanh(x)*2), (10000,), buffered", plan, reference, lambda: (rng.random(10000),), 1
+    return "max(abs(x)), (8192,), buffered", plan, reference, lambda: (rng.random(8192),), 1
 
 
 def plan_lines(plan) -> int:
@@ -264,7 +268,10 @@ def main(argv=None) -> None:
         + [deep_chain(s) for s in ((200,) if args.quick else (200, 330))],
         "call": [trivial(), buffered()],
     }
-    print(f"{rounds} interleaved rounds; medians; ratio = median over rounds of autodiff / NumPy")
+    print(
+        f"{rounds} interleaved rounds; medians; ratio = median over rounds of autodiff / NumPy;"
+        " differences: median over rounds"
+    )
     for group, cases in groups.items():
         if group == "inputs":
             print(
@@ -292,25 +299,28 @@ def main(argv=None) -> None:
             if group == "call":
                 calls["plan function"] = getattr(plan, "_buffered", plan._run)  # internals
             got = interleaved(calls, pool, rounds, budget)
-            (t_np, _), (t_ad, ratio) = got["numpy"], got["autodiff"]
+            ref, mine = got["numpy"], got["autodiff"]
+            t_np, t_ad, r = statistics.median(ref), statistics.median(mine), ratio(mine, ref)
             if group == "inputs":
-                (t_np1, _), (t_ad1, _) = got["numpy, inputs only"], got["autodiff, inputs only"]
-                per_input = (t_ad1 - t_np1) / count
+                alone, ref_alone = got["autodiff, inputs only"], got["numpy, inputs only"]
+                per_input = difference(alone, ref_alone) / count
                 print(
                     f"| {name} | {count} | {plan.node_count} | {_us(t_np)} | {_us(t_ad)} |"
-                    f" {ratio:.2f}x | {_us(t_np1)} | {_us(t_ad1)} | {_ns(per_input)} |"
+                    f" {r:.2f}x | {_us(statistics.median(ref_alone))} |"
+                    f" {_us(statistics.median(alone))} | {_ns(per_input)} |"
                 )
             elif group == "lines":
                 lines = plan_lines(plan)
                 print(
                     f"| {name} | {plan.node_count} | {count} / {lines} | {_us(t_np)} |"
-                    f" {_us(t_ad)} | {ratio:.2f}x | {_ns(t_np / count)} / {_ns(t_ad / lines)} |"
+                    f" {_us(t_ad)} | {r:.2f}x | {_ns(t_np / count)} / {_ns(t_ad / lines)} |"
                 )
             else:
-                t_fn, ratio_fn = got["plan function"]
+                bare = got["plan function"]
                 print(
-                    f"| {name} | {_us(t_np)} | {_us(t_ad)} | {ratio:.2f}x | {_us(t_fn)} |"
-                    f" {ratio_fn:.2f}x | {_ns(t_ad - t_fn)} |"
+                    f"| {name} | {_us(t_np)} | {_us(t_ad)} | {r:.2f}x |"
+                    f" {_us(statistics.median(bare))} | {ratio(bare, ref):.2f}x |"
+                    f" {_ns(difference(mine, bare))} |"
                 )
 
 
