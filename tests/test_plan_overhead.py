@@ -3,6 +3,7 @@ input's exact dtype and shape) passes one inline test: every other value still g
 `Variable.check_value`, converted or refused as before, for the first input and the 150th."""
 
 import os
+import pickle
 import re
 import tempfile
 import threading
@@ -66,8 +67,19 @@ def _fed(position, value):
         np.arange(130.0)[::2],  # a strided view
         np.arange(65.0).view(np.ndarray),  # a view: fine as it is
         np.ma.masked_array(np.arange(65.0)),  # an ndarray subclass: read as a plain array
+        pickle.loads(pickle.dumps(np.arange(65.0))),  # its dtype equal to float64, not NumPy's own
     ],
-    ids=["list", "int64", "float32", "big-endian", "bool", "strided", "view", "subclass"],
+    ids=[
+        "list",
+        "int64",
+        "float32",
+        "big-endian",
+        "bool",
+        "strided",
+        "view",
+        "subclass",
+        "unpickled",
+    ],
 )
 def test_other_values_are_converted_as_check_value_converts_them(position, value):
     assert XS[position].shape == (65,)
