@@ -20,7 +20,7 @@ import builtins
 import functools
 import itertools
 import math
-import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -87,7 +87,7 @@ class Function:
             self.source, self._run = _generate(*self._plan, buffers=inplace)
         if "_buf" in self.source:  # it keeps buffers between calls: one call at a time uses them
             self._buffered = self._run
-            self._lock = threading.Lock()
+            self._lock = _Turn()
             self._run = _one_at_a_time(self._run, self._lock, self._without_buffers)
 
     def _without_buffers(self, *arrays):
@@ -498,25 +498,49 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers, inline_checks=Tr
     return source, namespace["plan"]
 
 
+class _Turn:
+    """Whose turn it is to use a plan's buffers: one token in a list, taken with `list.pop`
+    and given back with `list.append` (each atomic), about 20 ns where a `threading.Lock`'s
+    ``acquire(False)`` and ``release()`` cost about 100 ns. ``with turn:`` waits for the
+    token, as a lock does."""
+
+    def __init__(self) -> None:
+        self.tokens = [True]
+
+    def __enter__(self) -> bool:
+        while True:
+            try:
+                return self.tokens.pop()
+            except IndexError:
+                time.sleep(1e-4)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.tokens.append(True)
+
+
 def _one_at_a_time(
-    run: Callable[..., Any], lock: threading.Lock, busy: Callable[..., Any]
+    run: Callable[..., Any], turn: _Turn, busy: Callable[..., Any]
 ) -> Callable[..., Any]:
     """`run` (a plan that keeps buffers) wrapped so that one call at a time uses them: a call
-    made while another holds `lock` goes to `busy`. Written as code with the plan's own
-    arguments, in the plan's namespace, so that a call costs no packing of arguments."""
+    made while another holds `turn`'s token goes to `busy`. Written as code with the plan's
+    own arguments, in the plan's namespace, so that a call costs no packing of arguments."""
     code = run.__code__
     args = ", ".join(code.co_varnames[: code.co_argcount])
     source = (
         f"def one_at_a_time({args}):\n"
-        "    if _acquire(False):\n"
-        "        try:\n"
-        f"            return _buffered({args})\n"
-        "        finally:\n"
-        "            _release()\n"
-        f"    return _unbuffered({args})\n"
+        "    try:\n"
+        "        _take_turn()\n"
+        "    except IndexError:  # another call is using the buffers\n"
+        f"        return _unbuffered({args})\n"
+        "    try:\n"
+        f"        return _buffered({args})\n"
+        "    finally:\n"
+        "        _give_turn(True)\n"
     )
     space = run.__globals__
-    space.update(_acquire=lock.acquire, _release=lock.release, _buffered=run, _unbuffered=busy)
+    space.update(
+        _take_turn=turn.tokens.pop, _give_turn=turn.tokens.append, _buffered=run, _unbuffered=busy
+    )
     exec(compile(source, "<autodiff plan, one call at a time>", "exec"), space)
     return space["one_at_a_time"]
 

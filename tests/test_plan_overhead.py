@@ -2,6 +2,7 @@
 input's exact dtype and shape) passes one inline test: every other value still goes through
 `Variable.check_value`, converted or refused as before, for the first input and the 150th."""
 
+import contextlib
 import os
 import pickle
 import re
@@ -213,17 +214,15 @@ def test_a_plan_that_keeps_buffers_checks_its_inputs_when_busy_too():
     values[150] = 2  # an int for a 0-d float input: converted
     want = np.sum(np.tanh(values[0] * values[1]) * values[2]) + sum(map(float, values[3:]))
     for busy in (False, True):
-        if busy:
-            f._lock.acquire()  # another call is running: this one runs without the buffers
-        try:
+        with f._lock if busy else contextlib.nullcontext():  # busy: another call is running
             np.testing.assert_allclose(f(*values), want, rtol=1e-12)
             with pytest.raises(ValueError, match=r"Variable 'x1': value of shape \(9999,\)"):
                 f(values[0], np.zeros(9999), *values[2:])
             with pytest.raises(TypeError, match="expected 163 input arrays, got 162"):
                 f(*values[1:])
-        finally:
-            if busy:
-                f._lock.release()
+    without = f._run.__globals__["_unbuffered"]  # made by the first busy call, then kept
+    assert without.__name__ == "plan" and not any(k.startswith("_buf") for k in without.__globals__)
+    np.testing.assert_allclose(f(*values), want, rtol=1e-12)  # its turn was given back
 
 
 def test_threads_calling_one_buffered_plan_get_their_own_results():
