@@ -366,6 +366,10 @@ class Leaf(Node):
         return ()
 
 
+_NUMBERS = (float, np.float64, int)  # values a float64 0-d Variable takes as they are
+_EXACT = 2**53  # Python ints up to this size are exact in float64
+
+
 class Variable(Leaf):
     """A leaf whose value may change: ``x.value = new`` is seen by every graph.
 
@@ -445,8 +449,14 @@ class Variable(Leaf):
         Traceback (most recent call last):
         ValueError: Variable 'pixels': the int64 value 300 does not fit uint8 (0 to 255)
         """
-        if type(new) is np.ndarray and new.dtype == self.dtype and new.shape == self.shape:
-            return new  # the common case, on every call of a plan: nothing to convert
+        if type(new) is np.ndarray and new.shape == self.shape:
+            if new.dtype == self.dtype:
+                return new  # the common case, on every call of a plan: nothing to convert
+            if np.can_cast(new.dtype, self.dtype, "safe"):  # float32 or ints into float64, ...
+                return new.astype(self.dtype)  # what `_cast` gives, without its checks
+        elif type(new) in _NUMBERS and self.dtype == np.float64 and not self.shape:
+            if type(new) is not int or -_EXACT <= new <= _EXACT:  # a Python int: exact in it
+                return np.array(float(new))  # a number fed for a scalar input: the usual float
         what = f"Variable {self.name!r}"
         if isinstance(new, Node):
             raise TypeError(

@@ -8,6 +8,7 @@ import pickle
 import re
 import tempfile
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autodiff as ad
+from autodiff.casting import _cast
 
 N = 200
 
@@ -293,3 +295,73 @@ def test_any_mix_of_values_behaves_as_check_value_on_each(changes):
         for want, got in zip(expected, PLAN(*values), strict=True):
             assert got.dtype == want.dtype and got.shape == want.shape
             np.testing.assert_array_equal(got, want + want)
+
+
+def _check_as_before(x, value):
+    """check_value as it was: every value but an ndarray of the exact dtype and shape
+    through `_cast`, the shape checked after."""
+    if type(value) is np.ndarray and value.dtype == x.dtype and value.shape == x.shape:
+        return value
+    if isinstance(value, ad.Node):
+        return x.check_value(value)
+    array = _cast(f"Variable {x.name!r}", value, x.dtype)
+    if array.shape != x.shape:
+        raise ValueError(
+            f"Variable {x.name!r}: value of shape {array.shape} does not fit shape {x.shape}"
+        )
+    return array
+
+
+_DTYPES = ["bool", "int8", "uint8", "int32", "int64", "uint64", "float16", "float32", "float64",
+           "complex64", "complex128", ">f8", ">i4"]  # fmt: skip
+_PYTHON = [0, 1, -3, 2**53, 2**53 + 1, -(2**53) - 1, 2**63, 10**400, True, 2.5, -0.0, 1e300,
+           float("nan"), float("inf"), 1.5 + 2j, np.float64(3.25), np.float32(0.1),
+           np.int32(-7)]  # fmt: skip
+_ITEMS = [0, 1, -1, 2, 127, 128, 255, 256, -129, 2**31, 2**40, 0.5, -2.5, 1e5, 7e38, 1e300,
+          float("nan"), float("inf"), -float("inf"), 1 + 1j]  # fmt: skip
+
+
+@st.composite
+def _arrays(draw):
+    dtype = np.dtype(draw(st.sampled_from(_DTYPES)))
+    shape = draw(st.sampled_from([(), (3,), (1,), (2, 3)]))
+    size = int(np.prod(shape))
+    values = np.array(
+        draw(st.lists(st.sampled_from(_ITEMS), min_size=size, max_size=size)), complex
+    )
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # complex into real, nan into int: whatever NumPy gives
+        return (values if dtype.kind == "c" else values.real).astype(dtype).reshape(shape)
+
+
+def _same_outcome(x, value):
+    try:
+        want = _check_as_before(x, value)
+    except OverflowError:  # `_cast` comparing a bool with uint64's bounds (a bug of its own)
+        assert x.dtype == np.uint64 and np.asarray(value).dtype == bool
+        return
+    except (TypeError, ValueError) as error:
+        with pytest.raises(type(error)) as got:
+            x.check_value(value)
+        assert str(got.value) == str(error)
+        return
+    got = x.check_value(value)
+    assert type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+    assert np.array_equal(np.signbit(got.real), np.signbit(want.real))  # -0.0 stays -0.0
+
+
+@pytest.mark.parametrize("dtype", _DTYPES)
+def test_python_numbers_are_converted_and_refused_as_before(dtype):
+    for shape in [(), (3,)]:
+        x = ad.Variable(np.zeros(shape, dtype), name="x")
+        for value in _PYTHON:
+            _same_outcome(x, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_DTYPES), st.sampled_from([(), (3,), (2, 3)]), _arrays())
+def test_arrays_are_converted_and_refused_as_before(dtype, shape, value):
+    """The shortcuts of check_value (safe casts of arrays, Python numbers for a float64
+    scalar) give what the full check gave, and everything else still takes it."""
+    _same_outcome(ad.Variable(np.zeros(shape, dtype), name="x"), value)
