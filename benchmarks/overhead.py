@@ -22,6 +22,8 @@ time over NumPy's time in the same round), and what the difference costs per inp
   (and its NumPy equivalent); "plan function" is the plan's generated function called
   directly, without `Function.__call__` and the lock (an internal, for measuring only); "call
   cost" = the median over rounds of the difference.
+- "convert": values the plan converts at each call (float32 or int64 arrays into a float64
+  input, Python numbers into a 0-d input) against NumPy doing the same conversion.
 """
 
 from __future__ import annotations
@@ -242,6 +244,32 @@ def buffered():
     return "max(abs(x)), (8192,), buffered", plan, reference, lambda: (rng.random(8192),), 1
 
 
+def converted():
+    """Values a plan converts at each call, against NumPy doing the same conversion."""
+    x = ad.Variable(np.zeros(65), name="x")
+    s = ad.Variable(np.zeros(()), name="s")
+    double = ad.function(x * 2, inputs=[x])
+    scaled = ad.function(x * s, inputs=[x, s])
+    rng = np.random.default_rng(5)
+
+    def as_float64_times_two(x):
+        return x.astype(np.float64) * 2
+
+    def times(x, s):
+        return x * s
+
+    return [
+        ("float32 (65,) into a float64 input: x * 2", double, as_float64_times_two,
+         lambda: (rng.random(65, dtype=np.float32),), 1),
+        ("int64 (65,) into a float64 input: x * 2", double, as_float64_times_two,
+         lambda: (rng.integers(0, 9, 65),), 1),
+        ("a Python float into a 0-d float64 input: x * s", scaled, times,
+         lambda: (rng.random(65), float(rng.random())), 1),
+        ("a Python int into a 0-d float64 input: x * s", scaled, times,
+         lambda: (rng.random(65), int(rng.integers(1, 9))), 1),
+    ]  # fmt: skip
+
+
 def plan_lines(plan) -> int:
     return len(plan.source.splitlines()) - 1  # without the def line
 
@@ -267,6 +295,7 @@ def main(argv=None) -> None:
         "lines": [random_graph(n) for n in ((500,) if args.quick else (500, 1000))]
         + [deep_chain(s) for s in ((200,) if args.quick else (200, 330))],
         "call": [trivial(), buffered()],
+        "convert": converted(),
     }
     print(
         f"{rounds} interleaved rounds; medians; ratio = median over rounds of autodiff / NumPy;"
@@ -285,9 +314,12 @@ def main(argv=None) -> None:
                 " per line (ref / plan) |"
             )
             print("|---|---|---|---|---|---|---|")
-        else:
+        elif group == "call":
             print("\n| call | NumPy | autodiff | ratio | plan function | ratio | call cost |")
             print("|---|---|---|---|---|---|---|")
+        else:
+            print("\n| fed (converted at each call) | NumPy | autodiff | ratio |")
+            print("|---|---|---|---|")
         for name, plan, reference, arrays, count in cases:
             pool = [arrays() for _ in range(16)]
             if not _agree_all(plan(*pool[0]), reference(*pool[0])):
@@ -315,6 +347,8 @@ def main(argv=None) -> None:
                     f"| {name} | {plan.node_count} | {count} / {lines} | {_us(t_np)} |"
                     f" {_us(t_ad)} | {r:.2f}x | {_ns(t_np / count)} / {_ns(t_ad / lines)} |"
                 )
+            elif group == "convert":
+                print(f"| {name} | {_us(t_np)} | {_us(t_ad)} | {r:.2f}x |")
             else:
                 bare = got["plan function"]
                 print(
