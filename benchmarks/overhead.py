@@ -151,28 +151,33 @@ _BINARY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a
 
 
 def random_graph(size: int, seed: int = 0):
-    """A random expression graph of about `size` nodes over 4 scalar and 4 (10,) inputs; its
-    sinks are added up, so that every node is used."""
+    """A random expression graph of about `size` nodes over 4 scalar and 4 (10,) inputs
+    (values in [-1, 1]); its sinks are added up, so that every node is used. A value that
+    may exceed 4 in magnitude goes through tanh, so that the graph stays well conditioned
+    (the plan may add up in another order than the reference)."""
     rng = np.random.default_rng(seed)
     shapes = [(), (), (), (), (10,), (10,), (10,), (10,)]
     leaves = [ad.Variable(np.zeros(s), name=f"x{i}") for i, s in enumerate(shapes)]
     nodes = list(leaves)
+    bound = [1.0] * len(leaves)  # a bound on each node's magnitude
     lines = []  # the reference's straight-line code, one line per node
     read: set[int] = set()
     while len(nodes) < size:
         window = range(max(0, len(nodes) - 24), len(nodes))
-        if rng.random() < 0.4:
-            op = str(rng.choice(list(_UNARY)))
-            (i,) = rng.choice(window, 1)
+        if rng.random() < 0.4 or bound[-1] > 4:
+            op = "tanh" if bound[-1] > 4 else str(rng.choice(list(_UNARY)))
+            i = len(nodes) - 1 if bound[-1] > 4 else int(rng.choice(window))
             nodes.append(_UNARY[op](nodes[i]))
+            bound.append(1.0)
             lines.append(f"v{len(nodes) - 1} = np.{op}(v{i})")
-            read.add(int(i))
+            read.add(i)
         else:
             op = str(rng.choice(list(_BINARY)))
-            i, j = rng.choice(window, 2, replace=False)
+            i, j = (int(k) for k in rng.choice(window, 2, replace=False))
             nodes.append(_BINARY[op](nodes[i], nodes[j]))
+            bound.append(bound[i] * bound[j] if op == "*" else bound[i] + bound[j])
             lines.append(f"v{len(nodes) - 1} = v{i} {op} v{j}")
-            read.update((int(i), int(j)))
+            read.update((i, j))
     sinks = [k for k in range(len(leaves), len(nodes)) if k not in read]
     total = nodes[sinks[0]]
     lines.append(f"s = v{sinks[0]}")
@@ -186,7 +191,7 @@ def random_graph(size: int, seed: int = 0):
     data = np.random.default_rng(seed + 1)
 
     def arrays():
-        return tuple(data.standard_normal(s) for s in shapes)
+        return tuple(data.uniform(-1, 1, s) for s in shapes)
 
     return f"random graph, {size} nodes", plan, reference, arrays, len(lines)
 

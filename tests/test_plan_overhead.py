@@ -6,9 +6,11 @@ import contextlib
 import os
 import pickle
 import re
+import sys
 import tempfile
 import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -365,3 +367,25 @@ def test_arrays_are_converted_and_refused_as_before(dtype, shape, value):
     """The shortcuts of check_value (safe casts of arrays, Python numbers for a float64
     scalar) give what the full check gave, and everything else still takes it."""
     _same_outcome(ad.Variable(np.zeros(shape, dtype), name="x"), value)
+
+
+def _overhead_cases():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import overhead
+
+    return [
+        overhead.char_rnn_forward(25), overhead.dot_of_inputs(60), overhead.random_graph(500),
+        overhead.deep_chain(200), overhead.trivial(), overhead.buffered(), *overhead.converted(),
+    ]  # fmt: skip
+
+
+def test_the_overhead_benchmark_cases_agree_with_their_numpy_references():
+    for name, plan, reference, arrays, count in _overhead_cases():
+        for _ in range(2):
+            args = arrays()
+            got, want = plan(*args), reference(*args)
+            if not isinstance(got, list):
+                got, want = [got], [want]
+            for g, w in zip(got, want, strict=True):
+                np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-9, err_msg=name)
+        assert count > 0
