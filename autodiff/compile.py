@@ -20,7 +20,7 @@ import builtins
 import functools
 import itertools
 import math
-import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -88,19 +88,15 @@ class Function:
             self.source, self._run = _generate(*self._plan, buffers=inplace)
         if "_buf" in self.source:  # it keeps buffers between calls: one call at a time uses them
             self._buffered = self._run
-            self._unbuffered: Callable[..., Any] | None = None
-            self._lock = threading.Lock()
-            self._run = self._one_at_a_time
+            self._lock = _Turn()
+            self._run = _one_at_a_time(self._run, self._lock, self._without_buffers)
 
-    def _one_at_a_time(self, *arrays):
-        if self._lock.acquire(blocking=False):
-            try:
-                return self._buffered(*arrays)
-            finally:
-                self._lock.release()
-        if self._unbuffered is None:  # called again while running (another thread, re-entry)
-            self._unbuffered = _generate(*self._plan, buffers=False)[1]
-        return self._unbuffered(*arrays)
+    def _without_buffers(self, *arrays):
+        """Run a call made while another is running (another thread, re-entry): the plan
+        written without buffers, made at the first such call."""
+        run = _generate(*self._plan, buffers=False)[1]
+        self._run.__globals__["_unbuffered"] = run  # what `_one_at_a_time`'s code calls next
+        return run(*arrays)
 
     @property
     def planned(self) -> list[Node]:
@@ -128,15 +124,18 @@ class Function:
         """
         from .printing.export import write
 
-        source, run = _generate(*self._plan, buffers=False, fuse=False)  # NumPy only
+        source, run = _generate(*self._plan, buffers=False, fuse=False, inline_checks=False)
         return write(path, name, source, run.__globals__, self)
 
     def __call__(self, *arrays: Any) -> np.ndarray | list[np.ndarray]:
-        if len(arrays) != len(self.inputs):
-            raise TypeError(
-                f"function: expected {len(self.inputs)} input arrays, got {len(arrays)}"
-            )
-        return self._run(*arrays)
+        try:  # the plan's code takes one argument per input: a wrong count fails on entry
+            return self._run(*arrays)
+        except TypeError:
+            if len(arrays) != len(self.inputs):
+                raise TypeError(
+                    f"function: expected {len(self.inputs)} input arrays, got {len(arrays)}"
+                ) from None
+            raise
 
 
 def function(
@@ -385,11 +384,17 @@ def _added_in_place(nodes, outputs, known, free, reads, silent) -> dict[int, tup
     return added
 
 
-def _generate(outputs, nodes, inputs, single, inplace, buffers, fuse=True):
+def _generate(outputs, nodes, inputs, single, inplace, buffers, fuse=True, inline_checks=True):
     """Write the plan for `nodes` (a topological order) as Python source and compile it.
 
     With `buffers`, large intermediates are written into arrays the plan keeps between
     calls (assigned by liveness, as registers are); the source then names them `_buf`.
+    Every input is checked (`Variable.check_value`); with `inline_checks` an ndarray of the
+    input's exact dtype and shape passes one test written inline, ``if type(a0) is not
+    _ndarray or a0.dtype is not _dtype1 or a0.shape != (2, 3): a0 = _check0(a0)`` (for a
+    vector ``a0.ndim != 1 or len(a0) != 65``), and keeps its argument's name: a call pays
+    no function call per input. Without, each input gets ``v0 = _check0(a0)``, the form
+    `autodiff.printing.export` reads.
     With `fuse`, groups of elementwise nodes on large arrays become one node each, which
     the lines below write as one numexpr call (`autodiff.fusion`; where it is installed).
     """
@@ -399,8 +404,21 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers, fuse=True):
     name = {id(n): f"v{i}" for i, n in enumerate(nodes)}
     args = [f"a{i}" for i in range(len(inputs))]
     fed = {id(x) for x in inputs}
+    w.globals["_ndarray"] = np.ndarray
     for x, a in zip(inputs, args, strict=True):  # validate every input, used or not
-        w.lines.append(f"{name.get(id(x), a)} = {w.bind(x.check_value, '_check')}({a})")
+        check = w.bind(x.check_value, "_check")
+        if inline_checks:  # the dtype by identity (NumPy's are singletons), else the full check
+            dtype = w.bind(x.dtype, "_dtype")
+            # a vector's length and ndim are read faster than its shape (no tuple is made)
+            shape = f"{a}.ndim != 1 or len({a}) != {x.shape[0]}" if x.ndim == 1 else None
+            w.lines.append(
+                f"if type({a}) is not _ndarray or {a}.dtype is not {dtype} "
+                f"or {shape or f'{a}.shape != {x.shape!r}'}: {a} = {check}({a})"
+            )
+            if id(x) in name:
+                name[id(x)] = a
+        else:
+            w.lines.append(f"{name.get(id(x), a)} = {check}({a})")
 
     known = _constant_values(nodes, fed)
     for node_id, value in known.items():  # 0-d values as NumPy scalars: same results, faster
@@ -531,6 +549,53 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers, fuse=True):
     namespace = dict(w.globals)
     exec(compile(source, "<autodiff plan>", "exec"), namespace)
     return source, namespace["plan"]
+
+
+class _Turn:
+    """Whose turn it is to use a plan's buffers: one token in a list, taken with `list.pop`
+    and given back with `list.append` (each atomic), about 20 ns where a `threading.Lock`'s
+    ``acquire(False)`` and ``release()`` cost about 100 ns. ``with turn:`` waits for the
+    token, as a lock does."""
+
+    def __init__(self) -> None:
+        self.tokens = [True]
+
+    def __enter__(self) -> bool:
+        while True:
+            try:
+                return self.tokens.pop()
+            except IndexError:
+                time.sleep(1e-4)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.tokens.append(True)
+
+
+def _one_at_a_time(
+    run: Callable[..., Any], turn: _Turn, busy: Callable[..., Any]
+) -> Callable[..., Any]:
+    """`run` (a plan that keeps buffers) wrapped so that one call at a time uses them: a call
+    made while another holds `turn`'s token goes to `busy`. Written as code with the plan's
+    own arguments, in the plan's namespace, so that a call costs no packing of arguments."""
+    code = run.__code__
+    args = ", ".join(code.co_varnames[: code.co_argcount])
+    source = (
+        f"def one_at_a_time({args}):\n"
+        "    try:\n"
+        "        _take_turn()\n"
+        "    except IndexError:  # another call is using the buffers\n"
+        f"        return _unbuffered({args})\n"
+        "    try:\n"
+        f"        return _buffered({args})\n"
+        "    finally:\n"
+        "        _give_turn(True)\n"
+    )
+    space = run.__globals__
+    space.update(
+        _take_turn=turn.tokens.pop, _give_turn=turn.tokens.append, _buffered=run, _unbuffered=busy
+    )
+    exec(compile(source, "<autodiff plan, one call at a time>", "exec"), space)
+    return space["one_at_a_time"]
 
 
 def _expression(w: _Writer, node: Node, operands: list[str]) -> str:

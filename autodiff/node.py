@@ -376,6 +376,12 @@ class Leaf(Node):
         return ()
 
 
+_NUMBERS = (float, np.float64, int)  # values a float64 0-d Variable takes as they are
+_EXACT = 2**53  # Python ints up to this size are exact in float64
+_FLOAT64 = np.dtype(np.float64)
+_SAFE_CASTS: dict[tuple[np.dtype, np.dtype], bool] = {}  # (from, to) -> np.can_cast(safe)
+
+
 class Variable(Leaf):
     """A leaf whose value may change: ``x.value = new`` is seen by every graph.
 
@@ -455,8 +461,18 @@ class Variable(Leaf):
         Traceback (most recent call last):
         ValueError: Variable 'pixels': the int64 value 300 does not fit uint8 (0 to 255)
         """
-        if type(new) is np.ndarray and new.dtype == self.dtype and new.shape == self.shape:
-            return new  # the common case, on every call of a plan: nothing to convert
+        if type(new) is np.ndarray and new.shape == self.shape:
+            if new.dtype == self.dtype:
+                return new  # the common case, on every call of a plan: nothing to convert
+            key = (new.dtype, self.dtype)
+            safe = _SAFE_CASTS.get(key)
+            if safe is None:  # np.can_cast costs more than the cast of a small array
+                safe = _SAFE_CASTS[key] = bool(np.can_cast(*key, casting="safe"))
+            if safe:  # float32 or ints into float64, ...: nothing can be lost, nothing to check
+                return new.astype(self.dtype)  # what `_cast` gives
+        elif type(new) in _NUMBERS and self.dtype == _FLOAT64 and not self.shape:
+            if type(new) is not int or -_EXACT <= new <= _EXACT:  # a Python int: exact in it
+                return np.array(float(new))  # a number fed for a scalar input: the usual float
         what = f"Variable {self.name!r}"
         if isinstance(new, Node):
             raise TypeError(
