@@ -9,7 +9,7 @@ derivative graphs are made of: a tanh backward ``g * (1 - t * t)``, a Jacobian's
 products ``a[:, None] * W + W2 * b[:, None]``, and a longer chain, in float64 and float32.
 numexpr runs with N threads (default 1, as in `benchmarks/run.py`).
 
-``--numba`` (where numba is installed, e.g. ``/work/venv-peers/bin/python``) measures instead
+``--numba`` (where numba is installed) measures instead
 what a numba-compiled group would buy on the Jacobian of tanh(W x) * (V x), n = 200, W and V
 fed (`benchmarks/user_forms.py`): NumPy's reference against the same with its three passes
 over n x n arrays as one numba loop, and the time numba takes to import and compile it.

@@ -1,7 +1,7 @@
 """The LSTM char-rnn of `examples/char_rnn.py` in autodiff and in PyTorch, on one core.
 
-    PYTHONPATH=$PWD /work/venv-peers/bin/python benchmarks/lstm.py --onednn-off   # ~5 min
-    PYTHONPATH=$PWD python3 benchmarks/lstm.py --rounds 5 --seconds 0             # ours only
+    python benchmarks/lstm.py --onednn-off            # with torch installed; ~5 min
+    python benchmarks/lstm.py --rounds 5 --seconds 0   # ours only
 
 Both models are Embedding 64 -> LSTM 256 -> dropout 0.2 -> Linear to the vocabulary, trained
 with Adam (lr 2e-3, gradients clipped to global norm 5) on batches of 32 windows of 64
