@@ -77,16 +77,21 @@ def measure(make, rows, cols, dtype, rounds):
     pool = [[rng.uniform(0.5, 2.0, s).astype(dtype) for s in shapes] for _ in range(pool_size)]
     for a, b in zip(fused(*pool[0]), plain(*pool[0]), strict=True):
         assert np.array_equal(a, b), "fused and plain plans differ"
-    times = {"fused": [], "plain": []}
-    for r in range(rounds):
-        for name in ("fused", "plain") if r % 2 else ("plain", "fused"):
-            run = fused if name == "fused" else plain
-            start = time.perf_counter()
-            for arrays in pool:
-                run(*arrays)
-            times[name].append((time.perf_counter() - start) / len(pool))
+    times = _interleaved({"fused": fused, "plain": plain}, pool, rounds)
     ratio = statistics.median(f / p for f, p in zip(times["fused"], times["plain"], strict=True))
     return ratio, statistics.median(times["plain"]), fusion.fused_calls(fused)
+
+
+def _interleaved(runs: dict, pool: list, rounds: int) -> dict[str, list[float]]:
+    """Time per call of each function over `pool`, in rounds whose order alternates."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for r in range(rounds):
+        for name in list(runs) if r % 2 else list(runs)[::-1]:
+            start = time.perf_counter()
+            for arrays in pool:
+                runs[name](*arrays)
+            times[name].append((time.perf_counter() - start) / len(pool))
+    return times
 
 
 def numba_jacobian(rounds: int = 21, n: int = 200) -> str:
@@ -120,14 +125,7 @@ def numba_jacobian(rounds: int = 21, n: int = 200) -> str:
     with_numba(*pool[0])
     compiled = time.perf_counter() - start
     assert np.array_equal(with_numba(*pool[1]), reference(*pool[1])), "numba differs from NumPy"
-    times = {"numpy": [], "numba": []}
-    for r in range(rounds):
-        for name in ("numpy", "numba") if r % 2 else ("numba", "numpy"):
-            run = reference if name == "numpy" else with_numba
-            start = time.perf_counter()
-            for arrays in pool:
-                run(*arrays)
-            times[name].append((time.perf_counter() - start) / len(pool))
+    times = _interleaved({"numpy": reference, "numba": with_numba}, pool, rounds)
     ratio = statistics.median(a / b for a, b in zip(times["numba"], times["numpy"], strict=True))
     return (
         f"numba {numba.__version__}: import {imported * 1e3:.0f} ms, compiling the group "

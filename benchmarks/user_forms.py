@@ -206,12 +206,17 @@ def jacobian_fed(n: int = 200) -> Case:
 
 
 # -- full Hessian of sum(log(1 + exp(A x))) + x.x/2, A fed ----------------------------------------------
+def _logistic_hessian(A, z):
+    """By hand: A^T diag(s (1 - s)) A + I with s = sigmoid(z), z the margins A x (signed)."""
+    s = 1.0 / (1.0 + np.exp(-z))
+    H = A.T @ ((s * (1.0 - s))[:, None] * A)
+    H.flat[:: A.shape[1] + 1] += 1.0
+    return H
+
+
 def logistic_hessian_fed(n: int) -> Case:
     def reference(x, A):
-        s = 1.0 / (1.0 + np.exp(-(A @ x)))
-        H = A.T @ ((s * (1.0 - s))[:, None] * A)
-        H.flat[:: n + 1] += 1.0
-        return H
+        return _logistic_hessian(A, A @ x)
 
     plans = []
 
@@ -241,10 +246,7 @@ def logistic_regression_hessian_fed(n: int) -> Case:
     """The Hessian of a ridge logistic regression's loss on labels y in {0, 1}, A and y fed."""
 
     def reference(x, A, y):
-        s = 1.0 / (1.0 + np.exp((1.0 - 2.0 * y) * (A @ x)))
-        H = A.T @ ((s * (1.0 - s))[:, None] * A)
-        H.flat[:: n + 1] += 1.0
-        return H
+        return _logistic_hessian(A, (2.0 * y - 1.0) * (A @ x))
 
     plans = []
 
