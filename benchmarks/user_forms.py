@@ -22,8 +22,18 @@ form with its own hand-written NumPy reference:
 from __future__ import annotations
 
 import numpy as np
-from workloads import MLP_BATCH, MLP_SIZES, RNN_CLIP, RNN_HIDDEN, RNN_LR, RNN_STEPS, RNN_VOCAB
-from workloads import Case, mlp_hessian_reference, rnn_parameters
+from workloads import (
+    MLP_BATCH,
+    MLP_SIZES,
+    RNN_CLIP,
+    RNN_HIDDEN,
+    RNN_LR,
+    RNN_STEPS,
+    RNN_VOCAB,
+    Case,
+    mlp_hessian_reference,
+    rnn_parameters,
+)
 
 import autodiff as ad
 
@@ -75,7 +85,7 @@ def mlp_hessian_fed(split: bool = False) -> Case:
     )
 
 
-# -- min-char-rnn, Karpathy's form ------------------------------------------------------------------
+# -- min-char-rnn, Karpathy's form -----------------------------------------------------------------
 def _karpathy_loss(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
     """Karpathy's min-char-rnn lossFun: column vectors, one loop over time each way."""
     xs, hs, ps = {}, {}, {}
@@ -108,7 +118,7 @@ def _karpathy_loss(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
 
 
 def _adagrad(params, memory, grads):
-    for p, m, g in zip(params, memory, grads):
+    for p, m, g in zip(params, memory, grads, strict=True):
         m += g * g
         p -= RNN_LR * g / np.sqrt(m + 1e-8)
 
@@ -136,7 +146,10 @@ def char_rnn_karpathy() -> Case:
         ys = [ad.Variable(np.zeros(V), name=f"y{t}") for t in range(T)]
         h0 = ad.Variable(np.zeros(H), name="h0")
         names = ["Wxh", "Whh", "Why", "bh", "by"]
-        weights = [ad.Variable(np.zeros(p.shape), name=n) for p, n in zip(rnn_parameters(), names)]
+        weights = [
+            ad.Variable(np.zeros(p.shape), name=n)
+            for p, n in zip(rnn_parameters(), names, strict=True)
+        ]
         Wxh, Whh, Why, bh, by = weights
         h, loss = h0, 0.0
         for t in range(T):
@@ -205,7 +218,7 @@ def jacobian_fed(n: int = 200) -> Case:
     )
 
 
-# -- full Hessian of sum(log(1 + exp(A x))) + x.x/2, A fed ----------------------------------------------
+# -- full Hessian of sum(log(1 + exp(A x))) + x.x/2, A fed -----------------------------------------
 def _logistic_hessian(A, z):
     """By hand: A^T diag(s (1 - s)) A + I with s = sigmoid(z), z the margins A x (signed)."""
     s = 1.0 / (1.0 + np.exp(-z))
