@@ -114,6 +114,8 @@ def _cast(what: str, value: Any, dtype: np.dtype) -> np.ndarray:
             f"(give the Variable a {fix} dtype, or convert the value first)"
         )
     if dtype.kind in "biu":
+        if np.can_cast(source, dtype):  # every value fits (bool into any integer type)
+            return array.astype(dtype)
         low, high = _limits(dtype)
         if array.size and (array.min() < low or array.max() > high):
             example = array[(array < low) | (array > high)].flat[0].item()

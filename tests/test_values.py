@@ -300,3 +300,14 @@ def test_name_scope_is_restored_after_an_error():
     assert ad.log1p(x).scope == ()
     with ad.name_scope("a"), ad.name_scope("b"):
         assert ad.expm1(x).scope == ("a", "b")
+
+
+@pytest.mark.parametrize("value", [True, np.True_, np.array([True, False]), np.uint8(7)])
+def test_values_that_always_fit_an_integer_dtype_pass(value):
+    """Found by use: True fed to a uint64 Variable raised a bare OverflowError (comparing a
+    bool with uint64's upper bound); a cast that is safe for every value needs no range check."""
+    shape = np.shape(value)
+    x = ad.Variable(np.zeros(shape, np.uint64), name="x")
+    x.value = value
+    np.testing.assert_array_equal(x.value, np.asarray(value).astype(np.uint64))
+    assert x.value.dtype == np.uint64
