@@ -18,8 +18,8 @@ import numpy as np
 from ..node import Node, as_node
 from ._common import broadcast_shapes, normalize_axes, unbroadcast
 from .creation import full, zeros
-from .einsum import broadcast_to, transpose
-from .elementwise import astype, multiply, not_equal, subtract, where
+from .einsum import broadcast_to, masked, transpose
+from .elementwise import astype, multiply, not_equal, subtract
 from .shape import concatenate, reshape
 
 
@@ -289,20 +289,6 @@ def prod(x, axis=None, dtype=None, keepdims: bool = False, initial=None, where=N
         factor = initial if isinstance(initial, Node) else np.asarray(initial, result.dtype)
         result = multiply(result, factor)
     return result
-
-
-def masked(mask, x: Node, other) -> Node:
-    """x where the boolean `mask` holds, else `other` (for the `where=` of reductions)."""
-    mask = as_node(mask)
-    if mask.dtype != bool:
-        raise TypeError(f"where= must be boolean, got {mask.dtype} (x has shape {x.shape})")
-    try:
-        fits = np.broadcast_shapes(mask.shape, x.shape) == x.shape
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ValueError(f"where= of shape {mask.shape} does not broadcast to x's shape {x.shape}")
-    return where(mask, x, np.asarray(other, x.dtype))
 
 
 def diff(x, n: int = 1, axis: int = -1, prepend=None, append=None) -> Node:

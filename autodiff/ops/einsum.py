@@ -24,7 +24,7 @@ from ..node import Node, as_node
 from ._common import dims, float_dtype, normalize_axes
 from .creation import eye, full, ones, structural_zero, zeros
 from .einsum_plan import write_einsum
-from .elementwise import Where, astype, divide, multiply
+from .elementwise import Where, add, astype, divide, multiply, where
 
 __all__ = [
     "einsum",
@@ -275,16 +275,55 @@ def _letters(n: int, start: int = 0) -> str:
     return "".join(opt_einsum.get_symbol(i) for i in range(start, start + n))
 
 
-def sum(x, axis=None, keepdims: bool = False) -> Node:
+def masked(mask, x: Node, other, op: str = "") -> Node:
+    """x where the boolean `mask` holds, else `other` (for the `where=` of reductions)."""
+    mask = as_node(mask)
+    prefix = f"{op}: " if op else ""
+    if mask.dtype != bool:
+        raise TypeError(f"{prefix}where= must be boolean, got {mask.dtype} (x has shape {x.shape})")
+    try:
+        fits = np.broadcast_shapes(mask.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{prefix}where= of shape {mask.shape} does not broadcast to x's shape {x.shape}"
+        )
+    return where(mask, x, np.asarray(other, x.dtype))
+
+
+def sum(x, axis=None, keepdims: bool = False, *, dtype=None, initial=None, where=None) -> Node:
     """Sum over `axis` (None: all axes), as np.sum.
+
+    `dtype` is the one it sums in (a float one) or gives (an integer one, wrapping around as
+    NumPy's does); `initial` is added to every sum; `where` (a boolean array broadcast against
+    x) leaves out the elements where it is False.
 
     >>> import numpy as np, autodiff as ad
     >>> ad.sum(ad.Variable(np.ones((2, 3))), axis=0)()
     array([2., 2., 2.])
     >>> ad.sum(ad.Variable(np.full(4, 200, np.uint8)))()   # no wrap-around, as in NumPy
     array(800, dtype=uint64)
+    >>> ad.sum(ad.Variable(np.array([1.0, 2.0, 4.0])), where=np.array([True, False, True]))()
+    array(5.)
     """
     x = as_node(x)
+    if where is not None:
+        x = masked(where, x, 0, "Sum")
+    result_dtype = None if dtype is None else np.dtype(dtype)
+    if result_dtype is not None and result_dtype.kind in "fc":
+        x = astype(x, result_dtype)
+    result = _sum(x, axis, keepdims)
+    if initial is not None:
+        if isinstance(initial, Node) or np.ndim(initial) != 0:
+            raise TypeError(f"Sum: initial= must be a number, got {type(initial).__name__}")
+        result = add(result, np.asarray(initial, result.dtype))
+    if result_dtype is not None and result.dtype != result_dtype:
+        result = astype(result, result_dtype)
+    return result
+
+
+def _sum(x: Node, axis, keepdims: bool) -> Node:
     if x.dtype.kind in "biu" and x.dtype.itemsize < 8:
         # as np.sum: booleans are counted (einsum would take a logical or), and narrow
         # integers add up in 64 bits (a uint8 image's sum does not wrap around)

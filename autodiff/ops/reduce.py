@@ -23,10 +23,11 @@ import numpy as np
 
 from ..node import Constant, Node, as_node
 from ._common import normalize_axes
-from ._scan import cumprod, cumsum, diff, masked, one_axis, prod
+from ._scan import cumprod, cumsum, diff, one_axis, prod
 from ._scan import kept_shape as _kept_shape
+from .activations import maximum, minimum
 from .creation import full
-from .einsum import broadcast_to, mean, sum, transpose
+from .einsum import broadcast_to, masked, mean, sum, transpose
 from .elementwise import (
     absolute,
     astype,
@@ -108,29 +109,56 @@ class Max(Node):
         return (reshape(g, g.shape[:nb] + kept) * share,)
 
 
-def max(x, axis=None, keepdims: bool = False) -> Node:
+def max(x, axis=None, keepdims: bool = False, *, initial=None, where=None) -> Node:
     """Largest element over `axis`, as np.max; ties share the gradient evenly.
+
+    `initial` takes part in every maximum (so an empty slice gives it); `where` (a boolean
+    array broadcast against x, with `initial`) leaves out the elements where it is False.
 
     >>> import numpy as np, autodiff as ad
     >>> ad.max(ad.Variable(np.array([[1.0, 5.0], [7.0, 2.0]])), axis=1)()
     array([5., 7.])
+    >>> ad.max(ad.Variable(np.array([1.0, 5.0])), initial=3.0, where=np.array([True, False]))()
+    array(3.)
     """
-    return _extremum("Max", x, axis, keepdims, least=False)
+    return _extremum("Max", x, axis, keepdims, initial, where, least=False)
 
 
-def _extremum(op: str, x, axis, keepdims: bool, least: bool) -> Node:
+def _extremum(op: str, x, axis, keepdims: bool, initial, where, least: bool) -> Node:
     x = as_node(x)
-    return Max(x, axes=normalize_axes(op, axis, x.shape), keepdims=bool(keepdims), least=least)
+    axes = normalize_axes(op, axis, x.shape)
+    if where is not None:
+        if initial is None:
+            raise ValueError(
+                f"{op}: where= needs initial= (the {op.lower()}imum of nothing is not defined), "
+                "as in NumPy"
+            )
+        x = masked(where, x, initial, op)
+    if initial is None:
+        return Max(x, axes=axes, keepdims=bool(keepdims), least=least)
+    if isinstance(initial, Node) or np.ndim(initial) != 0:
+        raise TypeError(f"{op}: initial= must be a number, got {type(initial).__name__}")
+    if builtins.any(x.shape[a] == 0 for a in axes):  # nothing but `initial` in each slice
+        shape = _kept_shape(x.shape, axes)
+        if not keepdims:
+            shape = tuple(n for i, n in enumerate(shape) if i not in axes)
+        return full(shape, initial, x.dtype)
+    extreme = minimum if least else maximum  # `initial` in x's dtype, as NumPy casts it
+    return extreme(
+        Max(x, axes=axes, keepdims=bool(keepdims), least=least), np.asarray(initial, x.dtype)
+    )
 
 
-def min(x, axis=None, keepdims: bool = False) -> Node:
+def min(x, axis=None, keepdims: bool = False, *, initial=None, where=None) -> Node:
     """Smallest element over `axis`, as np.min; ties share the gradient evenly.
+
+    `initial` and `where` as in `max`.
 
     >>> import numpy as np, autodiff as ad
     >>> ad.min(ad.Variable(np.array([3.0, 1.0, 2.0])))()
     array(1.)
     """
-    return _extremum("Min", x, axis, keepdims, least=True)
+    return _extremum("Min", x, axis, keepdims, initial, where, least=True)
 
 
 # -- sorting ---------------------------------------------------------------------------------

@@ -80,4 +80,10 @@ CASES: list[Case] = [
     Case("var where", lambda x: ad.var(x, axis=1, where=MASK34, ddof=1), lambda x: np.var(x, axis=1, where=MASK34, ddof=1), [(3, 4)], order=3),
     Case("std correction keepdims", lambda x: ad.std(x, axis=(0, 2), keepdims=True, correction=1.5), lambda x: np.std(x, axis=(0, 2), keepdims=True, correction=1.5), [(2, 3, 2)], order=3),
     Case("std where", lambda x: ad.std(x, axis=0, where=MASK34), lambda x: np.std(x, axis=0, where=MASK34), [(3, 4)], order=3),
+    # sum's and max/min's dtype=, initial= and where=, as NumPy's
+    Case("sum where", lambda x: ad.sum(x, axis=1, where=MASK34), lambda x: np.sum(x, axis=1, where=MASK34), [(3, 4)], order=3),
+    Case("sum initial dtype keepdims", lambda x: ad.sum(x, axis=0, keepdims=True, initial=2.5, dtype=np.float64), lambda x: np.sum(x, axis=0, keepdims=True, initial=2.5, dtype=np.float64), [(3, 4)]),
+    Case("max initial where", lambda x: ad.max(x, axis=0, initial=-0.25, where=MASK34), lambda x: np.max(x, axis=0, initial=-0.25, where=MASK34), [(3, 4)]),
+    Case("min initial", lambda x: ad.min(x, axis=1, initial=0.1), lambda x: np.min(x, axis=1, initial=0.1), [(3, 4)]),
+    Case("max initial of an empty axis", lambda x: ad.max(x, axis=0, initial=-1.0) + ad.sum(x), lambda x: np.max(x, axis=0, initial=-1.0) + np.sum(x), [(0, 3)]),
 ]
