@@ -22,6 +22,7 @@ BAD = [
     ("index mask shape", lambda: x23[np.array([True, False, True])], IndexError, r"Index: boolean index of shape \(3,\) does not match axes 0 to 0 of input of shape \(2, 3\)"),
     ("index mask after ellipsis", lambda: x234[..., np.ones((2, 3), bool)], IndexError, r"Index: boolean index of shape \(2, 3\) does not match axes 1 to 2 of input of shape \(2, 3, 4\)"),
     ("index float", lambda: x23[1.0], TypeError, r"Index: unsupported index 1.0 of type float"),
+    ("mT of a vector", lambda: x23[0].mT, ValueError, r"matrix_transpose: a matrix transpose needs 2 or more axes, got shape \(3,\)"),
     ("index string", lambda: x23["a"], TypeError, r"Index: unsupported index 'a' of type str"),
     ("index float list", lambda: x23[[0.0, 1.0]], TypeError, r"Index: array indices must be integers or booleans, got float64"),
     ("index empty float array", lambda: x23[np.array([])], TypeError, r"Index: array indices must be integers or booleans, got float64"),

@@ -19,6 +19,7 @@ from . import creation as _creation
 from . import dispatch as _dispatch
 from . import einsum as _einsum
 from . import elementwise as _elementwise
+from . import linalg as _linalg
 from . import manipulation as _manipulation
 from . import nn as _nn
 from . import reduce as _reduce
@@ -130,6 +131,9 @@ def _install_operators() -> None:
         "__rfloordiv__": lambda self, other: _dispatch.named("floor_divide")(other, self),
         "__getitem__": lambda self, key: s.getitem(self, key),
         "T": property(lambda self: _einsum.transpose(self), doc="The axes reversed."),
+        "mT": property(
+            lambda self: _linalg.matrix_transpose(self), doc="The last two axes swapped."
+        ),
         "reshape": reshape,
         "__array_ufunc__": _dispatch.array_ufunc,
         "__array_function__": _dispatch.array_function,

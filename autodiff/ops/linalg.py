@@ -33,6 +33,10 @@ def matrix_transpose(x: Node) -> Node:
     >>> matrix_transpose(ad.Variable(np.zeros((4, 2, 3)))).shape
     (4, 3, 2)
     """
+    if x.ndim < 2:
+        raise ValueError(
+            f"matrix_transpose: a matrix transpose needs 2 or more axes, got shape {x.shape}"
+        )
     axes = (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)
     return transpose(x, axes)
 

@@ -96,6 +96,7 @@ CASES: list[Case] = [
     Case("mean", ad.mean, np.mean, [(3, 4)]),
     Case("transpose", lambda x: ad.transpose(x, (2, 0, 1)), lambda x: np.transpose(x, (2, 0, 1)), [(2, 3, 4)]),
     Case(".T", lambda x: x.T, lambda x: x.T, [(2, 3)]),
+    Case(".mT", lambda x: x.mT, lambda x: np.swapaxes(x, -1, -2), [(2, 3, 4)]),
     Case("matmul batched broadcast", lambda a, b: a @ b, np.matmul, [(2, 1, 3, 4), (3, 4, 2)]),
     Case("matmul vector", lambda a, b: a @ b, np.matmul, [(4,), (2, 4, 3)]),
     Case("dot", ad.dot, np.dot, [(2, 3), (3,)]),
