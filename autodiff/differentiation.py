@@ -289,7 +289,7 @@ def _elementwise_grads(
 def _identity(shape: tuple[int, ...], dtype: np.dtype) -> Node:
     """The identity tensor of shape ``shape + shape``: the seed of a full Jacobian."""
     size = int(np.prod(shape, dtype=np.int64))
-    return reshape(eye(size, dtype), shape + shape)
+    return reshape(eye(size, dtype=dtype), shape + shape)
 
 
 @overload

@@ -365,7 +365,7 @@ def matrix_power(a, n: int) -> Node:
     except TypeError:
         raise TypeError(f"MatrixPower: exponent must be an integer, got {n!r}") from None
     if n == 0:
-        return broadcast_to(eye(a.shape[-1], a.dtype), a.shape)
+        return broadcast_to(eye(a.shape[-1], dtype=a.dtype), a.shape)
     if n < 0:
         a, n = inv(a), -n
     if n == 1:

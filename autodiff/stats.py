@@ -82,9 +82,9 @@ class _MultivariateNormal:
         if x.ndim == 0 or (d == 1 and x.shape[-1:] != (1,)):
             x = reshape(x, x.shape + (1,))  # numbers, one-dimensional points, as SciPy
         if cov.ndim == 0:
-            cov = cov * eye(d, cov.dtype)
+            cov = cov * eye(d, dtype=cov.dtype)
         elif cov.shape == (d,):  # the diagonal
-            cov = reshape(cov, (d, 1)) * eye(d, cov.dtype)
+            cov = reshape(cov, (d, 1)) * eye(d, dtype=cov.dtype)
         if cov.shape != (d, d) or x.shape[-1] != d:
             raise ValueError(
                 f"MultivariateNormal: cov of shape {cov.shape} does not match x of shape "

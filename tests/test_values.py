@@ -311,3 +311,11 @@ def test_values_that_always_fit_an_integer_dtype_pass(value):
     x.value = value
     np.testing.assert_array_equal(x.value, np.asarray(value).astype(np.uint64))
     assert x.value.dtype == np.uint64
+
+
+@pytest.mark.parametrize("args", [(3,), (3, 4), (4, 3, -1), (3, 3, 1), (2, 5, 2), (0,), (3, 0)])
+def test_eye_takes_numpys_rectangles_and_diagonals(args):
+    np.testing.assert_array_equal(ad.eye(*args)(), np.eye(*args))
+    assert ad.eye(*args, dtype=np.float32)().dtype == np.float32
+    x = ad.Variable(np.ones(np.eye(*args).shape))
+    np.testing.assert_array_equal(ad.grad(ad.sum(x * ad.eye(*args)), x)(), np.eye(*args))

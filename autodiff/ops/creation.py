@@ -107,16 +107,27 @@ class Eye(Node):
         return ()
 
 
-def eye(n: int, dtype=np.float64) -> Node:
-    """The n-by-n identity matrix as a Node; like np.eye.
+def eye(N: int, M: int | None = None, k: int = 0, dtype=np.float64) -> Node:
+    """Ones on the k-th diagonal of an N-by-M matrix (M None: N), as np.eye.
+
+    The square identity (k = 0) is an `Eye`, which the simplifier knows as an identity;
+    other shapes and diagonals are a Constant.
 
     >>> import autodiff as ad
     >>> ad.eye(2)()
     array([[1., 0.],
            [0., 1.]])
+    >>> ad.eye(2, 3, k=1)()
+    array([[0., 1., 0.],
+           [0., 0., 1.]])
     """
-    (n,) = dims("Eye", n)
-    return Eye(n=n, kind=np.dtype(dtype).str)
+    (n,) = dims("Eye", N)
+    (m,) = (n,) if M is None else dims("Eye", M)
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise TypeError(f"Eye: k must be an integer, got {type(k).__name__}")
+    if m == n and k == 0:
+        return Eye(n=n, kind=np.dtype(dtype).str)
+    return Constant(np.eye(n, m, int(k), dtype=dtype))
 
 
 def zeros_like(x: Node) -> Node:

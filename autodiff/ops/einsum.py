@@ -243,7 +243,7 @@ class Einsum(Node):
                 if label in term[:j]:  # a repeated label: the gradient lives on the diagonal
                     new = next(fresh)
                     parts.append(label + new)
-                    operands.append(eye(sizes[label], g.dtype))
+                    operands.append(eye(sizes[label], dtype=g.dtype))
                     target += new
                 else:
                     if label not in present and term.count(label) == 1:

@@ -58,7 +58,7 @@ def fold_constants(node: Node, ctx: Context) -> Node | None:
             if _size(node) <= _SMALL:
                 value = node.eval(*[np.asarray(x.eval()) for x in node.inputs])
                 if _is_identity(value):  # kept an identity, so that einsum_eye still sees it
-                    return eye(value.shape[0], node.dtype)
+                    return eye(value.shape[0], dtype=node.dtype)
                 return _constant(value, node.dtype)
     except (ArithmeticError, ValueError, TypeError, IndexError):
         return None  # an op's warning or error belongs to evaluation time
