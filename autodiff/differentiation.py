@@ -274,11 +274,11 @@ def _elementwise_grads(
     local = _input_grads(node, ones(node.shape, base.dtype), ())
     whole: tuple[Node | None, ...] | None = None
     grads: list[Node | _Scaled | None] = []
-    for x, d in zip(node.inputs, local, strict=True):
+    for i, (x, d) in enumerate(zip(node.inputs, local, strict=True)):
         if x.shape != node.shape:
             if whole is None:
                 whole = _input_grads(node, g.whole() if isinstance(g, _Scaled) else g, batch)
-            grads.append(whole[len(grads)])
+            grads.append(whole[i])
         elif d is None:
             grads.append(None)
         else:

@@ -246,7 +246,7 @@ ERRORS = [
         "prod where shape",
         lambda: ad.prod(v23, where=np.ones((4, 2, 3), bool)),
         ValueError,
-        r"where= of shape \(4, 2, 3\) does not broadcast to x's shape \(2, 3\)",
+        r"where= of shape \(4, 2, 3\) does not broadcast to input of shape \(2, 3\)",
     ),
     (
         "cumsum tuple axis",

@@ -24,7 +24,7 @@ from ..node import Node, as_node
 from ._common import dims, float_dtype, normalize_axes
 from .creation import eye, full, ones, structural_zero, zeros
 from .einsum_plan import write_einsum
-from .elementwise import Where, add, astype, divide, multiply, where
+from .elementwise import add, astype, divide, multiply, where
 
 __all__ = [
     "einsum",
@@ -280,14 +280,16 @@ def masked(mask, x: Node, other, op: str = "") -> Node:
     mask = as_node(mask)
     prefix = f"{op}: " if op else ""
     if mask.dtype != bool:
-        raise TypeError(f"{prefix}where= must be boolean, got {mask.dtype} (x has shape {x.shape})")
+        raise TypeError(
+            f"{prefix}where= must be boolean, got {mask.dtype} (input of shape {x.shape})"
+        )
     try:
         fits = np.broadcast_shapes(mask.shape, x.shape) == x.shape
     except ValueError:
         fits = False
     if not fits:
         raise ValueError(
-            f"{prefix}where= of shape {mask.shape} does not broadcast to x's shape {x.shape}"
+            f"{prefix}where= of shape {mask.shape} does not broadcast to input of shape {x.shape}"
         )
     return where(mask, x, np.asarray(other, x.dtype))
 
@@ -361,20 +363,8 @@ def mean(x, axis=None, keepdims: bool = False, *, dtype=None, where=None) -> Nod
             x = astype(x, result_dtype)
     axes = normalize_axes("Mean", axis, x.shape)
     if where is not None:
+        total = sum(masked(where, x, 0, "Mean"), axes, keepdims)
         mask = as_node(where)
-        if mask.dtype != bool:
-            raise TypeError(
-                f"Mean: where= must be boolean, got {mask.dtype} (input of shape {x.shape})"
-            )
-        try:
-            fits = np.broadcast_shapes(mask.shape, x.shape) == x.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(
-                f"Mean: where= of shape {mask.shape} does not broadcast to input of shape {x.shape}"
-            )
-        total = sum(Where(mask, x, zeros((), x.dtype)), axes, keepdims)
         kind = float_dtype(total.dtype)
         counts = sum(astype(broadcast_to(mask, x.shape), kind), axes, keepdims)
         result = divide(total, counts)
