@@ -8,7 +8,7 @@
 415.4287934927351
 """
 
-from . import fusion, linalg, nn, ops, optim, stats
+from . import blas, fusion, linalg, nn, ops, optim, stats
 from .check import GradientError, check_grads, numerical_grad
 from .checkpointing import checkpoint
 from .compile import Function, eval, function
@@ -62,8 +62,9 @@ __all__ = [
     # training
     "nn",
     "optim",
-    # plans: the optional elementwise fusion's switch and thresholds
+    # plans: the optional elementwise fusion's switch and thresholds; BLAS threads
     "fusion",
+    "blas",
     # the ops: creation, elementwise, contraction, shape, reductions and nn
     *ops.__all__,
 ]

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from . import fusion
+from . import blas, fusion
 from .node import Node, Variable, kernel_of, toposort
 from .simplification import paused_gc, simplify_in_order
 
@@ -90,6 +90,9 @@ class Function:
             self._buffered = self._run
             self._lock = _Turn()
             self._run = _one_at_a_time(self._run, self._lock, self._without_buffers)
+        # what a call runs: with small products only, on one BLAS thread (see autodiff.blas)
+        small = 0 < max((n.blas_work for n in self.nodes), default=0) < blas.THREADED_WORK
+        self._call = blas.on_one_thread(self._run) if small else self._run
 
     def _without_buffers(self, *arrays):
         """Run a call made while another is running (another thread, re-entry): the plan
@@ -129,7 +132,7 @@ class Function:
 
     def __call__(self, *arrays: Any) -> np.ndarray | list[np.ndarray]:
         try:  # the plan's code takes one argument per input: a wrong count fails on entry
-            return self._run(*arrays)
+            return self._call(*arrays)
         except TypeError:
             if len(arrays) != len(self.inputs):
                 raise TypeError(

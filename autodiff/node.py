@@ -90,6 +90,7 @@ class Node:
     keeps_nonnegative = False  # every element is >= 0 where all its inputs are
     caption: str | None = None  # a plot's label for it instead of its name and parameters
     bound = math.inf  # every element's |value| is at most this (or nan), whatever the inputs
+    blas_work = 0  # multiply-adds its eval hands BLAS or LAPACK at most at once (autodiff.blas)
     # how it prints (`autodiff.printing`); the default is the function form `name(inputs, params)`
     symbol: str | None = None  # its Python operator: infix for two inputs ("+"), prefix for one
     precedence: int | None = None  # Python's binding strength of its form; None: its symbol's

@@ -204,6 +204,11 @@ class Einsum(Node):
         }
         return terms, out, sizes
 
+    @property
+    def blas_work(self) -> int:  # type: ignore[override]  # a property where Node has a class attribute
+        """Its iteration space: the multiply-adds of a product of two (more for more)."""
+        return math.prod(self.labels()[2].values()) if len(self.inputs) > 1 else 0
+
     def summed(self) -> int:
         """How many products each element of the result adds up."""
         terms, out, sizes = self.labels()

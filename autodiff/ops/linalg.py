@@ -15,6 +15,8 @@ for `svd` non-zero ones): at a degenerate spectrum they are inf or nan, as in JA
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..node import Constant, Node
@@ -105,7 +107,17 @@ def _triangle_gradient(s: Node, lower: bool) -> Node:
     return (s + _mT(s)) * _mask(side, n, s.dtype) - s * _mask("eye", n, s.dtype)
 
 
-class Inv(Node):
+class _Lapack(Node):
+    """An op NumPy computes with LAPACK on the matrices of input 0, ``(..., m, n)``."""
+
+    @property
+    def blas_work(self) -> int:  # type: ignore[override]  # a property where Node has a class attribute
+        """About m n min(m, n) multiply-adds per matrix: what its BLAS calls add up to."""
+        *batch, m, n = self.inputs[0].shape
+        return math.prod(batch) * m * n * min(m, n)
+
+
+class Inv(_Lapack):
     """The inverse of each matrix; the gradient is -inv(a)^T g inv(a)^T."""
 
     fresh = True
@@ -123,7 +135,7 @@ class Inv(Node):
         return (-matmul(matmul(t, g), t),)
 
 
-class Solve(Node):
+class Solve(_Lapack):
     """x with a @ x = b, for a ``(..., n, n)`` and b ``(..., n, k)`` (batch axes broadcast).
 
     The gradient solves with a's transpose: b gets solve(a^T, g), a gets -solve(a^T, g) x^T.
@@ -154,7 +166,7 @@ class Solve(Node):
         return unbroadcast(ga, self.ndim, a.shape), unbroadcast(gb, self.ndim, b.shape)
 
 
-class SolveTriangular(Node):
+class SolveTriangular(_Lapack):
     """x with t @ x = b, where t is the lower (or upper) triangle of a ``(..., n, n)``,
     with ones on the diagonal if `unit_diagonal`; b is ``(..., n, k)``.
 
@@ -209,7 +221,7 @@ def solve_triangular(a: Node, b: Node, lower: bool, unit_diagonal: bool = False)
     return SolveTriangular(a, b, from_lower=bool(lower), unit_diagonal=bool(unit_diagonal))
 
 
-class Det(Node):
+class Det(_Lapack):
     """The determinant of each matrix; the gradient is g det(a) inv(a)^T (a singular matrix
     has no inverse: its gradient raises LinAlgError when evaluated)."""
 
@@ -228,7 +240,7 @@ class Det(Node):
         return (_expand(g * self, 2) * _mT(Inv(a)),)
 
 
-class LogAbsDet(Node):
+class LogAbsDet(_Lapack):
     """log |det(a)| of each matrix, from an LU factorization (never log(det)); the gradient is
     g inv(a)^T."""
 
@@ -247,7 +259,7 @@ class LogAbsDet(Node):
         return (_expand(g, 2) * _mT(Inv(a)),)
 
 
-class SignDet(Node):
+class SignDet(_Lapack):
     """The sign of det(a) (1, -1 or 0): piecewise constant, so no gradient flows through it."""
 
     differentiable = False
@@ -265,7 +277,7 @@ class SignDet(Node):
         return (None,)
 
 
-class Cholesky(Node):
+class Cholesky(_Lapack):
     """The lower Cholesky factor L of each matrix (only its lower triangle is read).
 
     With P = Φ(L^T g) (the lower triangle, half the diagonal), S = L^-T P L^-1 by two
@@ -292,7 +304,7 @@ class Cholesky(Node):
         return (_triangle_gradient(s, lower=True),)
 
 
-class Eigh(Node):
+class Eigh(_Lapack):
     """Eigenvalues w (ascending) and eigenvectors V of each symmetric matrix, packed as
     ``(..., n + 1, n)``: w in row 0, V below; only the triangle `from_lower` names is read.
 
@@ -331,7 +343,7 @@ def _gaps(x: Node, y: Node) -> Node:
     return off / (d + eye)
 
 
-class Eigvalsh(Node):
+class Eigvalsh(_Lapack):
     """The eigenvalues of each symmetric matrix, ascending (np.linalg.eigvalsh), reading the
     triangle `from_lower` names. The gradient V diag(g) V^T takes V from the `Eigh` node of
     the same input: finite at any spectrum (at repeated eigenvalues, one of the subgradients)."""
@@ -362,7 +374,7 @@ def eigh(a: Node, lower: bool) -> tuple[Node, Node]:
     return Eigvalsh(a, from_lower=bool(lower)), packed[..., 1:, :]
 
 
-class Svd(Node):
+class Svd(_Lapack):
     """U, s and V (not Vh) of each matrix, packed as ``(..., m + 1 + n, width)``: U in the
     first m rows, s in the next, V in the last n, zero padded to the widest.
 
@@ -427,7 +439,7 @@ class Svd(Node):
         return (result,)
 
 
-class SingularValues(Node):
+class SingularValues(_Lapack):
     """The singular values of each matrix, descending (np.linalg.svd(compute_uv=False)); the
     gradient U diag(g) V^T takes U and V from the `Svd` node of the same input."""
 
@@ -456,7 +468,7 @@ def svd(a: Node, full_matrices: bool) -> tuple[Node, Node, Node]:
     return u, SingularValues(a), _mT(v)
 
 
-class Qr(Node):
+class Qr(_Lapack):
     """The reduced QR factorization of each matrix, packed as ``(..., m + n, k)``: Q in the
     first m rows, R^T in the last n (k = min(m, n)).
 
@@ -510,7 +522,7 @@ def qr(a: Node) -> tuple[Node, Node]:
     return packed.parts(packed)
 
 
-class Pinv(Node):
+class Pinv(_Lapack):
     """The Moore-Penrose pseudo-inverse X of each matrix, as np.linalg.pinv.
 
     The gradient is that of a matrix of constant rank (Golub and Pereyra, 1973):
@@ -547,7 +559,7 @@ def pinv_vjp(x: Node, a: Node, g: Node) -> Node:
     return first + second + third
 
 
-class Lstsq(Node):
+class Lstsq(_Lapack):
     """The least-squares solution x of a @ x ~ b (a ``(m, n)``, b ``(m, k)``), as
     np.linalg.lstsq; the gradient is that of pinv(a) @ b (a of constant rank)."""
 
