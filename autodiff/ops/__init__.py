@@ -129,6 +129,8 @@ def _install_operators() -> None:
         "__rmod__": lambda self, other: _dispatch.named("remainder")(other, self),
         "__floordiv__": lambda self, other: _dispatch.named("floor_divide")(self, other),
         "__rfloordiv__": lambda self, other: _dispatch.named("floor_divide")(other, self),
+        "__divmod__": lambda self, other: _dispatch.named("divmod")(self, other),
+        "__rdivmod__": lambda self, other: _dispatch.named("divmod")(other, self),
         "__getitem__": lambda self, key: s.getitem(self, key),
         "T": property(lambda self: _einsum.transpose(self), doc="The axes reversed."),
         "mT": property(

@@ -44,6 +44,7 @@ __all__ = [
     "remainder",
     "mod",
     "floor_divide",
+    "divmod",
 ]
 
 
@@ -371,6 +372,19 @@ def floor_divide(x1, x2) -> Node:
     array(-4.)
     """
     return FloorDivide(*_numpy_inputs("FloorDivide", np.floor_divide, *_pair(x1, x2)))
+
+
+def divmod(x1, x2) -> tuple[Node, Node]:  # NumPy's name, as np.divmod
+    """``(floor_divide(x1, x2), remainder(x1, x2))``, as np.divmod and Python's divmod
+    (``divmod(x, 3)`` on a node); the quotient's derivative is 0, the remainder's as
+    `remainder`.
+
+    >>> import autodiff as ad
+    >>> q, r = divmod(ad.Variable([7.0, -7.5]), 2.0)
+    >>> q(), r()
+    (array([ 3., -4.]), array([1. , 0.5]))
+    """
+    return floor_divide(x1, x2), remainder(x1, x2)
 
 
 # -- logical ops: booleans in (any dtype, nonzero is True), booleans out, no gradient ----------

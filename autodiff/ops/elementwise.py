@@ -7,7 +7,7 @@ comparisons. This module is the family's face: it exports what its parts define.
   reciprocal, cbrt, erf, erfc (`_erf`: NumPy alone), logaddexp, logaddexp2, sinc, deg2rad,
   rad2deg;
 - `_rounding`: isfinite, logical_and/or/xor/not, nan_to_num, floor, ceil, round, rint, trunc,
-  fix, fmod, remainder, floor_divide.
+  fix, fmod, remainder, floor_divide, divmod.
 
 Each op is one small class that owns everything about it: `infer` (shape and dtype, with
 NumPy broadcasting), `eval` (NumPy in, NumPy out; for most ops the declared `ufunc`), `grad`
@@ -117,6 +117,7 @@ from ._functions import (
 from ._rounding import (
     around,
     ceil,
+    divmod,
     fix,
     floor,
     floor_divide,
@@ -204,6 +205,7 @@ __all__ = [
     "remainder",
     "mod",
     "floor_divide",
+    "divmod",
 ]
 
 # the classes carry the family's name, as they did before it was split into parts (reprs,

@@ -83,6 +83,16 @@ MODULAR = [
         lambda a, b: ad.floor_divide(a, b) * a,
         lambda a, b: np.floor_divide(a, b) * a,
     ),
+    (  # Python's divmod on nodes, and np.divmod dispatched to ad.divmod
+        "divmod",
+        lambda a, b: (lambda q, r: q * a + r * b)(*divmod(a, b)),
+        lambda a, b: (lambda q, r: q * a + r * b)(*np.divmod(a, b)),
+    ),
+    (
+        "np.divmod",
+        lambda a, b: (lambda q, r: q * b + r)(*np.divmod(a, b)),
+        lambda a, b: (lambda q, r: q * b + r)(*np.divmod(a, b)),
+    ),
 ]
 
 CASES: list[Case] = (
