@@ -31,7 +31,7 @@ def write_einsum(w: Any, node: Any, operands: list[str], target: str, into=None)
 
     `into`, if given, makes views of a buffer the last product may write into.
     """
-    if _write_gram(w, node, operands, target):
+    if _write_gram(w, node, operands, target) or _write_sparse(w, node, operands, target, into):
         return
     terms, out, sizes = node.labels()
     live = list(zip(terms, operands, strict=True))
@@ -56,6 +56,8 @@ def write_einsum(w: Any, node: Any, operands: list[str], target: str, into=None)
 
 
 _OUTER_SIZE = 4096  # outer products from this many elements on are written as np.einsum
+_SPARSE_SIZE = 4096  # results from this many elements on may be written from a sparse constant
+_SPARSE_SHARE = 4  # ... when it gives at most this fraction (1 / _SPARSE_SHARE) of the result
 _GRAM_WORK = 1 << 21  # multiply-adds from which a symmetric product pays for its square root
 
 
@@ -103,6 +105,89 @@ def _write_gram(w: Any, node: Any, operands: list[str], target: str) -> bool:
     call = f"{w.bind(weighted_gram, '_gram')}({operands[twice[0]]}, {weights}, {axis})"
     w.lines.append(f"{target} = {call}")
     w.lines.append(f"del {weights}")
+    return True
+
+
+def sparse_product(a, values, gather, scatter, a_order, out_order, out, equation, c):
+    """``einsum(equation, a, c)`` into `out` (zeros first) where the constant `c` is mostly
+    zeros and each element of the result is at most one of its nonzeros times one element of
+    `a`: ``values`` are c's nonzeros, `gather` and `scatter` their positions along the axes
+    of ``a.transpose(a_order)`` (its first) and of ``out.transpose(out_order)`` (its first),
+    the rest of a's axes in out's order after them. Where `a` holds an inf or a nan the
+    products with c's zeros are nan, as the dense product gives: then it is the dense one.
+
+    >>> import numpy as np
+    >>> from autodiff.ops.einsum_plan import sparse_product
+    >>> c = np.zeros((3, 2)); c[2, 1] = 5.0
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])  # 'bi', c 'ki' -> 'kb': rows of c times a's
+    >>> out = np.empty((3, 2))
+    >>> sparse_product(a, c[2:, 1], ((1,),), ((2,),), (1, 0), (0, 1), out, "bi,ki->kb", c)
+    array([[ 0.,  0.],
+           [ 0.,  0.],
+           [10., 20.]])
+    """
+    if not np.isfinite(a).all():
+        return np.einsum(equation, a, c, out=out)
+    out.fill(0)
+    arranged = a.transpose(a_order)
+    picked = arranged[gather] if gather else arranged
+    values = values.reshape(values.shape + (1,) * (picked.ndim - bool(gather)))
+    out.transpose(out_order)[scatter] = values * picked
+    return out
+
+
+def _write_sparse(w: Any, node: Any, operands: list[str], target: str, into) -> bool:
+    """Write a product of two where one operand is a constant that is mostly zeros (a
+    Jacobian's or Hessian's seed: slices of an identity) as a scatter of its nonzeros' products
+    into a zero result; False where the einsum is not of that form.
+
+    The form: floats, no label repeated in a term, every label of each operand in the result
+    or in the other operand (nothing summed inside one), the constant's nonzeros landing on
+    distinct elements of the result, each of which gets one product, and at most
+    1/_SPARSE_SHARE of a result of at least _SPARSE_SIZE elements written.
+    """
+    if len(node.inputs) != 2 or w.dtype is None or w.dtype.kind != "f":
+        return False
+    terms, out, sizes = node.labels()
+    for k in (0, 1):
+        c = w.globals.get(operands[k]) if operands[k] in w.constants else None
+        if isinstance(c, np.ndarray) and c.ndim and c.dtype == w.dtype:
+            break
+    else:
+        return False
+    tc, ta, a = terms[k], terms[1 - k], operands[1 - k]
+    total = math.prod(sizes[label] for label in out)
+    if (
+        total < _SPARSE_SIZE
+        or any(len(set(t)) != len(t) for t in (ta, tc))
+        or not set(ta) <= set(out) | set(tc)
+        or not set(tc) <= set(out) | set(ta)
+    ):
+        return False
+    shared = [label for label in tc if label in ta]  # a's elements picked by c's nonzeros
+    free = [label for label in out if label in ta and label not in tc]  # a's axes kept whole
+    placed = [label for label in tc if label in out]  # where c's nonzeros land in the result
+    nonzero = np.nonzero(c)
+    count = len(nonzero[0])
+    if not placed or count * math.prod(sizes[label] for label in free) * _SPARSE_SHARE > total:
+        return False
+    spots = np.ravel_multi_index(
+        tuple(nonzero[tc.index(label)] for label in placed),
+        tuple(sizes[label] for label in placed),
+    )
+    if len(np.unique(spots)) != count:  # two nonzeros adding into one element
+        return False
+    gather = tuple(nonzero[tc.index(label)] for label in shared)
+    scatter = tuple(nonzero[tc.index(label)] for label in placed)
+    a_order = tuple(ta.index(label) for label in shared + free)
+    out_order = tuple(out.index(label) for label in placed + free)
+    equation = f"{ta},{tc}->{out}"
+    result = into(tuple(sizes[label] for label in out)) if into is not None else None
+    if result is None:
+        result = f"_np.empty({tuple(sizes[label] for label in out)!r}, {w.bind(w.dtype, '_dtype')})"
+    arguments = [a, w.bind(c[nonzero], "_c"), w.bind(gather, "_k"), w.bind(scatter, "_k")]
+    arguments += [repr(a_order), repr(out_order), result, repr(equation), operands[k]]
+    w.lines.append(f"{target} = {w.bind(sparse_product, '_sparse')}({', '.join(arguments)})")
     return True
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dis
+import functools
 import inspect
 import keyword
 import re
@@ -277,9 +278,11 @@ def write(path: str | Path, name: str, source: str, space: dict[str, Any], plan:
             variable = space[read[2]]
             line = f"{read[1]} = {_read(reads[id(variable)], variable)}"
         else:
-            for word in sorted(set(_NAME.findall(line)) & set(space), key=len, reverse=True):
-                new = _replacement(word, space[word], module)
-                line = re.sub(rf"(?<![.\w]){re.escape(word)}\b", new, line)
+            words = sorted(set(_NAME.findall(line)) & set(space), key=len, reverse=True)
+            if words:  # in one pass: a name written in may look like a name still to replace
+                new = {word: _replacement(word, space[word], module) for word in words}
+                pattern = rf"(?<![.\w])({'|'.join(map(re.escape, words))})\b"
+                line = re.sub(pattern, functools.partial(_written, new), line)
         lines.append(line)
     lay = layout(planned, max_chars=2000, names=names)
     definitions = [
@@ -323,6 +326,10 @@ def write(path: str | Path, name: str, source: str, space: dict[str, Any], plan:
 
 def _read(argument: str, variable: Variable) -> str:
     return f"_input({argument}, {variable.shape!r}, {source_of(variable.dtype)})"
+
+
+def _written(new: dict[str, str], match: re.Match[str]) -> str:
+    return new[match[1]]
 
 
 def _replacement(word: str, value: Any, module: _Module) -> str:
