@@ -113,10 +113,11 @@ class RowSums(Node):
         out = np.zeros(self.shape, g.dtype)
         rows = np.ascontiguousarray(g.reshape(-1, g.shape[-1]))
         flat = np.ascontiguousarray(ids.reshape(-1))
-        if _kernels() is None:
+        kernels = _kernels()
+        if kernels is None:
             np.add.at(out, flat, rows)
         else:
-            _kernels().row_sums(flat, rows, out)
+            kernels.row_sums(flat, rows, out)
         return out
 
     def grad(self, g: Node) -> list[Node | None]:
@@ -283,7 +284,7 @@ class _Fused(Node):
         # (an input that the others depend on, or one that appears twice, is not counted again)
         stand_ins = [Variable(np.zeros(x.shape, x.dtype), name="x") for x in self.inputs]
         grads = grad(self.composite(*stand_ins), stand_ins, seed=g)
-        return substitute(grads, dict(zip(stand_ins, self.inputs, strict=True)))
+        return list(substitute(grads, dict(zip(stand_ins, self.inputs, strict=True))))
 
 
 class LSTMForward(_Fused):
@@ -311,7 +312,8 @@ class LSTMForward(_Fused):
         out = np.empty(self.shape, zx.dtype)
         ys, gates, cells = _forward_pieces(out, batch, steps, n)
         hw = np.empty((batch, width), zx.dtype)
-        step = _forward_step_numpy if _kernels() is None else _kernels().forward_step
+        kernels = _kernels()
+        step = _forward_step_numpy if kernels is None else kernels.forward_step
         for t in range(steps):
             np.matmul(h0 if t == 0 else ys[:, t - 1], weight_hh, out=hw)
             step(zx, t, hw, c0 if t == 0 else cells[t - 1], gates[t], cells[t], ys)
@@ -381,7 +383,8 @@ class LSTMBackward(_Fused):
         dc[...] = gy[:, steps]
         dh = np.empty((batch, n), gy.dtype)
         dhw = np.empty((n, batch), gy.dtype)  # weight @ dz.T: the faster orientation in sgemm
-        step = _backward_step_numpy if _kernels() is None else _kernels().backward_step
+        kernels = _kernels()
+        step = _backward_step_numpy if kernels is None else kernels.backward_step
         for t in reversed(range(steps)):
             if t < steps - 1:
                 np.matmul(weight_hh, dzx[:, t + 1].T, out=dhw)
