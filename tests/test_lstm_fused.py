@@ -105,6 +105,6 @@ def test_bad_inputs_name_the_op_and_the_shapes():
     with pytest.raises(TypeError, match=r"LSTMForward: .* must all be float32 or all float64"):
         LSTMForward(ad.astype(zx, np.float32), w, h0, c0)
     with pytest.raises(ValueError, match=r"LSTMBackward: gy must be \(batch, time \+ 1, hidden\)"):
-        LSTMBackward(ad.zeros((2, 3, 4)), ad.zeros((10,)), w, h0, c0)
+        LSTMBackward(ad.zeros((2, 3, 5)), ad.zeros((10,)), w, h0, c0)
     with pytest.raises(ValueError, match=r"RowSums: g must be ids.shape \+ \(k,\)"):
         RowSums(ad.zeros((3, 2)), ad.Constant(np.array([0, 1])), rows=2)
