@@ -95,13 +95,13 @@ def forward_step(zx, t, hw, c_prev, gates, cells, ys):  # pragma: no cover  # co
 
 
 @njit(cache=True, error_model="numpy")
-def backward_step(gy, t, dhw, c_prev, gates, cells, dh, dc, dzx):  # pragma: no cover
+def backward_step(gy, t, last, dhw, c_prev, gates, cells, dh, dc, dzx):  # pragma: no cover
     """Step `t` backward: ``dh = gy[:, t] + dhw.T`` (dhw ``(hidden, batch)``, the weight
-    times the next step's dz transposed; None at the last step); ``dzx[:, t]`` = dz; `dc`
-    (the cell state's cotangent) becomes the previous cell's. `dh` is scratch."""
+    times the next step's dz transposed; not read at the `last` step); ``dzx[:, t]`` = dz;
+    `dc` (the cell state's cotangent) becomes the previous cell's. `dh` is scratch."""
     batch, n = dc.shape
     one = dc.dtype.type(1)
-    if dhw is None:
+    if last:
         for r in range(batch):
             for j in range(n):
                 dh[r, j] = gy[r, t, j]

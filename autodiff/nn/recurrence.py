@@ -389,7 +389,7 @@ class LSTMBackward(_Fused):
             if t < steps - 1:
                 np.matmul(weight_hh, dzx[:, t + 1].T, out=dhw)
             c_prev = c0 if t == 0 else cells[t - 1]
-            step(gy, t, None if t == steps - 1 else dhw, c_prev, gates[t], cells[t], dh, dc, dzx)
+            step(gy, t, t == steps - 1, dhw, c_prev, gates[t], cells[t], dh, dc, dzx)
         previous = np.empty((batch, steps, n), gy.dtype)
         previous[:, 0] = h0
         previous[:, 1:] = ys[:, : steps - 1]
@@ -461,10 +461,10 @@ def _forward_step_numpy(zx, t, hw, c_prev, gates, cells, ys) -> None:
     ys[:, t] = o * np.tanh(cells)
 
 
-def _backward_step_numpy(gy, t, dhw, c_prev, gates, cells, dh, dc, dzx) -> None:
+def _backward_step_numpy(gy, t, last, dhw, c_prev, gates, cells, dh, dc, dzx) -> None:
     """`_lstm_kernels.backward_step` in NumPy (LSTMBackward evaluated without numba)."""
     n = dc.shape[1]
-    dh[...] = gy[:, t] if dhw is None else gy[:, t] + dhw.T
+    dh[...] = gy[:, t] if last else gy[:, t] + dhw.T
     i, f, g, o = (gates[:, k * n : (k + 1) * n] for k in range(4))
     tc = np.tanh(cells)
     dc += dh * o * (1 - tc * tc)
