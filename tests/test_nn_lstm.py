@@ -13,7 +13,8 @@ import pytest
 
 import autodiff as ad
 from autodiff import nn
-from autodiff.nn.recurrence import input_projection, lstm_sequence
+from autodiff.nn import recurrence
+from autodiff.nn.recurrence import LSTMBackward, input_projection, lstm_sequence
 from autodiff.ops.einsum import Einsum
 
 rng = np.random.default_rng(7)
@@ -85,7 +86,12 @@ def test_one_step_sequences_and_sampling_states():
     np.testing.assert_allclose(whole, cells, rtol=1e-12)
 
 
-def test_float32_end_to_end_and_one_weight_hh_product_over_all_steps():
+@pytest.mark.parametrize("fused", [False, True])
+def test_float32_end_to_end_and_one_weight_hh_product_over_all_steps(fused, monkeypatch):
+    if fused and recurrence._kernels() is None:
+        pytest.skip("numba is not installed")
+    if not fused:
+        monkeypatch.setattr(recurrence, "_kernels", lambda: None)
     lstm = nn.LSTM(5, 8, rng=4, dtype=np.float32)
     x = ad.Variable(normal(3, 12, 5).astype(np.float32), name="x")
     ys, _ = lstm(x)
@@ -94,8 +100,10 @@ def test_float32_end_to_end_and_one_weight_hh_product_over_all_steps():
     assert all(n.dtype == np.float32 for n in plan.nodes if n.dtype.kind == "f")
     assert all(g.dtype == np.float32 for g in plan(x.value))
     # the gradient of weight_hh is one (hidden, batch*time) @ (batch*time, 4*hidden) product
+    # (with numba, inside the one fused backward node)
     products = [n for n in plan.nodes if isinstance(n, Einsum) and n.shape == w.shape]
-    assert len(products) == 1
+    fused_nodes = [n for n in plan.nodes if isinstance(n, LSTMBackward)]
+    assert (len(products), len(fused_nodes)) == ((0, 1) if fused else (1, 0))
 
 
 def test_steps_of_different_shapes_are_refused():
