@@ -178,30 +178,40 @@ def _recurrence(zx: Node, weight_hh: Node, h0: Node, c0: Node):
     out = ops.stack(hs[1:] + [c], axis=1)
 
     def rule(gy: Node):
-        dzs: list[Node] = []
-        dc = gy[:, steps]
-        dz = gy[:, 0]  # replaced at the first step
-        for t in reversed(range(steps)):
-            i, f, g, o, tc = gates[t]
-            dh = gy[:, t] if t == steps - 1 else gy[:, t] + _times_transposed(dz, weight_hh)
-            dc = dc + dh * o * (1 - ops.square(tc))
-            dz = ops.concatenate(
-                [
-                    dc * g * i * (1 - i),
-                    dc * cs[t] * f * (1 - f),
-                    dc * i * (1 - ops.square(g)),
-                    dh * tc * o * (1 - o),
-                ],
-                axis=1,
-            )
-            dzs.append(dz)
-            dc = dc * f
-        dzx = ops.stack(dzs[::-1], axis=1)
         previous = ops.stack(hs[:-1], axis=1)
-        dw = ops.einsum("bth,btk->hk", previous, dzx)
-        return dzx, dw, _times_transposed(dz, weight_hh), dc
+        return _bptt(gy, weight_hh, gates.__getitem__, cs.__getitem__, previous, _times_transposed)
 
     return out, rule
+
+
+def _bptt(gy: Node, weight_hh: Node, gates_at, cell_before, previous: Node, times_transposed):
+    """The backward pass of the recurrence, as ops: the cotangents of zx, weight_hh, h0, c0
+    for the cotangent `gy` of the outputs, from each step t's gates ``gates_at(t)`` (i, f, g,
+    o, tanh(c_t)), the cell state before it ``cell_before(t)``, the hidden states h_0 ..
+    h_{T-1} as `previous` ``(batch, time, hidden)``, and ``times_transposed(dz, weight_hh)``
+    for ``dz @ weight_hh.T``."""
+    steps = gy.shape[1] - 1
+    dzs: list[Node] = []
+    dc = gy[:, steps]
+    dz = gy[:, 0]  # replaced at the first step
+    for t in reversed(range(steps)):
+        i, f, g, o, tc = gates_at(t)
+        dh = gy[:, t] if t == steps - 1 else gy[:, t] + times_transposed(dz, weight_hh)
+        dc = dc + dh * o * (1 - ops.square(tc))
+        dz = ops.concatenate(
+            [
+                dc * g * i * (1 - i),
+                dc * cell_before(t) * f * (1 - f),
+                dc * i * (1 - ops.square(g)),
+                dh * tc * o * (1 - o),
+            ],
+            axis=1,
+        )
+        dzs.append(dz)
+        dc = dc * f
+    dzx = ops.stack(dzs[::-1], axis=1)
+    dw = ops.einsum("bth,btk->hk", previous, dzx)
+    return dzx, dw, times_transposed(dz, weight_hh), dc
 
 
 def _times_transposed(dz: Node, weight: Node) -> Node:
@@ -404,31 +414,20 @@ class LSTMBackward(_Fused):
         batch, n = h0.shape
         steps = gy.shape[1] - 1
         ys, gates, cells = _forward_pieces(forward, batch, steps, n)
-        dzs: list[Node] = []
-        dc = gy[:, steps]
-        dz = gy[:, 0]  # replaced at the first step
-        for t in reversed(range(steps)):
+
+        def gates_at(t: int):
             z = gates[t]
-            i, f, g, o = z[:, :n], z[:, n : 2 * n], z[:, 2 * n : 3 * n], z[:, 3 * n :]
-            tc = ops.tanh(cells[t])
-            c_prev = c0 if t == 0 else cells[t - 1]
-            dh = gy[:, t] if t == steps - 1 else gy[:, t] + dz @ ops.transpose(weight_hh)
-            dc = dc + dh * o * (1 - ops.square(tc))
-            dz = ops.concatenate(
-                [
-                    dc * g * i * (1 - i),
-                    dc * c_prev * f * (1 - f),
-                    dc * i * (1 - ops.square(g)),
-                    dh * tc * o * (1 - o),
-                ],
-                axis=1,
-            )
-            dzs.append(dz)
-            dc = dc * f
-        dzx = ops.stack(dzs[::-1], axis=1)
+            return (*(z[:, k * n : (k + 1) * n] for k in range(4)), ops.tanh(cells[t]))
+
         previous = ops.stack([h0] + [ys[:, t] for t in range(steps - 1)], axis=1)
-        dw = ops.einsum("bth,btk->hk", previous, dzx)
-        pieces = [dzx, dw, dz @ ops.transpose(weight_hh), dc]
+        pieces = _bptt(
+            gy,
+            weight_hh,
+            gates_at,
+            lambda t: c0 if t == 0 else cells[t - 1],
+            previous,
+            lambda dz, w: dz @ ops.transpose(w),
+        )
         return ops.concatenate([ops.ravel(x) for x in pieces])
 
 
