@@ -59,22 +59,34 @@ GROUPS = {
 }
 
 
-def plan(make, rows, cols, dtype, fused):
-    saved = dict(fusion.MIN_SIZE)
-    fusion.MIN_SIZE.update({"float64": 1 if fused else None, "float32": 1 if fused else None})
+def plan(make, rows, cols, dtype, fused, backend="numexpr"):
+    """The plan of `make`'s group, fused by `backend` whatever the size (or not fused)."""
+    saved = dict(fusion.MIN_SIZE), dict(fusion.JIT_MIN_SIZE), fusion.jit
+    on = {"float64": 1 if fused else None, "float32": 1 if fused else None}
+    off = {"float64": None, "float32": None}
+    fusion.MIN_SIZE.update(on if backend == "numexpr" else off)
+    fusion.JIT_MIN_SIZE.update(on if backend == "numba" else off)
+    fusion.jit = backend == "numba"
     try:
         outputs, inputs, shapes = make(rows, cols, dtype)
         return ad.function(outputs, inputs=inputs), shapes
     finally:
-        fusion.MIN_SIZE.update(saved)
+        fusion.MIN_SIZE.update(saved[0])
+        fusion.JIT_MIN_SIZE.update(saved[1])
+        fusion.jit = saved[2]
 
 
-def measure(make, rows, cols, dtype, rounds):
-    fused, shapes = plan(make, rows, cols, dtype, True)
+def measure(make, rows, cols, dtype, rounds, backend="numexpr"):
+    fused, shapes = plan(make, rows, cols, dtype, True, backend)
     plain, _ = plan(make, rows, cols, dtype, False)
     rng = np.random.default_rng(0)
     pool_size = max(4, min(64, (64 << 20) // (8 * rows * cols * len(shapes))))
     pool = [[rng.uniform(0.5, 2.0, s).astype(dtype) for s in shapes] for _ in range(pool_size)]
+    for k in range(fusion.jit_after):  # numba's loops are built after that many calls
+        fused(*pool[k % len(pool)])
+    fusion.wait(fused)
+    if backend == "numba":
+        assert fusion.compiled_calls(fused) == fusion.fused_calls(fused), "a loop was not built"
     for a, b in zip(fused(*pool[0]), plain(*pool[0]), strict=True):
         assert np.array_equal(a, b), "fused and plain plans differ"
     times = _interleaved({"fused": fused, "plain": plain}, pool, rounds)
@@ -140,22 +152,38 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer sizes and rounds")
     parser.add_argument("--rows", default="", help="rows of 256 columns, e.g. 1024,4096,16384")
     parser.add_argument("--numba", action="store_true", help="the Jacobian with a numba group")
+    parser.add_argument(
+        "--backend", choices=["numexpr", "numba"], default="numexpr", help="which fuses"
+    )
     args = parser.parse_args(argv)
     settle_allocator()
     if args.numba:
         print(numba_jacobian())
         return
-    if not fusion.active():
-        sys.exit("numexpr is not installed (or AUTODIFF_FUSION=0): nothing to compare")
-    fusion.numexpr.set_num_threads(args.threads)
-    rows_list = [16, 64, 256, 1024] if args.quick else [16, 32, 64, 128, 256, 512, 1024, 4096]
+    if args.backend == "numba":
+        if not fusion._jit.installed():
+            sys.exit("numba is not installed: nothing to compare")
+        import numba
+
+        rows_list = [1, 4, 16, 64, 256, 1024] if args.quick else [1, 2, 4, 8, 16, 64, 256, 1024]
+        rows_list += [] if args.quick else [4096, 16384]
+        print(
+            f"numba {numba.__version__}; fusion.JIT_MIN_SIZE = {fusion.JIT_MIN_SIZE} (numexpr "
+            "off); cells: fused / plain time (plain's median), the loops built beforehand\n"
+        )
+    else:
+        if fusion.numexpr is None or not fusion.enabled:
+            sys.exit("numexpr is not installed (or AUTODIFF_FUSION=0): nothing to compare")
+        fusion.numexpr.set_num_threads(args.threads)
+        rows_list = [16, 64, 256, 1024] if args.quick else [16, 32, 64, 128, 256, 512, 1024, 4096]
+        print(
+            f"numexpr {fusion.numexpr.__version__}, {args.threads} thread(s); "
+            f"fusion.MIN_SIZE = {fusion.MIN_SIZE}; cells: fused / plain time (plain's median)\n"
+        )
+    fusion.jit_in_background = False
     if args.rows:
         rows_list = [int(r) for r in args.rows.split(",")]
     rounds = 7 if args.quick else 15
-    print(
-        f"numexpr {fusion.numexpr.__version__}, {args.threads} thread(s); "
-        f"fusion.MIN_SIZE = {fusion.MIN_SIZE}; cells: fused / plain time (plain's median)\n"
-    )
     sizes = [rows * 256 for rows in rows_list]
     print("| group | dtype | " + " | ".join(f"{n:,}" for n in sizes) + " |")
     print("|---|---|" + "---|" * len(sizes))
@@ -163,7 +191,7 @@ def main(argv=None):
         for dtype in (np.float64, np.float32):
             cells = []
             for rows in rows_list:
-                ratio, plain, calls = measure(make, rows, 256, dtype, rounds)
+                ratio, plain, calls = measure(make, rows, 256, dtype, rounds, args.backend)
                 cells.append(f"{ratio:.2f} ({plain * 1e6:.0f} us)" if calls else "-")
             print(f"| {title} | {np.dtype(dtype).name} | " + " | ".join(cells) + " |", flush=True)
 
