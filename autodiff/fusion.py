@@ -43,11 +43,13 @@ True
 from __future__ import annotations
 
 import ast
+import atexit
 import collections
 import functools
 import os
 import re
 import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -422,6 +424,7 @@ class _Kernel:
             target=self._build, args=(key, arrays), name="autodiff-jit", daemon=True
         )
         self.threads.append(thread)
+        _threads.add(thread)
         thread.start()
 
     def _build(self, key: tuple, arrays: tuple) -> None:
@@ -458,6 +461,16 @@ class _Kernel:
 _building = 0  # builds running now, in threads or not
 _builds_allowed = True  # False in a child forked while a build ran (numba's locks are held)
 _counting = threading.Lock()
+
+
+_threads: weakref.WeakSet[threading.Thread] = weakref.WeakSet()  # builds started
+
+
+@atexit.register
+def _finish_builds() -> None:
+    """Let builds end before the interpreter does (not in the middle of numba's compiler)."""
+    for thread in list(_threads):
+        thread.join(30.0)
 
 
 def _after_fork() -> None:

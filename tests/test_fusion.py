@@ -268,12 +268,12 @@ def test_without_numexpr_plans_are_plain(small, monkeypatch):
 
 
 def test_switched_off_by_the_environment():
-    code = "import autodiff.fusion as f; print(f.enabled, f.active())"
-    env = dict(os.environ, AUTODIFF_FUSION="0")
+    code = "import autodiff.fusion as f; print(f.enabled, f.active(), f.jit)"
+    env = dict(os.environ, AUTODIFF_FUSION="0", AUTODIFF_JIT="off")
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
 
 
 @needs_numexpr
