@@ -111,8 +111,7 @@ def loop_source(
     may overlap).
 
     >>> from autodiff import _jit
-    >>> print(_jit.loop_source("((i0 * i1) + i2)", ((3,), (3, 4), ()), (None,) * 3, 2))
-    ... # doctest: +ELLIPSIS
+    >>> print(_jit.loop_source("((i0 * i1) + i2)", ((4,), (3, 4), ()), (None,) * 3, 2))
     import numpy as _np
     from numba import njit
     <BLANKLINE>
@@ -121,7 +120,7 @@ def loop_source(
     def kernel(i0, i1, i2, out):
         for k0 in range(out.shape[0]):
             for k1 in range(out.shape[1]):
-                out[k0, k1] = ((i0[k1] * i1[k0, k1]) + i2)
+                out[k0, k1] = i0[k1] * i1[k0, k1] + i2
     <BLANKLINE>
     """
     if ndim == 0 or len(shapes) != len(views):

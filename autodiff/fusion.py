@@ -1,35 +1,63 @@
-"""Elementwise fusion in plans: a chain of arithmetic on large arrays as ONE numexpr call.
+"""Elementwise fusion in plans: a chain of arithmetic as ONE compiled loop (numba) or numexpr call.
 
-numexpr is an optional accelerator (``pip install autodiff[fast]``). When it is installed,
-a plan (`autodiff.function`) looks, once its order is fixed, for maximal groups of
-elementwise nodes whose intermediates nothing else reads, and evaluates each group in one
-pass over memory instead of one NumPy call and one temporary array per op. Without numexpr,
-or with fusion switched off, plans are plain NumPy, as before.
+numba (``pip install autodiff[jit]``) and numexpr (``autodiff[fast]``) are optional
+accelerators. When one is installed, a plan (`autodiff.function`) looks, once its order is
+fixed, for maximal groups of elementwise nodes whose intermediates nothing else reads, and
+evaluates each group in one pass over memory instead of one NumPy call and one temporary
+array per op. Without them, or with fusion switched off, plans are plain NumPy, as before.
 
-What is fused: the ops whose NumPy form numexpr computes bit for bit as NumPy does (checked
-for every float, nan and inf included, in float32 and float64; each result keeps its node's
-dtype): ``+ - * /``, negative, ``abs``, ``sqrt``, ``square`` (``x ** 2``), the comparisons
-(as a group's last op), and einsums that only multiply two operands elementwise, with
-broadcasting (``a[:, None] * W``; transposed operands are read as strided views). Exp, log,
-tanh and the other transcendental functions are NOT fused: numexpr calls the C library's
-versions, which differ from NumPy's in the last bit for a few percent of inputs, and are
-slower than NumPy's vectorized ones. Each op is found by what it declares (its `ufunc`, its
-`symbol`, its `print_form` and parameters); the numexpr syntax of each is kept here.
+What is fused: the ops whose NumPy form numba's loops and numexpr compute bit for bit as
+NumPy does (checked for every float, nan, inf and -0.0 included, in float32 and float64; each
+result keeps its node's dtype): ``+ - * /``, negative, ``abs``, ``sqrt``, ``square``
+(``x ** 2``), the comparisons (as a group's last op), and einsums that only multiply two
+operands elementwise, with broadcasting (``a[:, None] * W``; transposed operands are read
+as strided views). An einsum of more operands whose last step, as a plan writes it, is such a
+product (the Jacobian's ``ab,b,a,ac->ac``: a matvec, then rows of W scaled) is written as
+its steps, one einsum each, so that the product joins the group (the same NumPy calls, so the
+same values). Exp, log, tanh and the other transcendental functions are NOT fused: numba and
+numexpr call the C library's versions, which differ from NumPy's in the last bit for a few
+percent of inputs. Each op is found by what it declares (its `ufunc`, its `symbol`, its
+`print_form` and parameters); a group's expression is kept in numexpr's syntax.
 
-When: only groups of at least two ops whose result has at least ``MIN_SIZE[dtype]``
-elements (None: never), the dtype being that of the group's inputs. Measured with
-``python benchmarks/fusion.py`` on the development machine (x86-64 with AVX-512, 2 MiB of L2
-per core and a large L3; NumPy 2.4, numexpr 2.14 without VML, one thread), the fused plan's
-time over the plain one's: float64 1.1-1.8x below 10^6 elements, 0.7-1.1x at 1-2 million,
-0.6-0.8x from 4 million (32 MB arrays) on; float32 1.0-2.4x at every size. NumPy's
-vectorized loops writing into the plan's kept buffers, which stay in cache, are faster
-than numexpr's block interpreter until the arrays are far larger than the cache; hence the
-default: float64 from 2**22 elements, float32 never. numexpr runs with its own thread
-setting (``numexpr.set_num_threads``), which plans leave as the user set it: changing it
-around a call costs some 25 us.
+numba, when it is installed, takes every group whose result has at least
+``JIT_MIN_SIZE[dtype]`` elements (float64 from 2**13, float32 from 2**14). A plan never
+compiles on its first call: a group runs NumPy's ufuncs (into the plan's buffers) until it
+has been called `jit_after` (10) times with one layout of its arrays (contiguous, strided,
+transposed: each has its own loop); then its loop is built in a thread
+(`jit_in_background`; calls run NumPy meanwhile, `wait` waits for it). The loop's source is
+a module written into `autodiff._jit.cache_dir()` (``$AUTODIFF_CACHE_DIR``, else
+``$XDG_CACHE_HOME/autodiff/kernels``, else ``~/.cache/autodiff/kernels``) under a hash of
+its source and compiled with numba's ``cache=True``, ``error_model="numpy"``, no fastmath
+(no FMA contraction): a later process loads it instead of compiling it. numba is imported
+only then. A build that fails leaves the group on NumPy (the error is kept on the group, see
+`kernels`); an unwritable cache means compiling in memory at each process.
+
+Measured with ``python benchmarks/fusion.py --backend numba`` (x86-64 Zen 5 with AVX-512,
+NumPy 2.4, numba 0.65, one thread; the loops built beforehand), the fused plan's time over
+the plain one's: a 3-op group ``g * (1 - t * t)`` 1.3-2.2x below 4096 elements (a loop call
+costs some 2-3 us in Python and numba's dispatch), 0.7-0.9x from 16384 on; broadcast
+products ``a[:, None] * W + V * b[:, None]`` 0.6-0.9x from 1024 and 0.4x from 16384; a
+chain of 9 ops 0.5-0.9x from 256, 0.2-0.45x from 16384 on; float32 alike, 1.1x for the 3-op
+group at 16384. The Jacobian of tanh(W x) * (V x), n = 200, W and V fed: 0.99x of NumPy's
+reference without the loop, 0.45-0.65x with it (``--numba``). Building a loop takes about
+0.5 s (numba's import and compilation), loading it from the cache in a fresh process about
+0.65 s (numba's import and its first load, which imports SciPy's BLAS where SciPy is
+installed), then milliseconds per further loop.
+
+numexpr runs the groups numba does not take (numba not installed, or `jit` off) whose result
+has at least ``MIN_SIZE[dtype]`` elements (None: never). Measured with ``python
+benchmarks/fusion.py`` when it was introduced (NumPy 2.4, numexpr 2.14 without VML, one
+thread), the fused plan's time over the plain one's: float64 1.1-1.8x below 10^6 elements,
+0.7-1.1x at 1-2 million, 0.6-0.8x from 4 million (32 MB arrays) on; float32 1.0-2.4x at
+every size (re-measured with numba's table above, on a busier machine: 1.1-1.7x at 4 million
+in float64, where numba's loops took 0.26-0.72x). Hence its default: float64 from 2**22
+elements, float32 never. numexpr runs with its own thread setting
+(``numexpr.set_num_threads``), which plans leave as the user set it.
 
 Switching it off: set the environment variable ``AUTODIFF_FUSION=0`` before importing
-autodiff, or ``autodiff.fusion.enabled = False`` (plans built afterwards are plain NumPy).
+autodiff, or ``autodiff.fusion.enabled = False`` (plans built afterwards are plain NumPy);
+``AUTODIFF_JIT=0`` or ``autodiff.fusion.jit = False`` switches numba off only.
+`Function.export` always writes plain NumPy.
 
 >>> import numpy as np, autodiff as ad
 >>> x = ad.Variable(np.zeros(1 << 22), name="x")
@@ -63,7 +91,7 @@ try:
 except ImportError:  # the optional accelerator is not installed: plans stay plain NumPy
     numexpr = None
 
-__all__ = ["active", "fused_calls", "compiled_calls", "wait", "enabled", "MIN_SIZE"]
+__all__ = ["active", "kernels", "fused_calls", "compiled_calls", "wait", "enabled", "MIN_SIZE"]
 __all__ += ["jit", "JIT_MIN_SIZE", "jit_after", "jit_in_background"]
 
 _OFF = ("0", "false", "no", "off")
