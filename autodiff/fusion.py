@@ -420,14 +420,23 @@ class _Kernel:
                 a[()] if k in self.scalars and isinstance(a, np.ndarray) else a
                 for k, a in enumerate(arrays)
             )
-        if out is None or any(_overlap(out, a) for a in arrays):
-            out = np.empty(self.shape, self.kind)  # the loop writes element by element
-        # what numba's types of them depend on: contiguity, alignment, writeability
-        key: tuple[Any, ...] = tuple(
-            a.flags.num & 0x503 if type(a) is np.ndarray else type(a) for a in arrays
-        )
-        written = next((k for k, a in enumerate(arrays) if a is out), None)
-        key += (out.flags.num & 0x503, written)
+        # the key: what numba's types of the arrays depend on (contiguity, alignment,
+        # writeability), and which input is out itself, if one is
+        parts: list[Any] = []
+        written = None
+        for k, a in enumerate(arrays):
+            if type(a) is not np.ndarray:
+                parts.append(type(a))
+                continue
+            parts.append(a.flags.num & 0x503)
+            if a is out:
+                written = k
+            elif out is not None and np.may_share_memory(out, a) and _overlap(out, a):
+                out = None  # another view of out: the loop writes element by element
+        if out is None:
+            out = np.empty(self.shape, self.kind)
+            written = None
+        key = (*parts, out.flags.num & 0x503, written)
         loop = self.loops.get(key)
         if loop is not None:
             try:
