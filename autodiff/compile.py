@@ -399,7 +399,8 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers, fuse=True, inlin
     no function call per input. Without, each input gets ``v0 = _check0(a0)``, the form
     `autodiff.printing.export` reads.
     With `fuse`, groups of elementwise nodes on large arrays become one node each, which
-    the lines below write as one numexpr call (`autodiff.fusion`; where it is installed).
+    the lines below write as one call: a numba loop or numexpr (`autodiff.fusion`; where
+    one is installed).
     """
     if fuse:
         nodes, outputs = fusion.fuse(nodes, outputs, inputs)

@@ -28,6 +28,7 @@ def small(monkeypatch):
     """Fusion on, from THRESHOLD elements, in float64 and float32 (the same for every example
     hypothesis draws: nothing here changes it)."""
     monkeypatch.setattr(fusion, "enabled", True)
+    monkeypatch.setattr(fusion, "jit", False)  # numexpr's groups (numba's: test_fusion_numba.py)
     monkeypatch.setitem(fusion.MIN_SIZE, "float64", THRESHOLD)
     monkeypatch.setitem(fusion.MIN_SIZE, "float32", THRESHOLD)
 
@@ -239,7 +240,8 @@ def test_plans_with_buffers_and_repeated_calls(small):
 
 
 # -- switches, defaults, numexpr missing --------------------------------------------------------
-def test_default_thresholds_leave_small_and_float32_plans_alone():
+def test_default_thresholds_leave_small_and_float32_plans_alone(monkeypatch):
+    monkeypatch.setattr(fusion, "jit", False)  # numba's thresholds: test_fusion_numba.py
     x = ad.Variable(np.zeros((64, 64)))
     x32 = ad.Variable(np.zeros((64, 64), np.float32))
     for node, var in [(x * x - x / 3, x), (x32 * x32 - x32 / 3, x32)]:
@@ -249,7 +251,7 @@ def test_default_thresholds_leave_small_and_float32_plans_alone():
 
 
 def test_without_numexpr_plans_are_plain(small, monkeypatch):
-    monkeypatch.setattr(fusion, "numexpr", None)
+    monkeypatch.setattr(fusion, "numexpr", None)  # (and numba off, by `small`)
     fusion._kernel.cache_clear()
     try:
         assert not fusion.active()
@@ -266,12 +268,12 @@ def test_without_numexpr_plans_are_plain(small, monkeypatch):
 
 
 def test_switched_off_by_the_environment():
-    code = "import autodiff.fusion as f; print(f.enabled, f.active())"
-    env = dict(os.environ, AUTODIFF_FUSION="0")
+    code = "import autodiff.fusion as f; print(f.enabled, f.active(), f.jit)"
+    env = dict(os.environ, AUTODIFF_FUSION="0", AUTODIFF_JIT="off")
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
 
 
 @needs_numexpr
