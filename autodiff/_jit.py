@@ -196,12 +196,22 @@ def _module(source: str, digest: str) -> dict[str, Any]:
         return space
 
 
+def import_numba() -> Any:
+    """numba, imported with its error messages uncoloured: with colour (colorama installed)
+    numba sets ``sys.stdout`` and ``sys.stderr`` to the streams it first saw each time it
+    formats one (even an error it catches itself while compiling), which, from a build in a
+    thread, sends what the rest of the program prints to a stream it no longer uses."""
+    os.environ.setdefault("NUMBA_DISABLE_ERROR_MESSAGE_HIGHLIGHTING", "1")
+    import numba
+
+    return numba
+
+
 def loop(source: str, arrays: tuple[Any, ...]) -> Any:
     """numba's dispatcher for `source` (`loop_source`), compiled (or loaded from numba's
     cache) for the types of `arrays` (the inputs then ``out``); raises what numba raises.
     It compiles nothing more by itself afterwards: a call with other types raises TypeError."""
-    import numba  # only here: importing autodiff never imports numba
-
+    numba = import_numba()  # only here: importing autodiff never imports numba
     digest = hashlib.sha256(source.encode()).hexdigest()[:24]
     with _lock:
         dispatcher = _loaded.get(digest)

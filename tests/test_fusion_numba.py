@@ -262,3 +262,12 @@ def test_without_a_writable_cache_loops_are_compiled_in_memory(jitted, monkeypat
     monkeypatch.setenv("AUTODIFF_CACHE_DIR", str(blocked / "kernels"))  # under a file: no dir
     x = ad.Variable(np.zeros((7, 7)))
     run_twice(ad.sqrt(x * x + 0.25) / (x - 9.0), [x], [np.arange(49.0).reshape(7, 7)], 1)
+
+
+def test_numba_is_imported_without_colour_so_builds_leave_sys_stdout_alone():
+    # with colour, numba's error formatting (also of errors it catches while compiling, in a
+    # build thread) sets sys.stdout back to the stream it first saw: prints went astray
+    _jit.import_numba()
+    from numba.core import errors
+
+    assert not hasattr(errors, "ColorShell")

@@ -28,7 +28,7 @@ from types import ModuleType
 
 import numpy as np
 
-from .. import ops
+from .. import _jit, ops
 from ..custom import custom_gradient
 from ..differentiation import grad
 from ..node import Node, Variable, substitute
@@ -150,10 +150,11 @@ def lstm_sequence(zx: Node, weight_hh: Node, h0: Node, c0: Node) -> Node:
 @functools.cache
 def _kernels() -> ModuleType | None:
     """The numba kernels, or None without numba (imported once, at the first LSTM built)."""
-    try:
-        from . import _lstm_kernels
-    except ImportError:
+    if not _jit.installed():
         return None
+    _jit.import_numba()
+    from . import _lstm_kernels
+
     return _lstm_kernels
 
 
