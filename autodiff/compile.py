@@ -273,11 +273,15 @@ def _overwritable(nodes: list[Node], outputs: list[Node], known: dict[int, Any],
     for node in nodes:
         for owner in owners[id(node)]:
             busy_until[owner] = max(busy_until.get(owner, -1), last_read.get(id(node), -1))
-    free = {
+    return _free(nodes, owners, busy_until), owners, busy_until
+
+
+def _free(nodes: list[Node], owners: dict[int, frozenset], busy_until: dict[int, float]):
+    """For each step, the inputs whose arrays nothing reads after it (see `_overwritable`)."""
+    return {
         id(node): [x for x in node.inputs if owners[id(x)] == {id(x)} and busy_until[id(x)] == i]
         for i, node in enumerate(nodes)
     }
-    return free, owners, busy_until
 
 
 def _memory(nodes: list[Node]) -> dict[int, frozenset]:
@@ -351,12 +355,16 @@ def _shortcuts(nodes: list[Node], outputs: list[Node], known: dict[int, Any]):
     return reads, silent
 
 
-def _added_in_place(nodes, outputs, known, free, reads, silent) -> dict[int, tuple[Node, Node]]:
+def _added_in_place(
+    nodes, outputs, known, free, owners, busy_until, reads, silent
+) -> dict[int, tuple[Node, Node]]:
     """The sums ``x + s`` whose scatter s (an op that `adds_into`) is added into x's array.
 
-    That needs x free to be written over at the sum, s read by the sum alone, and one shape
-    and floating dtype for all three. Each such s gets no line (marked in `silent`) and the
-    sum reads x and s's input instead (in `reads`). Returns sum -> (x, s).
+    That needs x free to be written over at the sum, s read by the sum alone, s's inputs in
+    memory of their own (not x's), and one shape and floating dtype for all three. Each such
+    s gets no line (marked in `silent`) and the sum reads x and s's inputs instead (in
+    `reads`): their arrays are then busy until the sum (`busy_until` is updated; `free` is
+    to be made again from it). Returns sum -> (x, s).
     """
     readers: dict[int, int] = defaultdict(int)
     for node in nodes:
@@ -366,23 +374,29 @@ def _added_in_place(nodes, outputs, known, free, reads, silent) -> dict[int, tup
     for node in outputs:
         readers[id(node)] += 1
     added = {}
-    for node in nodes:
+    for i, node in enumerate(nodes):
         if node.ufunc is not np.add or id(node) in known or id(node) in silent or not node.ndim:
             continue
         for x, s in (node.inputs, node.inputs[::-1]):
+            parts = reads.get(id(s), s.inputs)
+            memory = frozenset().union(*(owners[id(g)] for g in parts))
             if (
                 s.adds_into
                 and readers[id(s)] == 1
                 and id(s) not in known
                 and id(s) not in silent
                 and x in free.get(id(node), ())
+                and busy_until[id(x)] == i  # still free: no earlier sum's scatter reads it
+                and not owners[id(x)] & memory
                 and x.shape == s.shape == node.shape
                 and x.dtype == s.dtype == node.dtype
                 and node.dtype.kind in "fc"
             ):
                 added[id(node)] = (x, s)
                 silent[id(s)] = s
-                reads[id(node)] = [x, *reads.get(id(s), s.inputs)]
+                reads[id(node)] = [x, *parts]
+                for owner in memory:  # read at the sum now, not at s's own step
+                    busy_until[owner] = max(busy_until[owner], i)
                 break
     return added
 
@@ -431,8 +445,12 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers, fuse=True, inlin
         )
         w.constants.add(name[node_id])
     free, owners, busy_until = _overwritable(nodes, outputs, known, fed)
-    if not inplace:
-        free = {}
+    reads, silent = _shortcuts(nodes, outputs, known)
+    if inplace:
+        added = _added_in_place(nodes, outputs, known, free, owners, busy_until, reads, silent)
+        free = _free(nodes, owners, busy_until)  # the scatters' inputs are busy until their sums
+    else:
+        added, free = {}, {}
     escaping = frozenset().union(*(owners[id(n)] for n in outputs))  # memory the caller gets
     pool: dict[tuple, list[np.ndarray]] = defaultdict(list)  # (size, dtype) -> free flat buffers
     holds: dict[int, np.ndarray] = {}  # node -> the buffer its value is in
@@ -466,8 +484,6 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers, fuse=True, inlin
     for node_id, step in busy_until.items():
         if step != float("inf"):
             dies_at[step].append(node_id)
-    reads, silent = _shortcuts(nodes, outputs, known)
-    added = _added_in_place(nodes, outputs, known, free, reads, silent)
     for node_id, source in silent.items():  # a stop_gradient is its input's value
         name[node_id] = name[id(source)]
     last_read = {}

@@ -139,3 +139,23 @@ def test_a_part_added_into_a_kept_buffer(as_output):
     second = plan(x.value * 0.5)
     np.testing.assert_array_equal(first[0], kept)
     np.testing.assert_allclose(second[0], ad.eval(outputs, feed={x: x.value * 0.5})[0], rtol=1e-13)
+
+
+@pytest.mark.parametrize("n", [3, 200])  # small arrays, and ones in buffers kept between calls
+def test_the_scattered_array_is_not_written_over_before_the_sum_reads_it(n):
+    # x + scatter(g) reads g at the sum: an op in between must not reuse g's array for its
+    # result (here -A was written into A's array, then A[::-1] added: found by
+    # tests/test_simplify.py's random graphs)
+    from autodiff.ops.shape import IndexAdjoint
+
+    rng = np.random.default_rng(5)
+    x0 = ad.Variable(rng.standard_normal(n))
+    x1 = ad.Variable(rng.standard_normal((n, n)))
+    A = 1 + 2 * (x0 - x1 + x1[::-1])
+    out = -A + IndexAdjoint(A, index=(slice(None, None, -1),), out_shape=(n, n))
+    a = 1 + 2 * (x0.value - x1.value + x1.value[::-1])
+    plan = ad.function(out, inputs=[])
+    np.testing.assert_array_equal(plan(), -a + a[::-1])
+    np.testing.assert_array_equal(plan(), -a + a[::-1])
+    if n == 3:  # (larger, the elementwise ops may be fused into one loop instead)
+        assert "+=" in plan.source  # still added in place
