@@ -18,7 +18,7 @@ import threading
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from test_fusion import SPECIAL, graphs, plans, same
+from test_fusion import SPECIAL, check, graphs, plans, same
 
 import autodiff as ad
 from autodiff import _jit, fusion
@@ -45,15 +45,7 @@ def jitted(monkeypatch, cache):
 
 def run_twice(outputs, inputs, arrays, compiled=None):
     """The fused plan's second call (its loops built at the first) against the plain plan."""
-    fused, plain = plans(outputs, inputs)
-    with np.errstate(all="ignore"):
-        fused(*arrays)
-        got, expected = fused(*arrays), plain(*arrays)
-    if not isinstance(outputs, list):
-        got, expected, outputs = [got], [expected], [outputs]
-    for g, e, node in zip(got, expected, outputs, strict=True):
-        same(g, e)
-        assert np.asarray(g).dtype == node.dtype
+    fused = check(outputs, inputs, arrays, before=1)
     assert all(k.error is None for k in fusion.kernels(fused))
     if compiled is not None:
         assert fusion.compiled_calls(fused) == compiled
