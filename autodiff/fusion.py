@@ -163,16 +163,18 @@ def compiled_calls(plan: Any) -> int:
     return sum(bool(kernel.loops) for kernel in kernels(plan))
 
 
-def wait(plan: Any, timeout: float | None = None) -> None:
-    """Wait until the loops a plan's groups are building (in threads) are built.
+def wait(plan: Any = None, timeout: float | None = None) -> None:
+    """Wait until the loops a plan's groups are building (in threads) are built; without a
+    plan, every build this process has started.
 
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.zeros(3))
     >>> ad.fusion.wait(ad.function(x * x + 1, inputs=[x]))  # nothing to wait for
+    >>> ad.fusion.wait()
     """
-    for kernel in kernels(plan):
-        for thread in list(kernel.threads):
-            thread.join(timeout)
+    threads = list(_threads) if plan is None else [t for k in kernels(plan) for t in k.threads]
+    for thread in threads:
+        thread.join(timeout)
 
 
 # -- what a node is, in numexpr's terms ------------------------------------------------------

@@ -121,8 +121,12 @@ SWITCHES = {
                 lambda: patched(Elementwise, "elementwise", False)),
     "gram": ("x.T diag(w) x as a general matrix product, not a symmetric one",
              lambda: patched(einsum_plan_module, "_write_gram", lambda w, node, operands, target: False)),
-    "numexpr": ("no elementwise groups as one numexpr call (autodiff.fusion.enabled = False)",
-                lambda: patched(fusion_module, "enabled", False)),
+    "sparse": ("products with a mostly-zero constant (one-hot seeds) computed dense, not scattered",
+               lambda: patched(einsum_plan_module, "_write_sparse", lambda w, node, operands, target, into: False)),
+    "numba": ("no elementwise groups as numba loops (autodiff.fusion.jit = False; numexpr from 2**22)",
+              lambda: patched(fusion_module, "jit", False)),
+    "elementwise fusion": ("no elementwise groups at all (autodiff.fusion.enabled = False)",
+                           lambda: patched(fusion_module, "enabled", False)),
 }
 
 
@@ -136,7 +140,9 @@ def ablate(cases: list[workloads.Case], rounds: int = 9, budget: float = 0.6) ->
         for name in ["full", *SWITCHES]:
             with (SWITCHES[name][1]() if name != "full" else contextlib.nullcontext()):
                 calls[name] = case.builders["autodiff"]()
-                calls[name](*pool[0])
+                for j in range(2 + ad.fusion.jit_after):  # numba's loops built, in a thread
+                    calls[name](*pool[j % len(pool)])
+                ad.fusion.wait()
                 nodes[name] = case.nodes() if case.nodes else None
         per_call = {}
         for name, fn in calls.items():

@@ -6,7 +6,10 @@ each time is the median over the rounds of the time per call. The table's ratio 
 the two medians next to it (autodiff's or another framework's median over NumPy's), and the
 "target met" column flags a missed target. "first" is the time of the first call: building the
 graph, differentiating, simplifying and planning it, and evaluating it once (for JAX: tracing
-and compiling). JAX, PyTorch, HIPS autograd and PyTensor columns appear when they import.
+and compiling). autodiff's plan is then called a few more times and its compiled loops
+(autodiff.fusion with numba: built in a thread after `jit_after` calls) waited for before
+timing; `python benchmarks/fusion.py --numba` measures how long they take to be ready. JAX,
+PyTorch, HIPS autograd and PyTensor columns appear when they import.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import others  # noqa: E402
 import workloads  # noqa: E402
+
+import autodiff as ad  # noqa: E402
 
 FRAMEWORKS = ["numpy", "autodiff", "jax", "torch", "autograd", "pytensor"]
 TITLES = {"numpy": "NumPy", "autodiff": "autodiff", "jax": "JAX (jit)", "torch": "PyTorch",
@@ -77,6 +82,10 @@ def measure(case: workloads.Case, frameworks: list[str], budget: float, rounds: 
         result = fn(*pool[0])
         first[name] = time.perf_counter() - start
         calls[name] = fn
+        if name == "autodiff":  # fusion's loops: built after some calls, in a thread; ready now
+            for a in pool[1 : 2 + ad.fusion.jit_after]:
+                fn(*a)
+            ad.fusion.wait()
         if name != "numpy":
             if not case.stateful:
                 agrees[name] = _close(result, calls["numpy"](*pool[0]))
