@@ -1,0 +1,47 @@
+"""Dtypes the audit found wrong against NumPy (each test failed before its fix)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import autodiff as ad
+
+_DTYPES = [np.float32, np.float64, np.int8, np.uint8, np.int32, np.int64, np.bool_]
+
+
+def _values(dtype, shape):
+    rng = np.random.default_rng(0)
+    if dtype == np.bool_:
+        return rng.normal(size=shape) > 0
+    return rng.uniform(1, 4, size=shape).astype(dtype)
+
+
+def _agree(node, reference, plan_inputs=()):
+    """node's declared dtype, its value and a plan's value all match NumPy's reference."""
+    reference = np.asarray(reference)
+    value = node()
+    plan = ad.function(node, inputs=list(plan_inputs))(*[x.value for x in plan_inputs])
+    assert node.shape == value.shape == plan.shape == reference.shape
+    assert node.dtype == value.dtype == plan.dtype == reference.dtype, (
+        node.dtype,
+        value.dtype,
+        plan.dtype,
+        reference.dtype,
+    )
+    np.testing.assert_allclose(value, reference, rtol=1e-6)
+    np.testing.assert_allclose(plan, reference, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["logaddexp", "logaddexp2"])
+@pytest.mark.parametrize(("a", "b"), list(itertools.product(_DTYPES, repeat=2)))
+def test_logaddexp_promotes_as_numpy(name, a, b):
+    """float32 with a small integer stays float32 (as np.logaddexp), not float64."""
+    x0, y0 = _values(a, (2, 3)), _values(b, (3,))
+    x, y = ad.Variable(x0), ad.Variable(y0)
+    if np.result_type(a, b).kind in "fc":  # where NumPy's own dtype is a float one
+        _agree(getattr(ad, name)(x, y), getattr(np, name)(x0, y0), [x, y])
+    else:  # integers and booleans compute in float64 (docs/numpy.md)
+        assert getattr(ad, name)(x, y).dtype == np.float64
