@@ -45,3 +45,33 @@ def test_logaddexp_promotes_as_numpy(name, a, b):
         _agree(getattr(ad, name)(x, y), getattr(np, name)(x0, y0), [x, y])
     else:  # integers and booleans compute in float64 (docs/numpy.md)
         assert getattr(ad, name)(x, y).dtype == np.float64
+
+
+@pytest.mark.parametrize(("a", "b"), list(itertools.product(_DTYPES, [np.float32, np.float64])))
+def test_power_of_a_node_to_a_float_node_promotes_as_numpy(a, b):
+    """int8 ** float32 is float32 in NumPy; the base was cast to float64 first."""
+    x0, y0 = _values(a, (2, 3)), _values(b, (3,))
+    x, y = ad.Variable(x0), ad.Variable(y0)
+    _agree(x**y, x0**y0, [x, y])
+    _agree(ad.power(x, y), np.power(x0, y0), [x, y])
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int64, np.float32])
+def test_power_to_a_boolean_exponent_keeps_the_dtype(dtype):
+    """x ** True is x's dtype in NumPy (a bool exponent is an integer one)."""
+    x0 = _values(dtype, (3,))
+    x = ad.Variable(x0)
+    _agree(x**True, x0**True, [x])
+    _agree(x**False, x0**False, [x])
+
+
+def test_float32_power_gradients_stay_float32():
+    x = ad.Variable(np.array([1.5, 2.0], np.float32))
+    y = ad.Variable(np.array([0.5, 3.0], np.float32))
+    gx, gy = ad.grad(ad.sum(x**y), [x, y])
+    assert gx.dtype == gy.dtype == gx().dtype == gy().dtype == np.float32
+    base = ad.Variable(np.array([1, 2, 3], np.int8))
+    (gy,) = ad.grad(ad.sum(base ** y[:1]), [y])  # d/dy base**y = base**y log(base)
+    assert gy.dtype == gy().dtype == np.float32
+    np.testing.assert_allclose(gy(), [np.sum(np.array([1, 2, 3]) ** 0.5 * np.log([1, 2, 3])), 0])
+    ad.check_grads(lambda a, b: ad.logaddexp(a, b) * ad.power(a, b), [x.value, y.value], order=2)
