@@ -75,3 +75,20 @@ def test_float32_power_gradients_stay_float32():
     assert gy.dtype == gy().dtype == np.float32
     np.testing.assert_allclose(gy(), [np.sum(np.array([1, 2, 3]) ** 0.5 * np.log([1, 2, 3])), 0])
     ad.check_grads(lambda a, b: ad.logaddexp(a, b) * ad.power(a, b), [x.value, y.value], order=2)
+
+
+@pytest.mark.parametrize("name", ["ones_like", "zeros_like"])
+@pytest.mark.parametrize("dtype", [np.int32, np.bool_, np.float32, np.float64])
+def test_like_fills_take_dtype(name, dtype):
+    """np.ones_like(x, dtype=np.int32) is int32 (dtype= was read as a cast of x, then the fill
+    took x's floating dtype)."""
+    x = ad.Variable(np.zeros((2, 3)))
+    _agree(getattr(ad, name)(x, dtype=dtype), getattr(np, name)(x.value, dtype=dtype))
+    _agree(getattr(np, name)(x, dtype=dtype), getattr(np, name)(x.value, dtype=dtype))
+
+
+def test_like_fills_keep_their_floating_default():
+    """Without dtype=, the fill is x's floating dtype (documented: what a gradient needs)."""
+    x = ad.Variable(np.zeros(2, np.int64))
+    assert ad.ones_like(x).dtype == ad.zeros_like(x).dtype == np.float64
+    assert ad.ones_like(ad.Variable(np.zeros(2, np.float32))).dtype == np.float32
