@@ -92,3 +92,13 @@ def test_like_fills_keep_their_floating_default():
     x = ad.Variable(np.zeros(2, np.int64))
     assert ad.ones_like(x).dtype == ad.zeros_like(x).dtype == np.float64
     assert ad.ones_like(ad.Variable(np.zeros(2, np.float32))).dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["prod", "cumprod", "cumsum"])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.bool_, np.float32])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_scans_compute_in_a_narrow_dtype_given(name, dtype, axis):
+    """np.prod(x, dtype=np.int8) wraps in int8; the node said int8 and held int64 values."""
+    x = ad.Variable(np.array([[100, 3, 0], [2, 5, 7]]))
+    node = getattr(ad, name)(x, axis=axis, dtype=dtype)
+    _agree(node, getattr(np, name)(x.value, axis=axis, dtype=dtype))
