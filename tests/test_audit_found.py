@@ -32,3 +32,23 @@ def test_collected_quotients_keep_the_graphs_overflow(dtype):
         np.testing.assert_allclose((a / b / c)(), a.value / b.value / c.value, rtol=1e-5)
         x = b
         assert np.isinf((x * x * x / x / x)()).all()  # NumPy: inf (x*x*x overflows), not nan
+
+
+def test_einsum_takes_numpys_sublist_form():
+    """np.einsum(a, [0, 1], b, [1], [0]) (operands interleaved with lists of axis labels)
+    said 'Einsum: the equation must be a string, got Variable'."""
+    rng = np.random.default_rng(0)
+    a0, b0, t0 = rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=(2, 2, 3))
+    a, b, t = ad.Variable(a0), ad.Variable(b0), ad.Variable(t0)
+    for args, arrays in [
+        ((a, [0, 1], b, [1], [0]), (a0, [0, 1], b0, [1], [0])),
+        ((a, [0, 1], b, [1]), (a0, [0, 1], b0, [1])),  # implicit output
+        ((a, [1, 0]), (a0, [1, 0])),  # implicit: axes in label order (a transpose)
+        ((t, [Ellipsis, 0], b, [0], [Ellipsis]), (t0, [Ellipsis, 0], b0, [0], [Ellipsis])),
+        ((t, [5, 5, 30], [30, 5]), (t0, [5, 5, 30], [30, 5])),  # a diagonal; labels past 25
+    ]:
+        for node in (ad.einsum(*args), np.einsum(*args)):
+            np.testing.assert_allclose(node(), np.einsum(*arrays))
+    ad.check_grads(lambda x, y: ad.einsum(x, [0, 1], y, [1], [0]), [a0, b0], order=2)
+    with pytest.raises(TypeError, match="Einsum: sublist 1 .* got 'i'"):
+        ad.einsum(a, [0, 1], b, ["i"])
