@@ -52,3 +52,32 @@ def test_einsum_takes_numpys_sublist_form():
     ad.check_grads(lambda x, y: ad.einsum(x, [0, 1], y, [1], [0]), [a0, b0], order=2)
     with pytest.raises(TypeError, match="Einsum: sublist 1 .* got 'i'"):
         ad.einsum(a, [0, 1], b, ["i"])
+
+
+_R = np.random.default_rng(1).normal
+# autograd's tests/test_systematic.py test_einsum2_* cases (operands, sublists), each checked
+# for values and to second order; the ported table there still lists them as unsupported
+EINSUM2 = [
+    ([(1, 1)], [(0, 1)], [(1, 0)]),
+    ([(4, 4)], [(0, 1)], [(1, 0)]),
+    ([(3, 4)], [(0, 1)], [(1, 0)]),
+    ([(2, 3), (3, 4)], [(0, 1), (1, 2)], [(0, 2)]),
+    ([(2, 3), (3, 4)], [(Ellipsis, 0, 1), (Ellipsis, 1, 2)], [(Ellipsis, 0, 2)]),
+    ([(2, 2, 3), (3, 4)], [(Ellipsis, 0, 1), (Ellipsis, 1, 2)], [(Ellipsis, 0, 2)]),
+    ([(2, 3), (2, 3, 4)], [(Ellipsis, 0, 1), (Ellipsis, 1, 2)], [(Ellipsis, 0, 2)]),
+    ([(2, 2, 3), (2, 3, 4)], [(Ellipsis, 0, 1), (Ellipsis, 1, 2)], [(Ellipsis, 0, 2)]),
+    ([(3, 4, 4), (4, 4, 3)], [(0, 1, 2), (3, 1, 0)], [(3, 2, 0)]),
+    ([(3, 4, 4), (4, 4, 3), (4, 4, 3)], [(0, 1, 2), (3, 1, 0), (3, 3, 0)], [(3, 2, 0)]),
+]
+
+
+@pytest.mark.parametrize(("shapes", "sublists", "out"), EINSUM2)
+def test_einsum_sublist_cases_of_autograd(shapes, sublists, out):
+    arrays = [_R(size=s) for s in shapes]
+
+    def interleave(operands):
+        return [x for pair in zip(operands, sublists, strict=True) for x in pair] + out
+
+    node = np.einsum(*interleave([ad.Variable(a) for a in arrays]))
+    np.testing.assert_allclose(node(), np.einsum(*interleave(arrays)), rtol=1e-12)
+    ad.check_grads(lambda *xs: ad.einsum(*interleave(xs)), arrays, order=2)
