@@ -102,3 +102,30 @@ def test_scans_compute_in_a_narrow_dtype_given(name, dtype, axis):
     x = ad.Variable(np.array([[100, 3, 0], [2, 5, 7]]))
     node = getattr(ad, name)(x, axis=axis, dtype=dtype)
     _agree(node, getattr(np, name)(x.value, axis=axis, dtype=dtype))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda x: x * np.float64(2.0),  # NumPy promotes float32 with a float64 scalar
+        lambda x: x / ad.Variable(np.array([1, 2, 3])),  # and with int64
+        lambda x: ad.where(x > 0, x, np.full(3, 0.5)),
+        lambda x: ad.concatenate([x, np.ones(2)]),
+        lambda x: ad.einsum("i,i->", x, np.arange(3.0)),
+        lambda x: ad.hypot(x, np.ones(3)),
+    ],
+)
+def test_a_gradient_has_the_dtype_of_its_float32_input(build):
+    """With float32 x promoted to float64 by the graph, dy/dx was float64; an explicit
+    astype (and a y that does not depend on x) gave float32 already."""
+    x = ad.Variable(np.array([1.0, -2.0, 3.0], np.float32))
+    y = build(x)
+    assert y.dtype == np.float64
+    for node in (
+        ad.grad(ad.sum(y * y), x),
+        ad.jacobian(y, x),
+        ad.hessian(ad.sum(y * y), x),
+        ad.hvp(ad.sum(y * y), x, np.ones(3, np.float32)),
+    ):
+        assert node.dtype == node().dtype == np.float32
+    ad.check_grads(lambda a: build(a) ** 2, [x.value], order=2)
