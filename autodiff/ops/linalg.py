@@ -242,7 +242,7 @@ class Cofactor(_Lapack):
 
     def eval(self, a):  # type: ignore[override]  # an op names its own inputs
         n = a.shape[-1]
-        stack = a.astype(self.dtype, copy=False).reshape(math.prod(a.shape[:-2]), n, n)
+        stack = a.astype(self.dtype, copy=False).reshape(int(np.prod(a.shape[:-2])), n, n)
         det = np.linalg.det(stack)
         out = np.empty_like(stack)
         regular = det != 0
