@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .node import Node, Variable, building_derivative, toposort
-from .ops import add, as_node, eye, multiply, ones, reshape, sum, zeros
+from .ops import add, as_node, astype, eye, multiply, ones, reshape, sum, zeros
 from .ops.elementwise import float_dtype
 
 # a direction (a seed, `v`): a Node, or a number or an array that becomes one
@@ -195,10 +195,19 @@ def _grad(
             _send(totals, live, node, _input_grads(node, g, batch))
 
     result = [
-        found[id(w)] if id(w) in found else zeros(batch + w.shape, float_dtype(w.dtype))
+        _in_dtype(found[id(w)], w)
+        if id(w) in found
+        else zeros(batch + w.shape, float_dtype(w.dtype))
         for w in wrt_list
     ]
     return result[0] if single else result
+
+
+def _in_dtype(g: Node, w: Node) -> Node:
+    """The gradient `g` of `w` in w's dtype: a float32 input promoted to float64 by the graph
+    (``x * np.float64(2)``) gets a float32 gradient, as an explicit astype gives."""
+    dtype = float_dtype(w.dtype)
+    return g if g.dtype == dtype else astype(g, dtype)
 
 
 class _Scaled(NamedTuple):

@@ -14,8 +14,9 @@ scipy.linalg's signature. Gradients are graphs of these same ops (see `autodiff.
   everywhere (V diag(g) V^T; at repeated values, one of the subgradients). `svd` with
   ``full_matrices=True`` (NumPy's default) of a non-square matrix has no gradient for U
   and Vh (NotImplementedError): pass ``full_matrices=False``.
-* `pinv` and `lstsq` are differentiated as functions of a matrix of constant rank; `det`'s
-  gradient at a singular matrix raises LinAlgError when evaluated (use `slogdet`).
+* `pinv` and `lstsq` are differentiated as functions of a matrix of constant rank. `det`'s
+  gradient is the cofactor matrix, finite at a singular matrix too (as JAX's); its higher
+  derivatives there raise LinAlgError when evaluated (they are built from the inverse).
 """
 
 from __future__ import annotations

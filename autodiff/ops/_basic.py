@@ -332,7 +332,8 @@ class Power(Elementwise):
         # y - 1 and the log are taken where they are finite there (not 0 * inf = nan)
         x, y = self.inputs
         dx = g * y * power(x, where(equal(y, 0), 1, y - 1))
-        dy = g * self * log(where(equal(x, 0), 1, x))
+        base = x if x.dtype.kind in "fc" else astype(x, self.dtype)  # log(int8) is float64
+        dy = g * self * log(where(equal(base, 0), 1, base))
         return self.to_input(dx, 0), self.to_input(dy, 1)
 
 
@@ -394,7 +395,7 @@ def power(x, y) -> Node:
     array(9.)
     """
     if isinstance(x, Node) and not isinstance(y, Node) and np.ndim(y) == 0:
-        integer = isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_))
+        integer = isinstance(y, (int, np.integer, np.bool_))  # a bool is 0 or 1, as in NumPy
         if integer and x.dtype.kind in "iub":
             if y < 0:
                 raise ValueError(
@@ -406,9 +407,7 @@ def power(x, y) -> Node:
             return Pow(x, p=int(y))
         return Pow(_as_float(x), p=float(y))
     x, y = _pair(x, y)
-    if x.dtype.kind in "iub" and y.dtype.kind in "iub":
-        return Power(x, y)
-    return Power(_as_float(x), y)
+    return Power(x, y)  # NumPy's promotion: int8 ** float32 is float32, int8 ** int8 int8
 
 
 def square(x) -> Node:

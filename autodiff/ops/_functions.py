@@ -456,8 +456,7 @@ def logaddexp(x1, x2) -> Node:
     >>> ad.logaddexp(ad.Variable(1000.0), 1000.0)()
     array(1000.69314718)
     """
-    a, b = _pair(x1, x2)
-    return Logaddexp(_as_float(a), _as_float(b))
+    return _binary_float(Logaddexp, x1, x2)
 
 
 def logaddexp2(x1, x2) -> Node:
@@ -467,8 +466,7 @@ def logaddexp2(x1, x2) -> Node:
     >>> ad.logaddexp2(ad.Variable(3.0), 3.0)()
     array(4.)
     """
-    a, b = _pair(x1, x2)
-    return Logaddexp2(_as_float(a), _as_float(b))
+    return _binary_float(Logaddexp2, x1, x2)
 
 
 # sin(t) / t = sum over k of (-1)**k t**(2k) / (2k + 1)!, to t**22: below |t| = 1 the first

@@ -158,8 +158,8 @@ class Cumsum(Node):
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         if self.reverse:
-            return np.flip(np.cumsum(np.flip(x, self.axis), self.axis), self.axis)
-        return np.cumsum(x, self.axis)
+            return np.flip(np.cumsum(np.flip(x, self.axis), self.axis, self.dtype), self.axis)
+        return np.cumsum(x, self.axis, self.dtype)  # dtype: NumPy widens narrow integers
 
     def grad(self, g):
         return (Cumsum(g, axis=self.axis, reverse=not self.reverse),)
@@ -197,8 +197,8 @@ class Cumprod(Node):
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
         if self.reverse:
-            return np.flip(np.cumprod(np.flip(x, self.axis), self.axis), self.axis)
-        return np.cumprod(x, self.axis)
+            return np.flip(np.cumprod(np.flip(x, self.axis), self.axis, self.dtype), self.axis)
+        return np.cumprod(x, self.axis, self.dtype)  # dtype: NumPy widens narrow integers
 
     def grad(self, g):
         (x,) = self.inputs
@@ -242,7 +242,7 @@ class Prod(Node):
         return x.shape[:axis] + x.shape[axis:][1:], x.dtype
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
-        return np.prod(x, axis=self.axis)
+        return np.prod(x, axis=self.axis, dtype=self.dtype)  # NumPy widens narrow integers
 
     def grad(self, g):
         (x,) = self.inputs

@@ -130,24 +130,26 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype=np.float64) -> Node:
     return Constant(np.eye(n, m, int(k), dtype=dtype))
 
 
-def zeros_like(x: Node) -> Node:
-    """Zeros of the shape of x (in its floating dtype).
+def zeros_like(x: Node, dtype=None) -> Node:
+    """Zeros of the shape of x, in `dtype` (None: x's floating dtype), as np.zeros_like.
 
     >>> import numpy as np, autodiff as ad
     >>> ad.zeros_like(ad.Variable(np.ones(2)))()
     array([0., 0.])
+    >>> ad.zeros_like(ad.Variable(np.ones(2)), dtype=np.int32)()
+    array([0, 0], dtype=int32)
     """
-    return zeros(x.shape, float_dtype(x.dtype))
+    return zeros(x.shape, float_dtype(x.dtype) if dtype is None else dtype)
 
 
-def ones_like(x: Node) -> Node:
-    """Ones of the shape of x (in its floating dtype).
+def ones_like(x: Node, dtype=None) -> Node:
+    """Ones of the shape of x, in `dtype` (None: x's floating dtype), as np.ones_like.
 
     >>> import numpy as np, autodiff as ad
     >>> ad.ones_like(ad.Variable(np.zeros(2)))()
     array([1., 1.])
     """
-    return ones(x.shape, float_dtype(x.dtype))
+    return ones(x.shape, float_dtype(x.dtype) if dtype is None else dtype)
 
 
 def structural_zero(x: Node) -> bool:

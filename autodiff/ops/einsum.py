@@ -259,17 +259,57 @@ class Einsum(Node):
         return grads
 
 
-def einsum(equation: str, *operands) -> Node:
-    """Einstein summation, as np.einsum; the single contraction op of autodiff.
+_SUBLIST_LABELS = range(52)  # the integer labels of NumPy's sublist form
+
+
+def _sublist_labels(k: int, sublist) -> str:
+    """One operand's axis labels in NumPy's sublist form (ints 0 to 51, Ellipsis) as letters:
+    0 to 25 are A to Z and 26 to 51 a to z, as NumPy names them (so implicit outputs keep
+    NumPy's order)."""
+    labels = []
+    for label in sublist if isinstance(sublist, (list, tuple)) else [sublist]:
+        if label is Ellipsis:
+            labels.append("...")
+            continue
+        integer = isinstance(label, (int, np.integer)) and not isinstance(label, bool)
+        if not integer or label not in _SUBLIST_LABELS:
+            raise TypeError(
+                f"Einsum: sublist {k} must hold integers 0 to 51 or Ellipsis, got {label!r}"
+            )
+        labels.append(chr(ord("A") + label) if label < 26 else chr(ord("a") + label - 26))
+    return "".join(labels)
+
+
+def _from_sublists(args) -> tuple[str, list]:
+    """(equation, operands) from np.einsum(op0, sublist0, op1, sublist1, ..., [sublistout])."""
+    operands = list(args[0 : len(args) - len(args) % 2 : 2])
+    terms = [_sublist_labels(k, sub) for k, sub in enumerate(args[1::2])]
+    equation = ",".join(terms)
+    if len(args) % 2:  # the output's sublist comes last
+        equation += "->" + _sublist_labels(len(terms), args[-1])
+    return equation, operands
+
+
+def einsum(equation, *operands) -> Node:
+    """Einstein summation, as np.einsum; the single contraction op of autodiff. NumPy's
+    sublist form, operands interleaved with lists of integer labels (``einsum(a, [0, 1], b,
+    [1], [0])``), works too.
 
     >>> import numpy as np, autodiff as ad
     >>> A = ad.Variable(np.arange(6.0).reshape(2, 3))
     >>> v = ad.Variable(np.ones(3))
     >>> ad.einsum("ij,j->i", A, v)()
     array([ 3., 12.])
+    >>> ad.einsum(A, [0, 1], v, [1], [0])()
+    array([ 3., 12.])
     """
     if not isinstance(equation, str):
-        raise TypeError(f"Einsum: the equation must be a string, got {type(equation).__name__}")
+        if not operands or not isinstance(operands[0], (list, tuple)):
+            raise TypeError(
+                f"Einsum: the equation must be a string (or NumPy's sublist form), got "
+                f"{type(equation).__name__}"
+            )
+        equation, operands = _from_sublists((equation, *operands))  # type: ignore[assignment]
     nodes = [as_node(x) for x in operands]
     canonical, _ = parse(equation, tuple(x.shape for x in nodes))
     return Einsum(*nodes, equation=canonical)

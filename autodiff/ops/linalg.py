@@ -22,6 +22,7 @@ import numpy as np
 from ..node import Constant, Node
 from ._common import float_dtype, unbroadcast
 from .einsum import matmul, transpose
+from .einsum import sum as reduce_sum
 from .shape import concatenate, reshape
 
 __all__: list[str] = []  # not star-exported: `autodiff.linalg` holds the factories
@@ -221,9 +222,52 @@ def solve_triangular(a: Node, b: Node, lower: bool, unit_diagonal: bool = False)
     return SolveTriangular(a, b, from_lower=bool(lower), unit_diagonal=bool(unit_diagonal))
 
 
+class Cofactor(_Lapack):
+    """The cofactor matrix of each matrix (adj(a)^T, det(a) inv(a)^T where a is regular):
+    the gradient of det, a polynomial in a, so finite at a singular a too.
+
+    Evaluated as det(a) inv(a)^T from LU factorizations; a matrix whose determinant is 0 is
+    computed from its SVD a = u diag(s) vh instead, as det(u) det(vh) u diag(c) vh with c_i
+    the product of the singular values other than s_i (no division). Its gradient,
+    <g, inv(a)^T> cof(a) - cof(a) g^T inv(a)^T, is built from the inverse: derivatives of det
+    beyond the first need a regular matrix (LinAlgError at a singular one).
+    """
+
+    fresh = True
+
+    @classmethod
+    def infer(cls, a):  # type: ignore[override]  # an op names its own inputs
+        check_matrix("Det", "a", a)
+        return a.shape, float_dtype(a.dtype)
+
+    def eval(self, a):  # type: ignore[override]  # an op names its own inputs
+        n = a.shape[-1]
+        stack = a.astype(self.dtype, copy=False).reshape(int(np.prod(a.shape[:-2])), n, n)
+        det = np.linalg.det(stack)
+        out = np.empty_like(stack)
+        regular = det != 0
+        if regular.any():
+            inverse = np.linalg.inv(stack[regular])
+            out[regular] = det[regular, None, None] * np.swapaxes(inverse, -1, -2)
+        if not regular.all():
+            u, s, vh = np.linalg.svd(stack[~regular])
+            before = np.cumprod(np.concatenate([np.ones_like(s[:, :1]), s[:, :-1]], 1), 1)
+            after = np.cumprod(np.concatenate([np.ones_like(s[:, :1]), s[:, :0:-1]], 1), 1)
+            others = before * after[:, ::-1]  # the product of the s_j with j != i
+            sign = np.linalg.det(u) * np.linalg.det(vh)
+            out[~regular] = sign[:, None, None] * np.matmul(u * others[:, None, :], vh)
+        return out.reshape(a.shape)
+
+    def grad(self, g):
+        (a,) = self.inputs
+        t = _mT(Inv(a))
+        scale = _expand(reduce_sum(g * t, axis=(-2, -1)), 2)
+        return (scale * self - matmul(matmul(self, _mT(g)), t),)
+
+
 class Det(_Lapack):
-    """The determinant of each matrix; the gradient is g det(a) inv(a)^T (a singular matrix
-    has no inverse: its gradient raises LinAlgError when evaluated)."""
+    """The determinant of each matrix; the gradient is g times the cofactor matrix (g det(a)
+    inv(a)^T where a is regular, and finite at a singular a)."""
 
     fresh = True
 
@@ -237,7 +281,7 @@ class Det(_Lapack):
 
     def grad(self, g):
         (a,) = self.inputs
-        return (_expand(g * self, 2) * _mT(Inv(a)),)
+        return (_expand(g, 2) * Cofactor(a),)
 
 
 class LogAbsDet(_Lapack):

@@ -519,7 +519,14 @@ def getitem(x: Node, key) -> Node:
             raise TypeError(
                 f"Index: a node in an index must come alone or with plain ':' slices, got {key!r}"
             )
-        return take(x, key_tuple[nodes[0]], axis=nodes[0])
+        indices = key_tuple[nodes[0]]
+        if indices.dtype == bool:
+            raise TypeError(
+                f"Index: a boolean node of shape {indices.shape} cannot index (the result's shape "
+                "would depend on its values); use ad.where(mask, x, 0), or a NumPy mask "
+                "(np.asarray(mask): its current values)"
+            )
+        return take(x, indices, axis=nodes[0])
     index, shape = _normalize_key(key, x.shape)
     return Index(reshape(x, shape), index=index)
 
