@@ -592,17 +592,8 @@ _einsum(
     "einsum_ellipses_center", ["j...k,lj...->lk..."], [[R(2, 2), R(2, 2, 2)], [R(2, 2), R(2, 2, 2)]]
 )
 _einsum("einsum_three_args", ["ijk,lji,lli->lki"], [[R(3, 4, 4)], [R(4, 4, 3)], [R(4, 4, 3)]])
-_SUBLIST = "np.einsum's sublist (interleaved operand, axes) format"
-for _name, _n in [
-    ("transpose", 3),
-    ("matmult", 1),
-    ("matmult_broadcast", 4),
-    ("covsum", 1),
-    ("three_args", 1),
-]:
-    SYSTEMATIC.extend(
-        Port(SYS + f"test_einsum2_{_name}", None, None, unsupported=_SUBLIST) for _ in range(_n)
-    )
+# (the source's test_einsum2_* cases, in np.einsum's sublist form, are ported in
+# tests/test_audit_found.py)
 
 _sys("trace", ad.trace, np.trace, [[R(5, 5), R(4, 5), R(5, 4), R(3, 4, 5)]], offset=[-1, 0, 1])
 _sys("diag", _ad("diag"), np.diag, [[R(5, 5)]], needs=("diag",), k=[-1, 0, 1])
