@@ -330,6 +330,18 @@ def test_scalar_conversions_evaluate():
     assert v[1].item(2) == A34[1, 2] and v.item(5) == A34.flat[5]
 
 
+def test_format_specs_format_the_current_value_as_numpy_does():
+    x = ad.Variable(np.array(2.5), name="x")
+    y = x * 2
+    assert f"{y}" == str(y) == "x * 2"  # no spec: the formula
+    assert f"{y:.3f}" == "5.000" and "{:>8.1e}".format(y) == " 5.0e+00"
+    x.value = np.array(-0.25)
+    assert f"{y:+.2f}" == "-0.50"  # current values, every time
+    assert f"{ad.Variable(np.array(7, np.int64)):04d}" == "0007"
+    with pytest.raises(TypeError, match="unsupported format string"):  # as for an ndarray
+        f"{ad.Variable(A34):.2f}"
+
+
 def test_if_on_a_node_runs_on_the_current_value():
     x = ad.Variable(np.array(3.0))
     branch = x * x if x > 0 else -x  # decided now, on x's current value

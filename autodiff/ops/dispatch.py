@@ -413,8 +413,19 @@ def _item(self: Node, *args: Any) -> Any:
     return np.asarray(self()).item(*args)
 
 
+def _format(self: Node, spec: str) -> str:
+    """`Node.__format__`: with no spec the formula (``f"{node}"`` is ``str(node)``); with one,
+    the current value formatted as NumPy formats it (``f"{loss:.3f}"`` for a 0-d node; NumPy
+    refuses a spec for an array of more elements)."""
+    if not spec:
+        return str(self)
+    value = np.asarray(self())
+    return format(value[()] if value.ndim == 0 else value, spec)
+
+
 CONVERSIONS: dict[str, Callable[..., Any]] = {
     "__array__": _array,
+    "__format__": _format,
     "__bool__": _conversion(bool),
     "__float__": _conversion(float),
     "__int__": _conversion(int),
