@@ -96,6 +96,21 @@ def test_float32_indexing_and_their_adjoints(tmp_path):
     assert_same(got, plan(x0))
 
 
+def test_integer_and_boolean_contractions_exported(tmp_path):
+    # integer einsums are NumPy's einsum in the plan (they were opt_einsum's, not exportable)
+    k = ad.Variable(np.arange(12).reshape(3, 4), name="k")
+    mask = ad.Variable(np.array([True, False, True]), name="mask")
+    small = ad.einsum("i,ij->j", mask.astype(np.int8), k.astype(np.int8))
+    plan = ad.function([ad.sum(k, axis=0), k @ k.T, small, ad.einsum("i,i->", mask, mask)], inputs=[k])
+    k0 = np.arange(12).reshape(3, 4) * 50
+    _, got = run_exported(tmp_path, plan, [k0, mask.value])
+    assert_same(got, plan(k0))
+    m = mask.value
+    want = [k0.sum(axis=0), k0 @ k0.T, np.einsum("i,ij->j", m.astype(np.int8), k0.astype(np.int8)),
+            np.einsum("i,i->", m, m)]
+    assert_same(plan(k0), want)  # NumPy's values and dtypes (int8 wrapping, a boolean)
+
+
 def test_the_module_imports_only_numpy_and_has_one_line_per_step(tmp_path):
     x = ad.Variable(np.zeros(3), name="x")
     plan = ad.function(ad.sigmoid(x) * ad.relu(x - 1) + ad.leaky_relu(x, 0.2), inputs=[x])

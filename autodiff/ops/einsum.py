@@ -221,8 +221,9 @@ class Einsum(Node):
         return math.prod(bounds) * self.summed()
 
     def lower(self, w, operands, target):
-        if self.dtype.kind not in "fc":
-            return False
+        if self.dtype.kind not in "fc":  # integers, booleans: NumPy's einsum, exact (and exported)
+            w.lines.append(f"{target} = _np.einsum({self.equation!r}, {', '.join(operands)})")
+            return True
         operands = list(operands)
         for i, x in enumerate(self.inputs):
             if x.dtype.kind not in "fc":  # a mask or counts times floats: cast, as NumPy does
