@@ -222,7 +222,8 @@ class Einsum(Node):
 
     def lower(self, w, operands, target):
         if self.dtype.kind not in "fc":  # integers, booleans: NumPy's einsum, exact (and exported)
-            w.lines.append(f"{target} = _np.einsum({self.equation!r}, {', '.join(operands)})")
+            path = ", optimize=True" if len(operands) > 2 else ""  # pairwise, not one loop nest
+            w.lines.append(f"{target} = _np.einsum({self.equation!r}, {', '.join(operands)}{path})")
             return True
         operands = list(operands)
         for i, x in enumerate(self.inputs):
