@@ -39,6 +39,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 import autodiff as ad  # noqa: E402
+from workloads import karpathy_graph  # noqa: E402  (this folder is on sys.path when run)
 
 V, H = 65, 100  # Karpathy's vocabulary and hidden size
 
@@ -87,20 +88,8 @@ def _agree(a, b) -> bool:
 # -- many inputs -----------------------------------------------------------------------------------
 def char_rnn_forward(T: int):
     """Karpathy's forward pass, T steps: 2T one-hot inputs of shape (65,), h0 and 5 weights."""
-    xs = [ad.Variable(np.zeros(V), name=f"x{t}") for t in range(T)]
-    ys = [ad.Variable(np.zeros(V), name=f"y{t}") for t in range(T)]
-    h0 = ad.Variable(np.zeros(H), name="h0")
-    shapes = [(H, V), (H, H), (V, H), (H,), (V,)]
-    weights = [
-        ad.Variable(np.zeros(s), name=n)
-        for s, n in zip(shapes, "Wxh Whh Why bh by".split(), strict=True)
-    ]
-    Wxh, Whh, Why, bh, by = weights
-    h, loss = h0, 0.0
-    for t in range(T):
-        h = ad.tanh(Wxh @ xs[t] + Whh @ h + bh)
-        loss = loss - ad.sum(ys[t] * ad.log_softmax(Why @ h + by))
-    plan = ad.function([loss, h], inputs=[*xs, *ys, h0, *weights])
+    variables, loss, h = karpathy_graph(V, H, T)
+    plan = ad.function([loss, h], inputs=variables)
 
     def reference(*arrays):
         xs, ys = arrays[:T], arrays[T : 2 * T]

@@ -31,6 +31,7 @@ from workloads import (
     RNN_STEPS,
     RNN_VOCAB,
     Case,
+    karpathy_graph,
     mlp_hessian_reference,
     rnn_parameters,
 )
@@ -142,20 +143,9 @@ def char_rnn_karpathy() -> Case:
     plans = []
 
     def build_autodiff():
-        xs = [ad.Variable(np.zeros(V), name=f"x{t}") for t in range(T)]
-        ys = [ad.Variable(np.zeros(V), name=f"y{t}") for t in range(T)]
-        h0 = ad.Variable(np.zeros(H), name="h0")
-        names = ["Wxh", "Whh", "Why", "bh", "by"]
-        weights = [
-            ad.Variable(np.zeros(p.shape), name=n)
-            for p, n in zip(rnn_parameters(), names, strict=True)
-        ]
-        Wxh, Whh, Why, bh, by = weights
-        h, loss = h0, 0.0
-        for t in range(T):
-            h = ad.tanh(Wxh @ xs[t] + Whh @ h + bh)
-            loss = loss - ad.sum(ys[t] * ad.log_softmax(Why @ h + by))
-        plan = ad.function([loss, *ad.grad(loss, weights), h], inputs=[*xs, *ys, h0, *weights])
+        variables, loss, h = karpathy_graph(V, H, T)
+        weights = variables[-5:]
+        plan = ad.function([loss, *ad.grad(loss, weights), h], inputs=variables)
         plans.append(plan)
         params = rnn_parameters()
         memory = [np.zeros_like(p) for p in params]

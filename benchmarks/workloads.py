@@ -192,6 +192,27 @@ RNN_VOCAB, RNN_HIDDEN, RNN_STEPS = 65, 100, 25
 RNN_LR, RNN_CLIP = 0.1, 5.0
 
 
+def karpathy_graph(V: int, H: int, T: int) -> tuple[list[ad.Variable], ad.Node, ad.Node]:
+    """min-char-rnn as Karpathy wrote it, as a graph: one Variable per time step for the
+    one-hot input and the one-hot target ((V,) each), h0 and the five parameters Wxh, Whh,
+    Why, bh, by. Returns the Variables (the order a plan takes them: the inputs, the targets,
+    h0, the parameters), the loss and the last h."""
+    xs = [ad.Variable(np.zeros(V), name=f"x{t}") for t in range(T)]
+    ys = [ad.Variable(np.zeros(V), name=f"y{t}") for t in range(T)]
+    h0 = ad.Variable(np.zeros(H), name="h0")
+    shapes = [(H, V), (H, H), (V, H), (H,), (V,)]
+    weights = [
+        ad.Variable(np.zeros(s), name=n)
+        for s, n in zip(shapes, "Wxh Whh Why bh by".split(), strict=True)
+    ]
+    Wxh, Whh, Why, bh, by = weights
+    h, loss = h0, 0.0
+    for t in range(T):
+        h = ad.tanh(Wxh @ xs[t] + Whh @ h + bh)
+        loss = loss - ad.sum(ys[t] * ad.log_softmax(Why @ h + by))
+    return [*xs, *ys, h0, *weights], loss, h
+
+
 def rnn_parameters(seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     V, H = RNN_VOCAB, RNN_HIDDEN

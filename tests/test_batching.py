@@ -16,6 +16,7 @@ from autodiff.ops.einsum import Einsum
 from autodiff.ops.elementwise import Tanh
 from autodiff.ops.shape import Index
 from autodiff.simplification import batching, simplify
+from benchmarks.workloads import karpathy_graph
 
 rng = np.random.default_rng(11)
 
@@ -44,24 +45,14 @@ def unbatched(monkeypatch):
 
 def rnn(V=5, H=4, T=6):
     """min-char-rnn as Karpathy wrote it: one Variable per step, all fed."""
-    xs = [ad.Variable(np.zeros(V), name=f"x{t}") for t in range(T)]
-    ys = [ad.Variable(np.zeros(V), name=f"y{t}") for t in range(T)]
-    h0 = ad.Variable(np.zeros(H), name="h0")
-    shapes = [(H, V), (H, H), (V, H), (H,), (V,)]
-    weights = [
-        ad.Variable(np.zeros(s), name=n)
-        for s, n in zip(shapes, "Wxh Whh Why bh by".split(), strict=True)
-    ]
-    Wxh, Whh, Why, bh, by = weights
-    h, loss = h0, 0.0
-    for t in range(T):
-        h = ad.tanh(Wxh @ xs[t] + Whh @ h + bh)
-        loss = loss - ad.sum(ys[t] * ad.log_softmax(Why @ h + by))
+    variables, loss, h = karpathy_graph(V, H, T)
+    weights = variables[-5:]
+    shapes = [w.shape for w in weights]
     outputs = [loss, *ad.grad(loss, weights), h]
     eye = np.eye(V)
     arrays = [*eye[rng.integers(0, V, T)], *eye[rng.integers(0, V, T)], rng.standard_normal(H)]
     arrays += [rng.standard_normal(s) * 0.5 for s in shapes]
-    return outputs, [*xs, *ys, h0, *weights], arrays
+    return outputs, variables, arrays
 
 
 def test_char_rnn_per_step_products_are_batched_and_the_plan_shrinks(monkeypatch):
