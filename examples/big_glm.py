@@ -1,0 +1,235 @@
+"""Newton's method for logistic regression on data bigger than memory, with Dask.
+
+The data are generated chunk by chunk by a seeded Dask random generator: X is n x d standard
+normal (``da.random.default_rng(seed).standard_normal((n, d), chunks=(chunk, d))``) and y is
+Bernoulli with probability sigmoid(X @ beta_true), computed elementwise on the Dask arrays, so
+nothing ever holds the whole of X: each Newton step regenerates the chunks, and a worker holds a
+few chunks at a time. The model is written once, as for NumPy:
+
+    z = X @ beta
+    loss = ad.mean(ad.softplus(z) - y * z)          # the mean negative log-likelihood
+    g, H = ad.grad(loss, beta), ad.hessian(loss, beta)
+    step = ad.function([loss, g, H], inputs=[X, y, beta], backend="dask")
+
+and each Newton step evaluates loss, gradient and Hessian in one Dask computation, then solves
+the small d x d system H dx = g with NumPy. Before the fit, the NumPy backend's values on the
+first `--check-rows` rows are compared with the Dask backend's on the same rows (relative
+difference, must be below 1e-10).
+
+    python examples/big_glm.py                                   # 10^7 x 20, threads, 2 cores
+    python examples/big_glm.py --scheduler distributed --workers 2   # a LocalCluster on 127.0.0.1
+    python examples/big_glm.py --scheduler processes
+    python examples/big_glm.py --rows 1_000_000 --chunk 100_000 --steps 5 --quiet
+
+The graph is built on placeholders of the data's shape and dtype (see `placeholder`); the
+data themselves only meet the plan when it is called.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+import autodiff as ad
+
+TOLERANCE = 1e-10  # relative agreement of the NumPy and Dask backends in the check
+
+
+def placeholder(shape: tuple[int, ...], dtype=np.float64, name: str | None = None) -> ad.Variable:
+    """A Variable of the given shape and dtype for building a graph; its value is never used.
+
+    Its value is a read-only broadcast of one zero, which costs no memory. (`ad.Variable`
+    copies the value it is made with, so making one allocates the full array for a moment;
+    setting `value` to an array that is read-only all the way down keeps it without a copy,
+    which lets that memory go at once.)
+    """
+    zero = np.zeros((), dtype)
+    zero.flags.writeable = False
+    variable = ad.Variable(np.broadcast_to(zero, shape), name=name)
+    variable.value = np.broadcast_to(zero, shape)
+    return variable
+
+
+def newton_graph(n: int, d: int) -> tuple[list[ad.Node], list[ad.Variable]]:
+    """([loss, gradient, Hessian], [X, y, beta]) of the mean logistic NLL for n rows, d features."""
+    X = placeholder((n, d), name="X")
+    y = placeholder((n,), name="y")
+    beta = ad.Variable(np.zeros(d), name="beta")
+    z = X @ beta
+    loss = ad.mean(ad.softplus(z) - y * z)
+    return [loss, ad.grad(loss, beta), ad.hessian(loss, beta)], [X, y, beta]
+
+
+def make_data(n: int, d: int, chunk: int, seed: int):
+    """(X, y, beta_true): X and y lazy Dask arrays in chunks of `chunk` rows; beta_true NumPy."""
+    import dask.array as da
+
+    beta_true = np.random.default_rng(seed).normal(0.0, 1.0 / np.sqrt(d) * 1.5, d)
+    rng = da.random.default_rng(seed)
+    X = rng.standard_normal((n, d), chunks=(chunk, d))
+    u = rng.random(n, chunks=chunk)
+    p = 1.0 / (1.0 + da.exp(-(X @ beta_true)))
+    y = (u < p).astype(np.float64)
+    return X, y, beta_true
+
+
+def relative_difference(a, b) -> float:
+    """max |a - b| / max(|b|, tiny) over the elements."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), np.finfo(float).tiny))
+
+
+@contextlib.contextmanager
+def scheduler(kind: str, workers: int, quiet: bool):
+    """Dask configured for `kind`; yields the distributed Client (None for local schedulers)."""
+    import dask
+
+    if kind == "distributed":
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            processes=True,
+            silence_logs="error",
+        )
+        client = Client(cluster)
+        try:
+            if not quiet:
+                print(f"LocalCluster: {workers} worker processes x 1 thread on 127.0.0.1")
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+    else:
+        with dask.config.set(scheduler=kind, num_workers=workers):
+            yield None
+
+
+def compute(values, client, quiet: bool, label: str):
+    """dask.compute(values) with a progress bar (Dask's own, or distributed.progress)."""
+    import dask
+
+    if client is not None:
+        futures = client.compute(list(values))
+        if not quiet:
+            from distributed import progress
+
+            print(label)
+            progress(futures)
+            print()
+        return client.gather(futures)
+    if quiet:
+        return list(dask.compute(*values))
+    from dask.diagnostics import ProgressBar
+
+    print(label)
+    with ProgressBar():
+        return list(dask.compute(*values))
+
+
+def check(X, y, beta: np.ndarray, rows: int, d: int, client, quiet: bool) -> float:
+    """The NumPy backend against the Dask backend on the first `rows` rows, at `beta`."""
+    outputs, inputs = newton_graph(rows, d)
+    numpy_plan = ad.function(outputs, inputs=inputs)  # the default, backend="numpy"
+    dask_plan = ad.function(outputs, inputs=inputs, backend="dask")
+    Xs, ys = X[:rows], y[:rows]
+    lazy = dask_plan(Xs, ys, beta)
+    X_np, y_np, *dask_values = compute([Xs, ys, *lazy], client, quiet, f"check on {rows} rows:")
+    numpy_values = numpy_plan(X_np, y_np, beta)
+    worst = 0.0
+    for name, a, b in zip(("loss", "gradient", "Hessian"), dask_values, numpy_values, strict=True):
+        difference = relative_difference(a, b)
+        worst = max(worst, difference)
+        if not quiet:
+            print(f"  {name:8s} dask vs numpy: relative difference {difference:.2e}")
+    return worst
+
+
+def main(argv: Sequence[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=lambda s: int(float(s)), default=10_000_000)
+    parser.add_argument("--features", type=int, default=20)
+    parser.add_argument(
+        "--chunk", type=lambda s: int(float(s)), default=500_000, help="rows per chunk"
+    )
+    parser.add_argument("--steps", type=int, default=8, help="Newton steps at most")
+    parser.add_argument("--tol", type=float, default=1e-9, help="stop when |g| is below this")
+    parser.add_argument(
+        "--scheduler", choices=["threads", "processes", "distributed"], default="threads"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--check-rows", type=lambda s: int(float(s)), default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    n, d, quiet = args.rows, args.features, args.quiet
+    say = (lambda *a: None) if quiet else print
+
+    X, y, beta_true = make_data(n, d, args.chunk, args.seed)
+    gigabytes = 8 * n * d / 1e9
+    say(f"data: {n} x {d} float64 ({gigabytes:.2f} GB, never held), chunks of {args.chunk} rows")
+    t0 = time.perf_counter()
+    outputs, inputs = newton_graph(n, d)
+    step_plan = ad.function(outputs, inputs=inputs, backend="dask")
+    say(f"graph and plan built in {time.perf_counter() - t0:.2f} s")
+
+    result: dict = {"losses": [], "grad_norms": [], "step_times": []}
+    with scheduler(args.scheduler, args.workers, quiet) as client:
+        beta = np.zeros(d)
+        if args.check_rows:
+            rows = min(args.check_rows, n)
+            result["check"] = check(X, y, beta + 0.1, rows, d, client, quiet)
+            if result["check"] > TOLERANCE:
+                raise SystemExit(
+                    f"NumPy and Dask backends differ: {result['check']:.2e} > {TOLERANCE}"
+                )
+        steps = range(args.steps)
+        bar = None
+        if client is not None and not quiet:  # a bar over the Newton steps for the cluster
+            try:
+                from tqdm import tqdm
+
+                bar = tqdm(total=args.steps, desc="Newton", unit="step")
+            except ImportError:
+                pass
+        for step in steps:
+            t = time.perf_counter()
+            loss, g, H = compute(
+                step_plan(X, y, beta), client, quiet or bar is not None, f"step {step}:"
+            )
+            loss, g, H = float(loss), np.asarray(g), np.asarray(H)
+            beta = beta - np.linalg.solve(H, g)
+            seconds = time.perf_counter() - t
+            size = float(np.linalg.norm(g))
+            result["losses"].append(loss)
+            result["grad_norms"].append(size)
+            result["step_times"].append(seconds)
+            message = f"step {step}  loss {loss:.12f}  |g| {size:.3e}  {seconds:.2f} s"
+            if bar is not None:
+                bar.update()
+                bar.write(message)
+            else:
+                say(message)
+            if size < args.tol:
+                break
+        if bar is not None:
+            bar.close()
+    error = float(np.linalg.norm(beta - beta_true) / np.linalg.norm(beta_true))
+    say(
+        f"|beta - beta_true| / |beta_true| = {error:.3e} (about sqrt(d / n) = {np.sqrt(d / n):.1e})"
+    )
+    say("beta_true:", np.array2string(beta_true, precision=3))
+    say("beta:     ", np.array2string(beta, precision=3))
+    result.update(beta=beta, beta_true=beta_true, error=error)
+    return result
+
+
+if __name__ == "__main__":
+    main()
