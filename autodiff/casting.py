@@ -23,6 +23,33 @@ def _frozen(array: np.ndarray) -> bool:
     return False  # memory of another object (a buffer, a memory map)
 
 
+_FOREIGN = ("dask", "cupy")  # libraries whose arrays a plan takes on a backend of their own
+
+
+def foreign_library(value: Any) -> str | None:
+    """The library of `value` where it is an array a NumPy plan must not convert itself
+    (converting a dask array computes it, a CuPy array copies it off the GPU), else None."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return None
+    library = type(value).__module__.partition(".")[0]
+    return library if library in _FOREIGN else None
+
+
+class ForeignArray(TypeError):
+    """A dask or CuPy array where a NumPy value is taken (a Variable's value).
+
+    `library` names the array's library: a plan fed such an array runs on that backend.
+    """
+
+    def __init__(self, what: str, library: str) -> None:
+        super().__init__(
+            f"{what}: the value is a {library} array; a Variable holds NumPy values. Declare "
+            f"it with ad.Variable.like(array) and feed {library} arrays to a plan: "
+            f"ad.function(outputs, inputs=[...]) runs on {library} when fed them"
+        )
+        self.library = library
+
+
 def refuse_nodes(what: str, value: Any) -> None:
     """TypeError where `value` is a node or a list or tuple holding one: NumPy would evaluate
     it (``Node.__array__``), cutting the graph without a word. A node is what declares
@@ -58,6 +85,9 @@ def numeric_dtype(what: str, dtype: Any) -> np.dtype:
 def _as_array(what: str, value: Any) -> np.ndarray:
     """`value` as an array of numbers (Python ints too large for int64 stay exact objects)."""
     refuse_nodes(what, value)
+    library = foreign_library(value)
+    if library is not None:
+        raise ForeignArray(what, library)
     try:
         array = np.asarray(value)
         if array.dtype.kind == "f" and isinstance(value, (list, tuple)):

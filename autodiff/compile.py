@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from . import blas, fusion
+from .backends import Backend, backend_for
+from .casting import ForeignArray
 from .node import Node, Variable, kernel_of, toposort
 from .simplification import paused_gc, simplify_in_order
 
@@ -41,7 +43,7 @@ class Function:
     the Python code it runs. Large intermediates go to buffers the plan keeps between calls;
     a call made while another is running (from another thread) runs without them. With
     ``inplace=False`` no result is written over an array made earlier, and no buffer is kept
-    (slower; for comparisons).
+    (slower; for comparisons). `backend` is where the arrays live (`function` says more).
 
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.zeros(2), name="x")
@@ -56,7 +58,12 @@ class Function:
         inputs: Sequence[Variable] = (),
         simplify: bool = True,
         inplace: bool = True,
+        backend: Any = None,
+        compute: bool = False,
     ):
+        self.backend: Backend | None = None if backend is None else backend_for(backend)
+        self.compute = compute
+        self._on: dict[str, Function] = {}  # the plan on other backends, as they are fed
         self.single = isinstance(outputs, Node)
         if not (self.single or _is_collection(outputs)):
             raise TypeError(
@@ -85,6 +92,9 @@ class Function:
             else:
                 planned, self.nodes = self.outputs, toposort(self.outputs)
             self._plan = (planned, self.nodes, self.inputs, self.single, inplace)
+            if self.backend is not None and self.backend.name != "numpy":
+                self.source, self._call = _generate_on(self.backend, *self._plan[:4], compute)
+                return
             self.source, self._run = _generate(*self._plan, buffers=inplace)
         if "_buf" in self.source:  # it keeps buffers between calls: one call at a time uses them
             self._buffered = self._run
@@ -130,9 +140,32 @@ class Function:
         source, run = _generate(*self._plan, buffers=False, fuse=False, inline_checks=False)
         return write(path, name, source, run.__globals__, self)
 
-    def __call__(self, *arrays: Any) -> np.ndarray | list[np.ndarray]:
+    def on(self, backend: Any) -> Function:
+        """This plan on another backend (made at the first call, then kept): what a call fed
+        that backend's arrays runs.
+
+        >>> import numpy as np, autodiff as ad
+        >>> x = ad.Variable(np.zeros(2), name="x")
+        >>> ad.function(ad.sum(x * x), inputs=[x]).on("dask").backend
+        <autodiff backend 'dask'>
+        """
+        target = backend_for(backend)
+        if target.name == (self.backend.name if self.backend is not None else "numpy"):
+            return self
+        if target.name not in self._on:
+            planned = self._plan[0][0] if self.single else self._plan[0]
+            self._on[target.name] = Function(
+                planned, self.inputs, simplify=False, backend=target, compute=self.compute
+            )
+        return self._on[target.name]
+
+    def __call__(self, *arrays: Any) -> Any:
         try:  # the plan's code takes one argument per input: a wrong count fails on entry
             return self._call(*arrays)
+        except ForeignArray as error:  # a dask or CuPy array fed: the plan on that backend
+            if self.backend is not None:
+                raise
+            return self.on(error.library)(*arrays)
         except TypeError:
             if len(arrays) != len(self.inputs):
                 raise TypeError(
@@ -142,13 +175,34 @@ class Function:
 
 
 def function(
-    outputs: Node | Sequence[Node], inputs: Sequence[Variable] = (), simplify: bool = True
+    outputs: Node | Sequence[Node],
+    inputs: Sequence[Variable] = (),
+    simplify: bool = True,
+    backend: Any = None,
+    compute: bool = False,
 ) -> Function:
     """Plan the evaluation of `outputs` once; call the plan with one array per input.
 
     Variables not listed in `inputs` are read at each call (their current values). The
     graph is simplified first unless ``simplify=False``; `Function.node_count` says how
     many nodes the plan runs.
+
+    `backend` is where the arrays live: "numpy" (the default), "dask", "cupy", or an array
+    module (`autodiff.backends`). With the default, a plan fed dask (or CuPy) arrays runs on
+    that backend. A Dask plan returns dask arrays, computed by nobody until asked; with
+    ``compute=True`` it computes all outputs at once (one ``dask.compute``, with the scheduler
+    or ``dask.distributed`` client in use) and returns NumPy arrays. Declare the Variables
+    of big inputs with `Variable.like` (shape and dtype only).
+
+    >>> import numpy as np, dask.array as da, autodiff as ad
+    >>> X = ad.Variable.like(np.empty((1000, 3)), name="X")
+    >>> w = ad.Variable(np.ones(3), name="w")
+    >>> loss = ad.sum(ad.logaddexp(0.0, X @ w))
+    >>> plan = ad.function([loss, ad.hessian(loss, w)], inputs=[X], backend="dask", compute=True)
+    >>> value, H = plan(da.ones((1000, 3), chunks=(250, 3)))   # 4 chunks: a tree reduction
+    >>> on_numpy = ad.function(ad.hessian(loss, w), inputs=[X])
+    >>> H.shape, bool(np.allclose(H, on_numpy(np.ones((1000, 3)))))
+    ((3, 3), True)
 
     >>> import numpy as np, autodiff as ad
     >>> x = ad.Variable(np.zeros(3), name="x")
@@ -161,7 +215,7 @@ def function(
     >>> step.node_count <= ad.count_nodes([loss, ad.grad(loss, x)])  # the simplified plan
     True
     """
-    return Function(outputs, inputs, simplify=simplify)
+    return Function(outputs, inputs, simplify=simplify, backend=backend, compute=compute)
 
 
 def eval(nodes: Node | Sequence[Node], feed: Mapping[Variable, Any] | None = None):
@@ -569,6 +623,53 @@ def _generate(outputs, nodes, inputs, single, inplace, buffers, fuse=True, inlin
     namespace = dict(w.globals)
     exec(compile(source, "<autodiff plan>", "exec"), namespace)
     return source, namespace["plan"]
+
+
+def _generate_on(backend: Backend, outputs, nodes, inputs, single, compute):
+    """The plan for `nodes` on `backend`: one line per node calling its kernel there (see
+    `autodiff.backends`), each intermediate deleted after its last use. Values that depend on
+    no Variable are computed once, with NumPy, and moved to the backend. Returns the source
+    and the function a call runs."""
+    w = _Writer()
+    name = {id(n): f"v{i}" for i, n in enumerate(nodes)}
+    args = [f"a{i}" for i in range(len(inputs))]
+    fed = {id(x) for x in inputs}
+    for x, a in zip(inputs, args, strict=True):
+        w.lines.append(f"{name.get(id(x), a)} = {w.bind(backend.check(x), '_check')}({a})")
+    known = _constant_values(nodes, fed)
+    move = w.bind(backend.constant, "_to_backend")
+    last_read = {id(x): i for i, node in enumerate(nodes) for x in node.inputs}
+    kept = {id(n) for n in outputs}
+    for i, node in enumerate(nodes):
+        v = name[id(node)]
+        if id(node) in known:
+            w.globals[v] = backend.constant(known[id(node)])
+        elif isinstance(node, Variable) and id(node) not in fed:
+            w.lines.append(f"{v} = {move}({w.bind(node, '_var')}._value)")
+        elif id(node) not in fed:
+            operands = ", ".join(name[id(x)] for x in node.inputs)
+            w.lines.append(f"{v} = {w.bind(backend.kernel(node), '_k')}({operands})")
+        dead = [
+            name[id(x)]
+            for x in dict.fromkeys(node.inputs)
+            if last_read[id(x)] == i and id(x) not in kept and id(x) not in known
+        ]
+        if dead:
+            w.lines.append("del " + ", ".join(dead))
+    results = "[" + ", ".join(name[id(n)] for n in outputs) + "]"
+    w.lines.append(f"return {results}")
+    source = f"def plan({', '.join(args)}):\n" + "".join(f"    {line}\n" for line in w.lines)
+    namespace = dict(w.globals)
+    exec(compile(source, f"<autodiff plan on {backend.name}>", "exec"), namespace)
+    run = namespace["plan"]
+
+    def call(*arrays: Any) -> Any:
+        with backend.running():
+            values = run(*arrays)
+        values = backend.results(values, compute)
+        return values[0] if single else values
+
+    return source, call
 
 
 class _Turn:

@@ -437,6 +437,34 @@ class Variable(Leaf):
         self._setup((), array.shape, array.dtype, name, ())
         object.__setattr__(self, "_value", array)
 
+    @classmethod
+    def like(cls, array: Any, name: str | None = None) -> Variable:
+        """A Variable of `array`'s shape and dtype, for inputs fed to a plan at each call:
+        `array` is any object with ``shape`` and ``dtype`` (a NumPy, dask or CuPy array), and
+        the Variable's own value is zeros that take no memory (one zero, broadcast).
+
+        >>> import numpy as np, autodiff as ad
+        >>> X = ad.Variable.like(np.broadcast_to(np.float32(0), (10**9, 20)), name="X")
+        >>> X.shape, X.dtype, X.value.strides
+        ((1000000000, 20), dtype('float32'), (0, 0))
+        """
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Variable: the name must be a string, got {type(name).__name__}")
+        try:
+            shape = tuple(int(n) for n in array.shape)
+        except (AttributeError, TypeError, ValueError):
+            raise TypeError(
+                f"Variable.like: needs an object with a shape and a dtype, got "
+                f"{type(array).__name__}"
+            ) from None
+        dtype = numeric_dtype(f"Variable {name or 'Variable'!r}", array.dtype)
+        zero = np.zeros((), dtype)
+        zero.flags.writeable = False
+        variable = object.__new__(cls)
+        variable._setup((), shape, dtype, name or "Variable", ())
+        object.__setattr__(variable, "_value", np.broadcast_to(zero, shape))
+        return variable
+
     @property
     def value(self) -> np.ndarray:
         """The current value: a read-only view of the Variable's own array."""
