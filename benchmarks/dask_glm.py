@@ -33,6 +33,7 @@ import argparse
 import datetime
 import importlib.util
 import json
+import logging
 import os
 import platform
 import resource
@@ -135,7 +136,7 @@ def child(config: str, n: int, d: int, chunk: int, repeat: int) -> dict:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
-            silence_logs="error",
+            silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
     ):
