@@ -17,6 +17,11 @@ configurations, each run in a fresh subprocess so that its peak memory is its ow
 - dask cluster: a `distributed.LocalCluster` on 127.0.0.1 of 2 worker processes with 1 thread
   each, the same plan; the client process also runs the scheduler.
 
+NumPy's process runs BLAS as it comes (its plan picks one or all threads); the Dask ones run
+one BLAS thread per Dask thread (OMP/OPENBLAS/MKL_NUM_THREADS=1, as distributed sets for its
+workers), which is what Dask advises: two threads each calling a two-threaded BLAS on two
+cores oversubscribe them.
+
 Time per step is the median over `--repeat` steps after one untimed step (Dask's include
 generating the data; the "data" column is the median time of generating them alone,
 `dask.compute(X.sum(0), y.sum())`). Peak memory is each process's
@@ -46,6 +51,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = ["numpy", "threads", "cluster"]
+BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 LABELS = {"numpy": "numpy", "threads": "dask threads (2)", "cluster": "dask cluster (2 x 1)"}
 
 
@@ -167,6 +173,8 @@ def run_child(config: str, n: int, args) -> dict:
         str(args.repeat),
     ]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    if config != "numpy":  # Dask's threads each run one chunk's BLAS call: one BLAS thread each
+        env.update({name: "1" for name in BLAS_THREADS})
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, env=env, timeout=args.timeout, check=False
@@ -204,7 +212,7 @@ def main(argv=None) -> list[dict]:
         f"# {datetime.date.today()}  logistic regression Newton step, d = {args.features}, "
         f"float64, chunks of {args.chunk} rows; {os.cpu_count()} cores, "
         f"{available_bytes() / 1e9:.1f} GB available; python {platform.python_version()} "
-        f"numpy {np.__version__}",
+        f"numpy {np.__version__}; load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     results = []
@@ -220,7 +228,7 @@ def main(argv=None) -> list[dict]:
             results.append(r)
             print(f"#   {n:.0e} rows {config}: {summary(r)}", file=sys.stderr, flush=True)
     print(table(results, args.repeat))
-    print(f"\n`{command.strip()}`")
+    print(f"\n`{command.strip()}` (load average at the end {os.getloadavg()[0]:.2f})")
     return results
 
 
