@@ -30,6 +30,10 @@ cluster the largest worker's (read in each worker by `client.run`) and the clien
 ratios are against the numpy run of the same rows measured in the same invocation. A numpy
 run whose data would not fit (8 n d x 3 bytes, the data, the Hessian's weighted copy of X and
 the graph's placeholder, against the memory available now) is skipped, and the table says so.
+The last column is the 1-minute load average when the configuration ended (the run itself
+keeps about 2 there on 2 cores): the machine may be
+shared, and a busy one slows every configuration (the NumPy run at 3x10^7 rows took 20.6 s a
+step with the load at 3-4 and 2.2 s with it below 2).
 """
 
 from __future__ import annotations
@@ -224,7 +228,7 @@ def main(argv=None) -> list[dict]:
                 r = {"skipped": f"needs ~{need / 1e9:.1f} GB, {have / 1e9:.1f} GB available"}
             else:
                 r = run_child(config, n, args)
-            r.update(config=config, rows=n)
+            r.update(config=config, rows=n, load=os.getloadavg()[0])
             results.append(r)
             print(f"#   {n:.0e} rows {config}: {summary(r)}", file=sys.stderr, flush=True)
     print(table(results, args.repeat))
@@ -244,7 +248,7 @@ def table(results: list[dict], repeat: int) -> str:
     head = (
         f"| rows | configuration | s / step (median of {repeat}) | of which data | "
         "peak MB per process | client MB | MB after building the graph | time vs numpy | "
-        "peak memory vs numpy |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+        "peak memory vs numpy | load |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     lines = [head]
     base: dict[int, dict] = {
@@ -255,7 +259,7 @@ def table(results: list[dict], repeat: int) -> str:
         if "times" not in r:
             why = r.get("skipped") or r.get("error")
             lines.append(
-                f"| {n} | {label} | {'skipped' if 'skipped' in r else 'failed'}: {why} |||||||"
+                f"| {n} | {label} | {'skipped' if 'skipped' in r else 'failed'}: {why} ||||||||"
             )
             continue
         t = statistics.median(r["times"])
@@ -268,6 +272,7 @@ def table(results: list[dict], repeat: int) -> str:
         ratio_t = f"{t / statistics.median(b['times']):.2f}x" if b else "n/a"
         ratio_m = f"{r['peak_mb'] / b['peak_mb']:.2f}x" if b else "n/a"
         cells = [n, label, f"{t:.3f}", data, per, client, f"{r['build_mb']:.0f}", ratio_t, ratio_m]
+        cells.append(f"{r['load']:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
