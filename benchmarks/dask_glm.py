@@ -28,12 +28,12 @@ generating the data; the "data" column is the median time of generating them alo
 `resource.getrusage(RUSAGE_SELF).ru_maxrss`: the numpy and threads processes', and for the
 cluster the largest worker's (read in each worker by `client.run`) and the client's. The
 ratios are against the numpy run of the same rows measured in the same invocation. A numpy
-run whose data would not fit (8 n d x 3 bytes, the data, the Hessian's weighted copy of X and
-the graph's placeholder, against the memory available now) is skipped, and the table says so.
-The last column is the 1-minute load average when the configuration ended (the run itself
-keeps about 2 there on 2 cores): the machine may be
-shared, and a busy one slows every configuration (the NumPy run at 3x10^7 rows took 20.6 s a
-step with the load at 3-4 and 2.2 s with it below 2).
+run whose data would not fit (8 n d x 3 bytes: the data and the plan's n x d temporaries, the
+Hessian's weighted copy of X among them; 2.3x the data was measured at 3x10^7 rows) in the
+memory available now is skipped, and the table says so. The last column is the 1-minute load
+average when the configuration ended (the run itself keeps about 2 there on 2 cores): the
+machine may be shared, and a busy one slows every configuration (the NumPy run at 3x10^7 rows
+took 20.6 s a step with the load at 3-4, 2.2 s with it below 2).
 """
 
 from __future__ import annotations
