@@ -103,7 +103,13 @@ class Backend:
 
 
 class Dask(Backend):
-    """Dask arrays: each op builds dask tasks (lazily; a call computes nothing itself)."""
+    """Dask arrays: each op builds dask tasks (lazily; a call computes nothing itself).
+
+    While a call builds the graph (a few milliseconds), dask's ``scheduler`` setting is one
+    that refuses to compute, which is how an op that would compute a dask array is caught;
+    the setting is process-wide, so a dask computation another thread starts in that moment
+    fails too.
+    """
 
     name = "dask"
 
