@@ -214,17 +214,12 @@ class _Detached:
 
     def __call__(self, *arrays: Any) -> Any:
         if self.run is None:
-            inputs = [Variable.like(_Spec(shape, dtype)) for shape, dtype in self.specs]
+            inputs = [
+                Variable.like(types.SimpleNamespace(shape=shape, dtype=dtype))
+                for shape, dtype in self.specs
+            ]
             self.run = kernel_of(self.op.unfolded(*inputs, **self.params))
         return np.asarray(self.run(*arrays))
-
-
-class _Spec:
-    """A shape and a dtype, what `Variable.like` reads."""
-
-    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
-        self.shape = shape
-        self.dtype = dtype
 
 
 class ArrayModule(Backend):

@@ -58,15 +58,29 @@ def test_the_op_table_on_dask_matches_numpy_to_second_order(case):
         np.testing.assert_allclose(value, want, rtol=1e-10, atol=1e-12)
 
 
+def _gpu_library():
+    """CuPy where it and a GPU are present, else None."""
+    try:
+        cupy = importlib.import_module("cupy")
+        return cupy if cupy.cuda.runtime.getDeviceCount() > 0 else None
+    except Exception:  # not installed, or no GPU (CUDA raises its own errors)
+        return None
+
+
+DEVICES = [device_array, *filter(None, [_gpu_library()])]
+
+
+@pytest.mark.parametrize("library", DEVICES, ids=[m.__name__ for m in DEVICES])
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_the_op_table_on_a_device_library_matches_numpy_to_second_order(case):
+def test_the_op_table_on_a_device_library_matches_numpy_to_second_order(case, library):
+    """On the stand-in (always) and on CuPy where a GPU is."""
     args, xs, outputs = _derivatives(case)
     expected = ad.function(outputs, inputs=xs)(*args)
-    plan = ad.function(outputs, inputs=xs, backend=device_array)
-    values = plan(*map(device_array.asarray, args))
-    assert isinstance(values[0], device_array.DeviceArray) or not outputs[0].ndim
+    plan = ad.function(outputs, inputs=xs, backend=library)
+    values = plan(*map(library.asarray, args))
+    assert ad.backends.backend_for(library).owns(values[0]) or not outputs[0].ndim
     for value, want in zip(values, expected, strict=True):
-        np.testing.assert_allclose(device_array.asnumpy(value), want, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(library.asnumpy(value), want, rtol=1e-10, atol=1e-12)
 
 
 def _logistic(n=1000, d=4, seed=0):
@@ -159,7 +173,9 @@ def test_an_op_without_a_chunked_form_runs_as_one_task_and_says_so():
     s = ad.sort(x * 2.0)
     plan = ad.function([s, ad.grad(ad.sum(s * s), x)], inputs=[x], backend="dask")
     x0 = np.random.default_rng(6).normal(size=100)
-    with pytest.warns(ad.backends.OneBlockWarning, match="(Sort|Argsort) has no chunked form .* 4 chunks"):
+    with pytest.warns(
+        ad.backends.OneBlockWarning, match="(Sort|Argsort) has no chunked form .* 4 chunks"
+    ):
         lazy = plan(da.from_array(x0, chunks=25))
     for value, want in zip(
         dask.compute(*lazy), ad.function(plan.outputs, inputs=[x])(x0), strict=True
@@ -252,21 +268,16 @@ def test_a_local_cluster_of_two_processes_gives_the_numpy_hessian():
         np.testing.assert_allclose(value, want, rtol=1e-12)
 
 
-def test_cupy_where_a_gpu_is():
-    cupy = pytest.importorskip("cupy")
-    try:
-        cupy.cuda.runtime.getDeviceCount()
-    except Exception:
-        pytest.skip("no GPU")
+@pytest.mark.skipif(_gpu_library() is None, reason="needs CuPy and a GPU")
+def test_cupy_is_inferred_from_the_arrays_fed():
+    cupy = _gpu_library()
     X, y, beta, outputs = _logistic()
     rng = np.random.default_rng(8)
     X0, y0 = rng.normal(size=(1000, 4)), (rng.random(1000) < 0.5).astype(float)
-    values = ad.function(outputs, inputs=[X, y], backend="cupy", compute=True)(
-        cupy.asarray(X0), cupy.asarray(y0)
-    )
+    values = ad.function(outputs, inputs=[X, y])(cupy.asarray(X0), cupy.asarray(y0))
+    assert isinstance(values[2], cupy.ndarray)
     for value, want in zip(values, ad.function(outputs, inputs=[X, y])(X0, y0), strict=True):
-        np.testing.assert_allclose(value, want, rtol=1e-10)
-    importlib.import_module("cupy")
+        np.testing.assert_allclose(cupy.asnumpy(value), want, rtol=1e-10)
 
 
 def test_outputs_a_dask_plan_holds_are_the_callers_copies():
@@ -322,3 +333,13 @@ def test_regression_derivatives_on_any_chunking_match_numpy(form, n, d, parts, s
     values = plan(da.from_array(X0, chunks=(chunk, d)), da.from_array(y0, chunks=chunk))
     for value, want in zip(values, ad.function(outputs, inputs=[X, y])(X0, y0), strict=True):
         np.testing.assert_allclose(value, want, rtol=1e-10, atol=1e-12)
+
+
+def test_array_api_compat_namespaces_name_their_library():
+    for name, backend in [
+        ("array_api_compat.dask.array", "dask"),
+        ("array_api_compat.numpy", "numpy"),
+        ("dask.array", "dask"),
+    ]:
+        assert ad.backends.backend_for(types.ModuleType(name)).name == backend
+    assert ad.backends.backend_for(device_array).name == "device_array"
