@@ -8,7 +8,7 @@
 415.4287934927351
 """
 
-from . import blas, fusion, linalg, nn, ops, optim, stats
+from . import backends, blas, fusion, linalg, nn, ops, optim, stats
 from .check import GradientError, check_grads, numerical_grad
 from .checkpointing import checkpoint
 from .compile import Function, eval, function
@@ -39,6 +39,7 @@ __all__ = [
     "function",
     "Function",
     "eval",
+    "backends",  # where a plan's arrays live: NumPy, Dask, CuPy (autodiff.backends)
     # plotting
     "plot",
     "plot_html",

@@ -16,7 +16,8 @@ chunked form of (a sort, a determinant) runs its NumPy code as one task on its w
 computes anything itself (dask's scheduler is refused while the graph is built, so an op that
 would quietly turn a dask array into a NumPy one falls back instead). On an array module, an
 op whose NumPy code the library cannot run raises `NotImplementedError` naming the op and the
-library when the plan is called.
+library when the plan is called; an op that declares it does not dispatch (`Node.dispatches`)
+runs on NumPy copies of its inputs (there, as one task on Dask).
 
 The Python Array API standard: an ``array_api_compat`` namespace (``array_namespace(x)``) names
 its library, and is taken as that library; a library that implements the standard only (no
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .casting import ForeignArray, foreign_library
+from .casting import ForeignArray
 from .node import Node, Variable, kernel_of
 
 __all__ = ["Backend", "ForeignArray", "OneBlockWarning", "backend_for"]
@@ -102,7 +103,13 @@ class Backend:
 
 
 class Dask(Backend):
-    """Dask arrays: each op builds dask tasks (lazily; a call computes nothing itself)."""
+    """Dask arrays: each op builds dask tasks (lazily; a call computes nothing itself).
+
+    While a call builds the graph (a few milliseconds), dask's ``scheduler`` setting is one
+    that refuses to compute, which is how an op that would compute a dask array is caught;
+    the setting is process-wide, so a dask computation another thread starts in that moment
+    fails too.
+    """
 
     name = "dask"
 
@@ -160,13 +167,17 @@ class _DaskKernel:
         self.one_block = False
 
     def __call__(self, *arrays: Any) -> Any:
-        if not self.one_block:
+        node = self.node
+        if not self.one_block and node.dispatches:
             try:
                 with warnings.catch_warnings():  # "not implemented by Dask array": it computes
                     warnings.simplefilter("ignore", FutureWarning)
-                    return self.dispatch(*arrays)
+                    value = self.dispatch(*arrays)
+                if value.shape == node.shape and value.dtype == node.dtype:
+                    return value
             except Exception:  # dask has no such function, or not for these chunks
-                self.one_block = True
+                pass
+            self.one_block = True  # or dask's result is not NumPy's (an index's axes' order)
         return self.whole(arrays)
 
     def whole(self, arrays: Sequence[Any]) -> Any:
@@ -181,7 +192,7 @@ class _DaskKernel:
                 f"with its input of shape {scattered[0].shape} in {scattered[0].npartitions} "
                 "chunks gathered on one worker",
                 OneBlockWarning,
-                stacklevel=4,
+                stacklevel=6,  # the line that called the plan
             )
         task = self.backend.dask.delayed(_Detached(node), pure=False)(*arrays)
         meta = np.empty((0,) * node.ndim, node.dtype)
@@ -203,17 +214,12 @@ class _Detached:
 
     def __call__(self, *arrays: Any) -> Any:
         if self.run is None:
-            inputs = [Variable.like(_Spec(shape, dtype)) for shape, dtype in self.specs]
+            inputs = [
+                Variable.like(types.SimpleNamespace(shape=shape, dtype=dtype))
+                for shape, dtype in self.specs
+            ]
             self.run = kernel_of(self.op.unfolded(*inputs, **self.params))
         return np.asarray(self.run(*arrays))
-
-
-class _Spec:
-    """A shape and a dtype, what `Variable.like` reads."""
-
-    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
-        self.shape = shape
-        self.dtype = dtype
 
 
 class ArrayModule(Backend):
@@ -224,7 +230,7 @@ class ArrayModule(Backend):
         self.name = module.__name__
 
     def owns(self, value: Any) -> bool:
-        return foreign_library(value) == self.name
+        return type(value).__module__.partition(".")[0] == self.name.partition(".")[0]
 
     def constant(self, value: Any) -> Any:
         return self.module.asarray(value) if isinstance(value, np.ndarray) else value
@@ -234,21 +240,35 @@ class ArrayModule(Backend):
         name = self.name
 
         def on_module(*arrays: Any) -> Any:
+            if not node.dispatches:
+                return self.on_host(node, kernel, arrays)
             try:
-                return kernel(*arrays)
+                value = kernel(*arrays)
             except (TypeError, NotImplementedError, AttributeError) as error:
                 raise NotImplementedError(
                     f"{node.name}: the {name} backend cannot run it "
                     f"({type(error).__name__}: {error})"
                 ) from error
+            # a NumPy array made from shapes alone (zeros, an eye): moved to the library
+            return self.module.asarray(value) if isinstance(value, np.ndarray) else value
 
         return on_module
+
+    def on_host(self, node: Node, kernel: Callable[..., Any], arrays: Sequence[Any]) -> Any:
+        """`kernel` on NumPy copies of `arrays`, its result moved back to the library."""
+        to_host = getattr(self.module, "asnumpy", None)
+        if to_host is None:
+            raise NotImplementedError(
+                f"{node.name}: the {self.name} backend cannot run it (its code runs on NumPy "
+                f"arrays only, and {self.name} has no asnumpy to copy them to)"
+            )
+        return self.module.asarray(kernel(*[to_host(x) if self.owns(x) else x for x in arrays]))
 
     def results(self, values: list[Any], compute: bool) -> list[Any]:
         if not compute:
             return values
         to_host = getattr(self.module, "asnumpy", None)
-        return [to_host(v) if to_host is not None and self.owns(v) else np.asarray(v) for v in values]
+        return [to_host(v) if to_host and self.owns(v) else np.asarray(v) for v in values]
 
 
 _LOADED: dict[str, Backend] = {}
@@ -268,7 +288,9 @@ def backend_for(spec: Any) -> Backend:
         name = spec.__name__
         if name.startswith("array_api_compat."):  # its wrapper of a library: that library
             name = name.split(".")[1]
-        name = {"numpy": "numpy", "dask.array": "dask"}.get(name, name)
+        elif name not in ("numpy", "dask", "dask.array", "cupy"):
+            return _array_module(spec)
+        name = {"dask.array": "dask"}.get(name, name)
     elif isinstance(spec, str):
         name = spec
     else:
@@ -295,10 +317,16 @@ def _load(name: str) -> Backend:
             + (f" ({hint[name]})" if name in hint else "")
             + f": {error}"
         ) from error
-    if not hasattr(module, "__array_function__") and not _speaks_numpy(module):
+    return _array_module(module)
+
+
+def _array_module(module: types.ModuleType) -> ArrayModule:
+    """The backend of `module`'s arrays, which must implement NumPy's dispatch protocols."""
+    if not _speaks_numpy(module):
         raise TypeError(
-            f"function: backend {name!r}: its arrays do not implement NumPy's dispatch "
-            "protocols (__array_ufunc__, __array_function__), which the ops' code runs through"
+            f"function: backend {module.__name__!r}: its arrays do not implement NumPy's "
+            "dispatch protocols (__array_ufunc__, __array_function__), which the ops' code "
+            "runs through"
         )
     return ArrayModule(module)
 
@@ -311,4 +339,3 @@ def _speaks_numpy(module: types.ModuleType) -> bool:
         return False
     kind = type(array)
     return hasattr(kind, "__array_function__") and hasattr(kind, "__array_ufunc__")
-

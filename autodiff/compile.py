@@ -164,7 +164,10 @@ class Function:
             return self._call(*arrays)
         except ForeignArray as error:  # a dask or CuPy array fed: the plan on that backend
             if self.backend is not None:
-                raise
+                raise TypeError(
+                    f"function: this plan's backend is {self.backend.name!r}; it was fed a "
+                    f"{error.library} array (make it with backend={error.library!r}, or none)"
+                ) from None
             return self.on(error.library)(*arrays)
         except TypeError:
             if len(arrays) != len(self.inputs):
@@ -656,8 +659,11 @@ def _generate_on(backend: Backend, outputs, nodes, inputs, single, compute):
         ]
         if dead:
             w.lines.append("del " + ", ".join(dead))
-    results = "[" + ", ".join(name[id(n)] for n in outputs) + "]"
-    w.lines.append(f"return {results}")
+    copied = _copied_outputs(nodes, outputs, known)  # a value the plan or a Variable holds
+    results = [
+        f"{name[id(n)]}.copy()" if i in copied else name[id(n)] for i, n in enumerate(outputs)
+    ]
+    w.lines.append(f"return [{', '.join(results)}]")
     source = f"def plan({', '.join(args)}):\n" + "".join(f"    {line}\n" for line in w.lines)
     namespace = dict(w.globals)
     exec(compile(source, f"<autodiff plan on {backend.name}>", "exec"), namespace)

@@ -264,6 +264,8 @@ class Fused(Node):
     array([2., 6.])
     """
 
+    dispatches = False  # numexpr or a numba loop, on NumPy arrays
+
     expression: str
     views: tuple[Arrangement, ...]
     kind: str

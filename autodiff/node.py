@@ -91,6 +91,9 @@ class Node:
     caption: str | None = None  # a plot's label for it instead of its name and parameters
     bound = math.inf  # every element's |value| is at most this (or nan), whatever the inputs
     blas_work = 0  # multiply-adds its eval hands BLAS or LAPACK at most at once (autodiff.blas)
+    # its eval gives NumPy's results on another library's arrays too, through NumPy's dispatch;
+    # False: a backend runs its eval on NumPy arrays (Dask: as one task; autodiff.backends)
+    dispatches = True
     # how it prints (`autodiff.printing`); the default is the function form `name(inputs, params)`
     symbol: str | None = None  # its Python operator: infix for two inputs ("+"), prefix for one
     precedence: int | None = None  # Python's binding strength of its form; None: its symbol's

@@ -97,6 +97,8 @@ class RowSums(Node):
            [0., 0.]])
     """
 
+    dispatches = False  # a numba kernel on NumPy arrays
+
     fresh = True
     rows: int
 
@@ -286,6 +288,7 @@ class _Fused(Node):
     same function written with ops (so every order of derivative is the ops')."""
 
     fresh = True
+    dispatches = False  # numba kernels on NumPy arrays
 
     def composite(self, *inputs: Node) -> Node:
         raise NotImplementedError

@@ -6,6 +6,8 @@ builds its sum and reshape through the methods `autodiff.ops` installs onto `Nod
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..node import Node
@@ -106,3 +108,9 @@ def unbroadcast(g: Node, out_ndim: int, shape: tuple[int, ...]) -> Node:
     if not axes:
         return g
     return g.sum(axis=tuple(axes)).reshape(g.shape[:nb] + shape)
+
+
+def like_of(x: Any) -> Any:
+    """`x` where it is an array of a library with NumPy's dispatch, else None: the ``like=``
+    of an array an op makes for its result (a dask or CuPy array then, as its input is)."""
+    return x if hasattr(type(x), "__array_function__") else None

@@ -16,7 +16,7 @@ import builtins
 import numpy as np
 
 from ..node import Node, as_node
-from ._common import broadcast_shapes, normalize_axes, unbroadcast
+from ._common import broadcast_shapes, like_of, normalize_axes, unbroadcast
 from .creation import full, zeros
 from .einsum import broadcast_to, masked, transpose
 from .elementwise import astype, multiply, not_equal, subtract
@@ -56,16 +56,16 @@ def _recurrence(b: np.ndarray, a: np.ndarray, axis: int, reverse: bool) -> np.nd
     h, coefficient = np.moveaxis(h, axis, 0), np.moveaxis(coefficient, axis, 0)
     if reverse:
         h, coefficient = h[::-1], coefficient[::-1]
-    h = np.array(h, dtype=dtype)  # a contiguous copy, axis first
+    h = h.astype(dtype, order="C")  # a contiguous copy, axis first (of any library)
     n = len(h)
     rows = h.size // builtins.max(n, 1)
     if 8 * rows >= n:
-        step_product = np.empty(h.shape[1:], dtype)
+        step_product = np.empty(h.shape[1:], dtype, like=like_of(h))
         for i in range(1, n):
             np.multiply(coefficient[i], h[i - 1], out=step_product)
             h[i] += step_product
     else:
-        coefficient = np.array(coefficient, dtype=dtype)
+        coefficient = coefficient.astype(dtype, order="C")
         step = 1
         while step < n:
             h[step:] += coefficient[step:] * h[:-step]  # the product is made before the sum

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Node, as_node
+from ._common import like_of
 from .elementwise import (
     Elementwise,
     _pair,
@@ -39,7 +40,8 @@ class Sigmoid(Elementwise):
     bound = 1.0
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
-        out = np.empty(self.shape, self.dtype)  # an array even when 0-d, to work in place
+        # an array even when 0-d, to work in place (of x's library)
+        out = np.empty(self.shape, self.dtype, like=like_of(x))
         np.negative(x, out=out)
         with np.errstate(over="ignore"):
             np.exp(out, out=out)

@@ -193,6 +193,12 @@ class Einsum(Node):
     def linear(self) -> tuple[int, ...]:  # type: ignore[override]  # a property where Node has a class attribute
         return tuple(range(len(self.inputs)))
 
+    @property
+    def dispatches(self) -> bool:  # type: ignore[override]  # a property where Node has a class attribute
+        # a label twice in one operand (a trace, a diagonal): dask's einsum needs that
+        # operand's axes in equal chunks, and fails when they are not
+        return all(len(set(term)) == len(term) for term in self.labels()[0])
+
     def labels(self) -> tuple[list[str], str, dict[str, int]]:
         """The operands' subscripts, the output's, and the size of every label."""
         lhs, out = self.equation.split("->")

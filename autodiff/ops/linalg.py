@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ..node import Constant, Node
-from ._common import float_dtype, unbroadcast
+from ._common import float_dtype, like_of, unbroadcast
 from .einsum import matmul, transpose
 from .einsum import sum as reduce_sum
 from .shape import concatenate, reshape
@@ -199,7 +199,7 @@ class SolveTriangular(_Lapack):
         diagonal = np.diagonal(a, axis1=-2, axis2=-1)
         if not self.unit_diagonal and np.any(diagonal == 0):
             raise np.linalg.LinAlgError("SolveTriangular: singular matrix (a zero on the diagonal)")
-        x = np.array(np.broadcast_to(b, self.shape), dtype=self.dtype)
+        x = np.broadcast_to(b, self.shape).astype(self.dtype)  # a copy, of any library
         rows = range(n) if self.from_lower else range(n - 1, -1, -1)
         for i in rows:
             known = slice(0, i) if self.from_lower else slice(i + 1, n)
@@ -330,6 +330,7 @@ class Cholesky(_Lapack):
     """
 
     fresh = True
+    dispatches = False  # dask's np.linalg.cholesky gives the upper factor
 
     @classmethod
     def infer(cls, a):  # type: ignore[override]  # an op names its own inputs
@@ -447,7 +448,7 @@ class Svd(_Lapack):
         m = a.shape[-2]
         cu, k, cv = self.columns()
         u, s, vh = np.linalg.svd(a, full_matrices=self.full_matrices)
-        out = np.zeros(self.shape, self.dtype)
+        out = np.zeros(self.shape, self.dtype, like=like_of(a))
         out[..., :m, :cu] = u
         out[..., m, :k] = s
         out[..., m + 1 :, :cv] = np.swapaxes(vh, -1, -2)
@@ -520,6 +521,8 @@ class Qr(_Lapack):
     (gQ + Q copyltu(M)) R^-T with M = R gR^T - gQ^T Q, copyltu copying the lower triangle
     to the upper; it needs R invertible (full column rank).
     """
+
+    dispatches = False  # dask's qr: other signs, and tall-and-skinny chunks only
 
     fresh = True
 

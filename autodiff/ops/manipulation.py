@@ -22,7 +22,7 @@ from typing import cast
 import numpy as np
 
 from ..node import Constant, Node, as_node
-from ._common import normalize_axes
+from ._common import like_of, normalize_axes
 from .creation import zeros
 from .einsum import broadcast_to, diagonal, transpose
 from .elementwise import multiply, where
@@ -466,6 +466,8 @@ class TakeAlongAxis(Node):
 class TakeAlongAxisAdjoint(Node):
     """Zeros of `out_shape` with g added where TakeAlongAxis read (np.add.at): its transpose."""
 
+    dispatches = False  # np.add.at with NumPy index arrays
+
     axis: int
     out_shape: tuple[int, ...]
 
@@ -477,7 +479,7 @@ class TakeAlongAxisAdjoint(Node):
         return out_shape, g.dtype
 
     def eval(self, g, indices):  # type: ignore[override]  # an op names its own inputs
-        out = np.zeros(self.shape, g.dtype)
+        out = np.zeros(self.shape, g.dtype, like=like_of(g))
         np.add.at(out, _along_axis_key(self.shape, indices, self.axis), g)
         return out
 

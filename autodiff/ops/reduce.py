@@ -22,7 +22,7 @@ import builtins
 import numpy as np
 
 from ..node import Constant, Node, as_node
-from ._common import normalize_axes
+from ._common import like_of, normalize_axes
 from ._scan import cumprod, cumsum, diff, one_axis, prod
 from ._scan import kept_shape as _kept_shape
 from .activations import maximum, minimum
@@ -262,7 +262,7 @@ class Unpermute(Node):
         return g.shape, g.dtype
 
     def eval(self, g, permutation):  # type: ignore[override]  # an op names its own inputs
-        out = np.empty(g.shape, g.dtype)
+        out = np.empty(g.shape, g.dtype, like=like_of(g))
         indices = permutation.reshape((1,) * (g.ndim - permutation.ndim) + permutation.shape)
         np.put_along_axis(out, np.broadcast_to(indices, g.shape), g, self.axis)
         return out

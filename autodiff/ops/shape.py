@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..node import Constant, Node, as_node
-from ._common import normalize_axes
+from ._common import like_of, normalize_axes
 
 __all__ = [
     "reshape",
@@ -362,6 +362,8 @@ class Index(Node):
 class IndexAdjoint(Node):
     """Zeros of `out_shape` with g added at `index`: the transpose of Index."""
 
+    dispatches = False  # np.add.at with NumPy index arrays
+
     index: tuple[Any, ...]
     out_shape: tuple[int, ...]
 
@@ -374,7 +376,7 @@ class IndexAdjoint(Node):
         return out_shape, g.dtype
 
     def eval(self, g):  # type: ignore[override]  # an op names its own inputs
-        out = np.zeros(self.shape, g.dtype)
+        out = np.zeros(self.shape, g.dtype, like=like_of(g))
         if _has_array(self.index):
             np.add.at(out, self.index, g)
         else:
@@ -423,6 +425,8 @@ class Take(Node):
 class TakeAdjoint(Node):
     """Zeros with `length` entries along `axis`, g added at `indices`: the transpose of Take."""
 
+    dispatches = False  # np.add.at with NumPy index arrays
+
     axis: int
     length: int
 
@@ -450,7 +454,7 @@ def _scatter_add(g: np.ndarray, indices: np.ndarray, axis: int, length: int) -> 
     shape = g.shape[:axis] + (length,) + g.shape[axis + indices.ndim :]
     outside = indices.size and (indices.min() < -length or indices.max() >= length)
     if g.dtype != np.float64 or outside:  # (np.add.at raises for an index out of range)
-        out = np.zeros(shape, g.dtype)
+        out = np.zeros(shape, g.dtype, like=like_of(g))
         at: Any = (slice(None),) * axis + (indices,)
         np.add.at(out, at, g)
         return out

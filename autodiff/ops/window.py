@@ -13,6 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..node import Node, as_node
+from ._common import like_of
 
 __all__ = ["windows"]
 
@@ -81,7 +82,7 @@ class WindowsAdjoint(Node):
         return g.shape[:-4] + hw, g.dtype
 
     def eval(self, g):  # type: ignore[override]  # an op names its own inputs
-        out = np.zeros(self.shape, g.dtype)
+        out = np.zeros(self.shape, g.dtype, like=like_of(g))
         oh, ow = g.shape[-4:-2]
         (sh, sw), (kh, kw) = self.stride, self.kernel
         for i in range(kh):
