@@ -55,13 +55,14 @@ def newton_graph(n: int, d: int, loss: str = "log1p") -> tuple[list[ad.Node], li
     """([loss, gradient, Hessian], [X, y, beta]) of the mean logistic NLL for n rows, d features.
 
     `loss` picks how the NLL is written (`LOSSES`); the three are the same function (the first
-    overflows where z > 709, which standard-normal features and this beta never reach), and
-    the NumPy backend runs each about as fast. On Dask, "log1p" is the one whose plan streams
-    in memory bounded by the chunks (0.45 GB at 10^7 rows on 2 threads); with the others the
-    threaded scheduler held all of X (2 GB). Written with softplus, the Hessian's simplified
-    einsum is "ab,a,a,ac->bc", for which opt_einsum's path first forms X's outer product per
-    row, an n x d x d intermediate (1.6 GB a chunk here); written with logaddexp, the cause
-    is not found (its graph also holds constants of n elements).
+    overflows where z > 709, which standard-normal features and this beta never reach). The
+    NumPy backend runs a step at 10^6 rows in 0.10 s (log1p), 0.08 s (softplus) and 0.28 s
+    (logaddexp, whose derivative graph is twice the others'). On Dask, "log1p" is the one
+    whose plan streams in memory bounded by the chunks (0.45 GB at 10^7 rows on 2 threads);
+    with the others the threaded scheduler held all of X (2 GB). Written with softplus, the
+    Hessian's simplified einsum is "ab,a,a,ac->bc", for which opt_einsum's path first forms
+    X's outer product per row, an n x d x d intermediate (1.6 GB a chunk here); written with
+    logaddexp, the cause is not found (its graph also holds constants of n elements).
     """
     X = ad.Variable.like(np.broadcast_to(np.float64(0), (n, d)), name="X")  # shape, dtype only
     y = ad.Variable.like(np.broadcast_to(np.float64(0), (n,)), name="y")
