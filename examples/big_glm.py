@@ -60,8 +60,9 @@ def newton_graph(n: int, d: int, loss: str = "log1p") -> tuple[list[ad.Node], li
     (logaddexp, whose derivative graph is twice the others'). On Dask, "log1p" is the one
     whose plan streams in memory bounded by the chunks (0.45 GB at 10^7 rows on 2 threads);
     with the others the threaded scheduler held all of X (2 GB). Written with softplus, the
-    Hessian's simplified einsum is "ab,a,a,ac->bc", for which opt_einsum's path first forms
-    X's outer product per row, an n x d x d intermediate (1.6 GB a chunk here); written with
+    Hessian's simplified einsum is "ab,a,a,ac->bc", for which opt_einsum 3.4's "optimal" path
+    contracts X with X first (an n x d x d intermediate, 1.5x the greedy path's flops), and
+    with the gradient planned alongside Dask then held every chunk of X; written with
     logaddexp, the cause is not found (its graph also holds constants of n elements).
     """
     X = ad.Variable.like(np.broadcast_to(np.float64(0), (n, d)), name="X")  # shape, dtype only
