@@ -39,8 +39,8 @@ class Sigmoid(Elementwise):
     bound = 1.0
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
-        if not isinstance(x, np.ndarray | np.generic | float):  # another library's array:
-            with np.errstate(over="ignore"):  # no out= (dask would rechunk into it)
+        if not isinstance(x, np.ndarray | np.generic | float):  # a dask or CuPy array: the
+            with np.errstate(over="ignore"):  # plain expression (writes with out= are NumPy's)
                 return 1 / (1 + np.exp(-x))
         out = np.empty(self.shape, self.dtype)  # an array even when 0-d, to work in place
         np.negative(x, out=out)
