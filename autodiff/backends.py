@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from . import blas
 from .casting import ForeignArray
 from .node import Node, Variable, kernel_of
 
@@ -144,7 +145,9 @@ class Dask(Backend):
     def results(self, values: list[Any], compute: bool) -> list[Any]:
         if not compute:
             return values
-        return [np.asarray(v) for v in self.dask.compute(*values)]
+        # dask's threads each call BLAS: on one BLAS thread each, as distributed's workers
+        # are, else their BLAS threads outnumber the cores (and OpenBLAS's spin, waiting)
+        return [np.asarray(v) for v in blas.on_one_thread(self.dask.compute)(*values)]
 
 
 def _refuse(*args: Any, **kwargs: Any) -> Any:

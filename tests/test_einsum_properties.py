@@ -4,10 +4,12 @@ in one operand, labels summed inside one operand, the same node used as several 
 '...' and size-1 broadcasting."""
 
 import numpy as np
+import opt_einsum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import autodiff as ad
+from autodiff.ops.einsum_plan import _path
 
 LABELS = "abcd"
 
@@ -77,3 +79,37 @@ def test_einsum_value_matches_numpy(problem, seed):
 def test_einsum_gradients_match_finite_differences(problem, seed):
     equation, shapes, sources = problem
     ad.check_grads(_build(equation, sources), _arrays(shapes, sources, seed), order=2, seed=seed)
+
+
+def _cost(equation, shapes, optimize):
+    _, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=optimize)
+    return float(info.opt_cost)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["ab", "a", "ac", "b", "bc", "ca"]), min_size=3, max_size=5),
+    st.integers(1, 10**6),
+    st.integers(1, 50),
+    st.integers(1, 50),
+)
+def test_the_contraction_order_is_the_cheapest_of_auto_and_dp(terms, a, b, c):
+    """opt_einsum 3.4's "optimal" (its "auto" up to four operands) misses cheaper orders;
+    plans take the cheaper of it and "dp" (`einsum_plan._path`)."""
+    sizes = {"a": a, "b": b, "c": c}
+    shapes = tuple(tuple(sizes[label] for label in term) for term in terms)
+    equation = ",".join(terms) + "->bc"
+    if not all(label in "".join(terms) for label in "bc"):
+        equation = ",".join(terms) + "->"
+    path = _path(equation, shapes)
+    chosen = _cost(equation, shapes, path)
+    assert chosen <= min(_cost(equation, shapes, "auto"), _cost(equation, shapes, "dp"))
+
+
+def test_a_logistic_hessian_is_contracted_without_an_outer_product_of_the_rows():
+    n, d = 10**6, 20
+    shapes = ((n, d), (n,), (n,), (n, d))  # X, w, w', X: what the softplus form's Hessian is
+    _, info = opt_einsum.contract_path(
+        "ab,a,a,ac->bc", *shapes, shapes=True, optimize=_path("ab,a,a,ac->bc", shapes)
+    )
+    assert info.largest_intermediate <= n * d  # not the (n, d, d) outer product

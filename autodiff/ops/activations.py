@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Node, as_node
-from ._common import like_of
 from .elementwise import (
     Elementwise,
     _pair,
@@ -40,8 +39,10 @@ class Sigmoid(Elementwise):
     bound = 1.0
 
     def eval(self, x):  # type: ignore[override]  # an op names its own inputs
-        # an array even when 0-d, to work in place (of x's library)
-        out = np.empty(self.shape, self.dtype, like=like_of(x))
+        if not isinstance(x, np.ndarray | np.generic | float):  # a dask or CuPy array: the
+            with np.errstate(over="ignore"):  # plain expression (writes with out= are NumPy's)
+                return 1 / (1 + np.exp(-x))
+        out = np.empty(self.shape, self.dtype)  # an array even when 0-d, to work in place
         np.negative(x, out=out)
         with np.errstate(over="ignore"):
             np.exp(out, out=out)

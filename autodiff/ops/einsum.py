@@ -23,7 +23,7 @@ import opt_einsum
 from ..node import Node, as_node
 from ._common import dims, float_dtype, normalize_axes
 from .creation import eye, full, ones, structural_zero, zeros
-from .einsum_plan import write_einsum
+from .einsum_plan import _path, write_einsum
 from .elementwise import add, astype, divide, multiply, where
 
 __all__ = [
@@ -46,8 +46,9 @@ __all__ = [
 
 @functools.lru_cache(maxsize=4096)
 def contraction(equation: str, shapes: tuple[tuple[int, ...], ...]):
-    """The opt_einsum expression for `equation` on `shapes`, planned once and reused."""
-    return opt_einsum.contract_expression(equation, *shapes)
+    """The opt_einsum expression for `equation` on `shapes`, planned once and reused, in
+    the plans' contraction order (`einsum_plan._path`)."""
+    return opt_einsum.contract_expression(equation, *shapes, optimize=_path(equation, shapes))
 
 
 def _symbols(avoid: set[str]):
