@@ -9,7 +9,7 @@ import autodiff as ad
 from autodiff.node import toposort
 from autodiff.ops.einsum import Einsum
 from autodiff.ops.creation import Eye, Fill
-from autodiff.ops.elementwise import Add, Multiply, Negative, Pow, Tanh
+from autodiff.ops.elementwise import Add, Multiply, Negative, Pow, Tanh, Where
 from autodiff.ops.shape import Concatenate, Index, IndexAdjoint, Reshape
 from autodiff.simplification import RULES, simplify
 
@@ -71,6 +71,11 @@ EXAMPLES = {
     "add_zero_multiply_one": (lambda: [Add(xi, ad.zeros(3, np.int64)), Multiply(xi, ad.ones(3, np.int64)), Pow(x, p=1.0)],
                               lambda s: s[0] is xi and s[1] is xi and s[2] is x),
     "double_negation": (lambda: [Negative(Negative(xi))], lambda s: s[0] is xi),
+    "uniform_input_as_scalar": (lambda: [ad.where(x > 0, 0.0, ad.ones(3)), ad.maximum(ad.full(3, 2.0), x), ad.maximum(ad.full((3, 3), 2.0), x)],
+                                lambda s: all(f.ndim == 0 for f in toposort(s[:2]) if isinstance(f, Fill)) and s[2].inputs[0].shape == (3, 3)),
+    "where_uniform_condition": (lambda: [ad.where(ad.zeros(3, dtype=bool), 1.0, xi), ad.where(ad.ones((2, 3), dtype=bool), xi, 0.5),
+                                         ad.where(ad.ones(3) > 2, x, y)],
+                                lambda s: Where not in kinds(s[:2]) and s[2] is y),
     "log_exp": (lambda: [ad.log(ad.exp(tx))], lambda s: s[0] is tx),
     "exp_log": (lambda: [ad.exp(ad.log(ad.exp(y))), ad.exp(ad.log(p))],
                 lambda s: kinds([s[0]]).count(type(ad.exp(y))) == 1 and type(s[1]).__name__ == "Exp"),

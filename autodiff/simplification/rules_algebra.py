@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Node
-from ..ops.creation import eye, full, zeros
-from ..ops.elementwise import Divide, Exp, Log, Multiply, Negative
+from ..ops.creation import Fill, eye, full, zeros
+from ..ops.einsum import broadcast_to
+from ..ops.elementwise import Divide, Exp, Log, Multiply, Negative, Where, astype
 from .base import (
     _ALGEBRA,
     _SMALL,
@@ -33,6 +34,8 @@ from .registry import Context, RuleTable
 
 __all__ = [
     "TABLE",
+    "uniform_input_as_scalar",
+    "where_uniform_condition",
     "add_zero_multiply_one",
     "double_negation",
     "exp_log",
@@ -102,6 +105,38 @@ def add_zero_multiply_one(node: Node, ctx: Context) -> Node | None:
         return divide(*node.inputs)
     params = {key: getattr(node, key) for key, _ in node.params}
     return type(node).fold(node.shape, node.dtype, *node.inputs, **params)
+
+
+@rule("where(c, x, y) with c the same everywhere -> x or y, broadcast to the result", Where)
+def where_uniform_condition(node: Node, ctx: Context) -> Node | None:
+    """A derivative's guard that is constant, as logaddexp's 'both the same infinity' when
+    one operand is a finite constant: a mask of zeros the size of the data, otherwise."""
+    condition, x, y = node.inputs
+    value = _uniform(condition)
+    if value is None:
+        return None
+    chosen = astype(x if value else y, node.dtype)
+    return chosen if chosen.shape == node.shape else broadcast_to(chosen, node.shape)
+
+
+@rule("an elementwise op's input that is one value everywhere is that value, 0-d", Node)
+def uniform_input_as_scalar(node: Node, ctx: Context) -> Node | None:
+    """where(c, 0, ones(n)) -> where(c, 0, 1) where c gives the shape: no array of n ones is
+    made (nor sent to a Dask cluster's workers); a 0-d array keeps the dtype (NEP 50)."""
+    if not node.elementwise or not node.inputs or isinstance(node, Fill) or node.constant:
+        return None
+    inputs = list(node.inputs)
+    for i, x in enumerate(inputs):
+        value = _uniform(x) if x.ndim else None
+        if value is None:
+            continue
+        others = [y.shape for j, y in enumerate(inputs) if j != i]
+        if np.broadcast_shapes(*others, ()) == node.shape:
+            inputs[i] = full((), value, x.dtype)
+    if all(a is b for a, b in zip(inputs, node.inputs, strict=True)):
+        return None
+    params = {key: getattr(node, key) for key, _ in node.params}
+    return type(node)(*inputs, **params)
 
 
 @rule("-(-x) -> x", Negative)
