@@ -60,8 +60,9 @@ def test_the_table_is_the_families_in_order():
     (Einsum, ["fold_constants", "zero_propagation", "einsum_fill", "einsum_eye", "einsum_einsum",
               "einsum_multiply", "einsum_to_multiply"]),
     (Multiply, ["fold_constants", "zero_propagation", "add_zero_multiply_one",
-                "multiply_into_einsum"]),
-    (Negative, ["fold_constants", "zero_propagation", "add_zero_multiply_one", "double_negation"]),
+                "uniform_input_as_scalar", "multiply_into_einsum"]),
+    (Negative, ["fold_constants", "zero_propagation", "add_zero_multiply_one",
+                "uniform_input_as_scalar", "double_negation"]),
     (Reshape, ["fold_constants", "zero_propagation", "reshape_reshape", "index_reshape",
                "reshape_eye"]),
 ])

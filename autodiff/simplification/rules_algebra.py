@@ -15,9 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..node import Node
-from ..ops.creation import Fill, eye, full, zeros
+from ..ops.creation import eye, full, zeros
 from ..ops.einsum import broadcast_to
-from ..ops.elementwise import Divide, Exp, Log, Multiply, Negative, Where, astype
+from ..ops.elementwise import (
+    Divide,
+    Elementwise,
+    Exp,
+    Log,
+    Multiply,
+    Negative,
+    Where,
+    astype,
+)
 from .base import (
     _ALGEBRA,
     _SMALL,
@@ -119,11 +128,11 @@ def where_uniform_condition(node: Node, ctx: Context) -> Node | None:
     return chosen if chosen.shape == node.shape else broadcast_to(chosen, node.shape)
 
 
-@rule("an elementwise op's input that is one value everywhere is that value, 0-d", Node)
+@rule("an elementwise op's input that is one value everywhere is that value, 0-d", Elementwise)
 def uniform_input_as_scalar(node: Node, ctx: Context) -> Node | None:
     """where(c, 0, ones(n)) -> where(c, 0, 1) where c gives the shape: no array of n ones is
     made (nor sent to a Dask cluster's workers); a 0-d array keeps the dtype (NEP 50)."""
-    if not node.elementwise or not node.inputs or isinstance(node, Fill) or node.constant:
+    if not node.inputs or node.constant:
         return None
     inputs = list(node.inputs)
     for i, x in enumerate(inputs):
