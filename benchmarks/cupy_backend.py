@@ -20,7 +20,6 @@ Without cupy, or with cupy but no usable GPU, the script prints one line and exi
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import sys
@@ -30,6 +29,9 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from dask_glm import example  # noqa: E402  (examples/big_glm.py as a module; needs no dask)
+
 SKIP = "no CUPY/GPU here: skipped"
 
 
@@ -44,15 +46,6 @@ def gpu():
         return cupy
     except Exception:  # no cupy, no driver, no device, a toolkit mismatch: all mean skip
         return None
-
-
-def example():
-    """examples/big_glm.py as a module (examples is not a package)."""
-    path = os.path.join(ROOT, "examples", "big_glm.py")
-    spec = importlib.util.spec_from_file_location("big_glm", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def logistic(n: int, d: int, rng: np.random.Generator):
