@@ -278,6 +278,43 @@ def logistic_regression_hessian_fed(n: int) -> Case:
     )
 
 
+def glm_step_fed(n: int, d: int) -> Case:
+    """Loss, gradient and Hessian of a logistic regression written with softplus, X, y fed:
+    the Newton step of examples/big_glm.py (its Hessian einsum ``ab,a,a,ac->bc`` is where
+    opt_einsum's "auto" order took an (n, d, d) outer product)."""
+
+    def reference(beta, X, y):
+        z = X @ beta
+        s = 1.0 / (1.0 + np.exp(-z))
+        loss = np.mean(np.logaddexp(0.0, z) - y * z)
+        return loss, X.T @ (s - y) / n, X.T @ ((s * (1.0 - s) / n)[:, None] * X)
+
+    plans = []
+
+    def build_autodiff():
+        beta = ad.Variable(np.zeros(d), name="beta")
+        X, y = ad.Variable(np.zeros((n, d)), name="X"), ad.Variable(np.zeros(n), name="y")
+        z = X @ beta
+        loss = ad.mean(ad.softplus(z) - y * z)
+        plan = ad.function([loss, ad.grad(loss, beta), ad.hessian(loss, beta)], inputs=[beta, X, y])
+        plans.append(plan)
+        return plan
+
+    def inputs(rng):
+        X = rng.standard_normal((n, d))
+        return rng.standard_normal(d) * 0.1, X, (rng.random(n) < 0.5).astype(np.float64)
+
+    return Case(
+        name=f"user: logistic loss, gradient, Hessian n={n} d={d}, softplus, X and y fed",
+        kind="user_glm_step",
+        data={"n": n, "d": d},
+        target="",
+        inputs=inputs,
+        builders={"numpy": lambda: reference, "autodiff": build_autodiff},
+        nodes=_plan_size(plans),
+    )
+
+
 def cases(quick: bool = False) -> list[Case]:
     return [
         logistic_hessian_fed(50),
@@ -287,4 +324,5 @@ def cases(quick: bool = False) -> list[Case]:
         mlp_hessian_fed(split=True),
         char_rnn_karpathy(),
         jacobian_fed(),
+        glm_step_fed(2000, 20),
     ]
