@@ -3,7 +3,6 @@ smoke run of benchmarks/dask_glm.py: the NumPy and Dask backends agree and Newto
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from test_examples import example
 
 pytest.importorskip("dask")
 
@@ -19,12 +19,8 @@ TINY = ["--rows", "20000", "--chunk", "5000", "--steps", "3", "--check-rows", "1
 
 
 def big_glm():
-    """examples/big_glm.py as a module (examples is not a package)."""
-    path = os.path.join(ROOT, "examples", "big_glm.py")
-    spec = importlib.util.spec_from_file_location("example_big_glm", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """examples/big_glm.py as a module."""
+    return example("big_glm")
 
 
 def check_fit(result: dict) -> None:
