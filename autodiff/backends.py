@@ -11,8 +11,9 @@ tasks, and of a CuPy array run on the GPU. A backend plan is one line per node, 
 NumPy plan's buffers, in-place writes and fused loops (`autodiff.compile`).
 
 What dispatch cannot do is handled per backend, never silently: on Dask, an op that dask has no
-chunked form of (a sort, a determinant) runs its NumPy code as one task on its whole inputs
-(`OneBlockWarning` says so where an input was in several chunks), and a plan call never
+chunked form of runs its NumPy code block by block where it is `elementwise` (erf), else as one
+task on its whole inputs (a sort; `OneBlockWarning` says so where an input was in several
+chunks), and a plan call never
 computes anything itself (dask's scheduler is refused while the graph is built, so an op that
 would quietly turn a dask array into a NumPy one falls back instead). On an array module, an
 op whose NumPy code the library cannot run raises `NotImplementedError` naming the op and the
@@ -161,7 +162,8 @@ class _Computed(Exception):
 
 class _DaskKernel:
     """An op's kernel on dask arrays: through NumPy's dispatch where dask implements it, else
-    (found at the first call that fails, then kept) as one task on the whole inputs."""
+    (found at the first call that fails, then kept) its NumPy code per block or on the whole
+    inputs (`whole`)."""
 
     def __init__(self, backend: Dask, node: Node) -> None:
         self.backend = backend
@@ -184,10 +186,15 @@ class _DaskKernel:
         return self.whole(arrays)
 
     def whole(self, arrays: Sequence[Any]) -> Any:
-        """The node's value as one dask task: its NumPy code on the whole input arrays."""
+        """The node's value as one dask task: its NumPy code on the whole input arrays; for
+        an elementwise op, one task per block of its inputs broadcast to its shape."""
         da, node = self.backend.da, self.node
         if not any(isinstance(x, da.Array) for x in arrays):
             return self.dispatch(*arrays)
+        meta = np.empty((0,) * node.ndim, node.dtype)
+        if node.elementwise:  # element j from element j of each input: block by block
+            blocks = da.broadcast_arrays(*[da.broadcast_to(x, node.shape) for x in arrays])
+            return da.map_blocks(_Detached(node), *blocks, dtype=node.dtype, meta=meta)
         scattered = [x for x in arrays if isinstance(x, da.Array) and x.npartitions > 1]
         if scattered:
             warnings.warn(
@@ -198,7 +205,6 @@ class _DaskKernel:
                 stacklevel=6,  # the line that called the plan
             )
         task = self.backend.dask.delayed(_Detached(node), pure=False)(*arrays)
-        meta = np.empty((0,) * node.ndim, node.dtype)
         return da.from_delayed(task, shape=node.shape, dtype=node.dtype, meta=meta)
 
 

@@ -343,3 +343,19 @@ def test_array_api_compat_namespaces_name_their_library():
     ]:
         assert ad.backends.backend_for(types.ModuleType(name)).name == backend
     assert ad.backends.backend_for(device_array).name == "device_array"
+
+
+def test_an_elementwise_op_without_a_dask_form_runs_block_by_block():
+    """erf's NumPy code writes through masks (no dask form): per block, not one task."""
+    x = ad.Variable.like(np.empty((8, 3)), name="x")
+    c = ad.Variable(np.arange(3.0), name="c")
+    y = ad.erf(x * c)
+    plan = ad.function([y, ad.grad(ad.sum(y * y), x)], inputs=[x], backend="dask")
+    x0 = np.random.default_rng(9).normal(size=(8, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ad.backends.OneBlockWarning)
+        lazy = plan(da.from_array(x0, chunks=(3, 2)))
+    assert lazy[0].chunks == ((3, 3, 2), (2, 1))
+    expected = ad.function(plan.outputs, inputs=[x])(x0)
+    for value, want in zip(dask.compute(*lazy), expected, strict=True):
+        np.testing.assert_allclose(value, want, rtol=1e-12)
